@@ -1,0 +1,203 @@
+"""Settings read once from ``SUISHOUPAI_*`` environment variables; a bad value stops the process with a clear message."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+PREFIX = "SUISHOUPAI_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int | None = None) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{PREFIX}{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str, lo: float | None = None, hi: float | None = None) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise SettingsError(f"{PREFIX}{name} must be within [{lo}, {hi}], got {value}")
+    return value
+
+
+def parse_work_hours(raw: str) -> tuple[tuple[int, int], ...]:
+    """Parse ``08:00-12:00,14:00-18:00`` into minute-of-day spans."""
+    spans: list[tuple[int, int]] = []
+    for part in raw.split(","):
+        try:
+            start, end = part.strip().split("-")
+            sh, sm = (int(x) for x in start.split(":"))
+            eh, em = (int(x) for x in end.split(":"))
+        except ValueError:
+            raise SettingsError(f"{PREFIX}WORK_HOURS must look like 08:00-12:00,14:00-18:00, got {raw!r}") from None
+        lo, hi = sh * 60 + sm, eh * 60 + em
+        if not (0 <= lo < hi <= 24 * 60) or (spans and lo < spans[-1][1]):
+            raise SettingsError(f"{PREFIX}WORK_HOURS spans must be ordered and within a day, got {raw!r}")
+        spans.append((lo, hi))
+    return tuple(spans)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment. Tests build one directly with ``Settings(...)``."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    redis_url: str = ""  # empty: in-memory channels
+    # object storage: "local" (files under data_dir/objects) or "s3" (MinIO or any S3)
+    store: str = "local"
+    store_path: str = ""
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "suishoupai"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_url: str = ""
+    log_level: str = "INFO"
+    log_json: bool = False
+    secret_key: str = "dev-only-secret-change-me"
+    token_ttl_hours: int = 24 * 7
+    device_token_ttl_days: int = 365
+    reopen_days: int = 7
+    max_upload_mb: int = 25
+    max_photos: int = 4
+    max_image_pixels: int = 80_000_000
+    auto_classify_threshold: float = 0.6
+    auto_dispatch: bool = False
+    component_snap_m: float = 20.0
+    duplicate_radius_m: float = 50.0
+    duplicate_window_hours: int = 24
+    work_hours: tuple[tuple[int, int], ...] = ((8 * 60, 12 * 60), (14 * 60, 18 * 60))
+    timezone: str = "Asia/Shanghai"
+    stage_limit_minutes: Mapping[str, int] = field(
+        default_factory=lambda: {"accept": 15, "dispatch": 15, "verify": 30, "check": 30}
+    )
+    event_retention_days: int = 30
+    run_worker: bool = True
+    worker_poll_seconds: float = 0.5
+    escalation_interval_seconds: float = 60.0
+    taxonomy_path: str = ""  # empty: the packaged taxonomy
+    city_path: str = ""  # empty: the packaged demo city
+    image_model_path: str = ""
+    ws_heartbeat_seconds: float = 20.0
+    ws_queue_limit: int = 256
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'suishoupai.sqlite').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.resolved_database_url.removeprefix("sqlite:///")
+
+    @property
+    def resolved_store_path(self) -> Path:
+        return Path(self.store_path) if self.store_path else self.data_dir / "objects"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        known = {f.name.upper() for f in fields(cls)}
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in known)
+        # Test-only variables are read by the test suite, not the app.
+        unknown = [k for k in unknown if not k.startswith(PREFIX + "TEST_")]
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+
+        def get(name: str) -> str | None:
+            return env.get(PREFIX + name)
+
+        for f in fields(cls):
+            raw = get(f.name.upper())
+            if raw is None:
+                continue
+            name = f.name.upper()
+            default = f.default
+            if f.name == "work_hours":
+                values[f.name] = parse_work_hours(raw)
+            elif f.name == "stage_limit_minutes":
+                values[f.name] = _parse_stage_limits(raw)
+            elif f.name == "data_dir":
+                values[f.name] = Path(raw)
+            elif isinstance(default, bool):
+                values[f.name] = _bool(name, raw)
+            elif isinstance(default, int):
+                values[f.name] = _int(name, raw, minimum=0)
+            elif isinstance(default, float):
+                values[f.name] = _float(name, raw, lo=0.0)
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        url = self.resolved_database_url
+        scheme = urlparse(url).scheme
+        if scheme not in {"sqlite", "postgres", "postgresql"}:
+            raise SettingsError(f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
+        if self.store not in {"local", "s3"}:
+            raise SettingsError(f"{PREFIX}STORE must be 'local' or 's3', got {self.store!r}")
+        if self.store == "s3" and not (self.s3_access_key and self.s3_secret_key):
+            raise SettingsError(f"{PREFIX}STORE=s3 needs {PREFIX}S3_ACCESS_KEY and {PREFIX}S3_SECRET_KEY")
+        if self.redis_url and urlparse(self.redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, got {self.redis_url!r}")
+        if not 0.0 <= self.auto_classify_threshold <= 1.0:
+            raise SettingsError(f"{PREFIX}AUTO_CLASSIFY_THRESHOLD must be within [0, 1]")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        if self.max_photos < 1 or self.max_upload_mb < 1 or self.workers < 1:
+            raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
+
+
+def _parse_stage_limits(raw: str) -> dict[str, int]:
+    """Parse ``accept=15,dispatch=15,verify=30,check=30`` (minutes)."""
+    limits = {"accept": 15, "dispatch": 15, "verify": 30, "check": 30}
+    for part in raw.split(","):
+        key, _, value = part.partition("=")
+        key = key.strip()
+        if key not in limits:
+            raise SettingsError(f"{PREFIX}STAGE_LIMIT_MINUTES: unknown stage {key!r} (accept, dispatch, verify, check)")
+        limits[key] = _int("STAGE_LIMIT_MINUTES", value.strip(), minimum=1)
+    return limits
