@@ -148,11 +148,14 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     """Litestar's own errors (validation, routing, size limits) get the same body shape and bilingual text."""
     status = exc.status_code
     if isinstance(exc, ValidationException):
+        details = _validation_details(exc)
+        first = (details.get("fields") or [{}])[0] if isinstance(details.get("fields"), list) else {}
+        where = f"{first.get('key', '')}: {first.get('message', '')}".strip(": ") or str(exc.detail)
         err: AppError = InvalidInput(
-            "请求参数无效：" + str(exc.detail),
-            "Invalid request: " + str(exc.detail),
+            "请求参数无效（" + where + "）",
+            "Invalid request (" + where + ")",
             code="request.invalid",
-            details=_validation_details(exc),
+            details=details,
         )
         err.status = 400
     elif isinstance(exc, NotFoundException):

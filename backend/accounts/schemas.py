@@ -1,0 +1,52 @@
+"""Wire schemas of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+Username = Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, Meta(min_length=1, max_length=128)]
+RoleName = Annotated[str, Meta(pattern=r"^(citizen|supervisor|operator|shift_lead|dispatcher|unit_staff|admin)$")]
+
+
+class LoginIn(Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    password: Password
+
+
+class UserOut(Struct):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    role_zh: str
+    role_en: str
+    unit_id: int | None
+    anonymous: bool
+    grids: list[str]
+    active: bool = True
+
+
+class TokenOut(Struct):
+    token: str
+    expires_at: datetime
+    user: UserOut
+
+
+class UserIn(Struct, forbid_unknown_fields=True):
+    username: Username
+    password: Annotated[str, Meta(min_length=8, max_length=128)]
+    role: RoleName
+    display_name: Annotated[str, Meta(max_length=64)] = ""
+    unit_code: Annotated[str, Meta(max_length=32)] | None = None
+    phone: Annotated[str, Meta(max_length=32)] = ""
+
+
+class UserPatch(Struct, forbid_unknown_fields=True):
+    display_name: Annotated[str, Meta(max_length=64)] | None = None
+    active: bool | None = None
+    grids: Annotated[list[Annotated[str, Meta(max_length=32)]], Meta(max_length=100)] | None = None
+    password: Annotated[str, Meta(min_length=8, max_length=128)] | None = None

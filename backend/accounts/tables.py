@@ -1,0 +1,33 @@
+"""Accounts: users with one role, login tokens and anonymous device credentials, supervisors' grids."""
+
+from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.table import Table
+
+from backend.org.tables import ResponsibilityGrid, Unit
+
+
+class User(Table, tablename="app_user"):
+    username = Varchar(length=64, unique=True)
+    display_name = Varchar(length=64, default="")
+    role = Varchar(length=16, index=True)  # see accounts/roles.py
+    password_hash = Varchar(length=255, default="")
+    unit = ForeignKey(Unit, null=True)  # unit_staff only
+    phone = Varchar(length=32, default="")
+    anonymous = Boolean(default=False)  # a device credential, not a person's account
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class AuthToken(Table):
+    """Only the SHA-256 of a token is stored, so a leaked database does not leak sessions."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, index=True)
+    kind = Varchar(length=16, default="session")  # session | device
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class SupervisorGrid(Table):
+    user = ForeignKey(User, index=True)
+    grid = ForeignKey(ResponsibilityGrid, unique=True)

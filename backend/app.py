@@ -1,0 +1,114 @@
+"""The app factory: ``create_app(settings)`` wires routes, errors, OpenAPI, and one lifespan for every resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from piccolo.engine.postgres import PostgresEngine
+
+from backend.accounts.auth import provide_ctx
+from backend.accounts.controllers import AuthController, UserController
+from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
+from backend.context import AppContext
+from backend.db import bind_tables, build_engine, prepare_sqlite
+from backend.errors import EXCEPTION_HANDLERS
+from backend.jobs.queue import Worker
+from backend.live.bus import EventBus
+from backend.logs import configure_logging
+from backend.settings import Settings
+
+log = logging.getLogger("suishoupai.app")
+
+
+def _channels(settings: Settings) -> ChannelsPlugin:
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False)
+
+
+def job_handlers(ctx: AppContext) -> dict[str, Any]:
+    from backend.triage.jobs import triage_case
+
+    async def triage(payload: dict[str, Any]) -> None:
+        await triage_case(ctx, payload)
+
+    return {"triage": triage}
+
+
+@get("/healthz", operation_id="health", summary="健康检查 Health check", tags=["meta"], include_in_schema=True)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    channels = _channels(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from backend.triage.service import Triage
+
+        engine = build_engine(settings)
+        bind_tables(engine)
+        if settings.is_sqlite:
+            prepare_sqlite(settings.sqlite_path)
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool()
+        ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
+        app.state.ctx = ctx
+        worker = None
+        try:
+            ctx.triage = await Triage.load(settings)
+            if settings.run_worker:
+                worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
+                ctx.extras["wake"] = worker.wake
+                worker.start()
+            log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
+            yield
+        finally:
+            if worker:
+                await worker.stop()
+            if isinstance(engine, PostgresEngine):
+                await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            UserController,
+            ReportController,
+            CaseController,
+            PublicController,
+            MetaController,
+        ],
+        dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[channels],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="suishoupai 随手拍 API",
+            version="1.0.0",
+            description="智慧城管随手拍：上报、分拣、派遣、处置、核查、结案、评价。Smart city-management reporting API.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="login token")}
+            ),
+        ),
+        request_max_body_size=settings.max_upload_bytes * settings.max_photos + 1024 * 1024,
+        debug=False,
+    )

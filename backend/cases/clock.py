@@ -1,0 +1,66 @@
+"""Case clocks: the handling deadline on the working calendar, stage deadlines, suspensions, extensions, the light."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from backend.settings import Settings
+from backend.triage.calendar import Pause, TimerStatus, WorkCalendar
+from backend.triage.timelimits import TimeLimit, parse_time_limit
+
+DEFAULT_LIMIT = "5天"  # only for a case without a category; filing requires one
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def _calendar(work_hours: tuple[tuple[int, int], ...], tz: str) -> WorkCalendar:
+    return WorkCalendar(work_hours=work_hours, tz=tz)
+
+
+def calendar(settings: Settings) -> WorkCalendar:
+    return _calendar(settings.work_hours, settings.timezone)
+
+
+def limit_of(case: Any) -> TimeLimit:
+    return parse_time_limit(case.time_limit or DEFAULT_LIMIT)
+
+
+def pauses_of(case: Any) -> list[Pause]:
+    pauses: list[Pause] = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in case.pauses or []]
+    if case.paused_at is not None:
+        pauses.append((case.paused_at, None))
+    return pauses
+
+
+def recompute_due(settings: Settings, case: Any) -> None:
+    """Set ``due_at`` from the dispatch time, the limit, past suspensions and approved extensions."""
+    if case.dispatched_at is None:
+        case.due_at = None
+        return
+    if case.paused_at is not None:
+        return  # no deadline moves while suspended; resume recomputes it
+    case.due_at = calendar(settings).due_at(
+        case.dispatched_at, limit_of(case), pauses_of(case), timedelta(minutes=case.extension_minutes)
+    )
+
+
+def timer(settings: Settings, case: Any, at: datetime | None = None) -> TimerStatus | None:
+    if case.dispatched_at is None:
+        return None
+    return calendar(settings).status(
+        case.dispatched_at, at or now(), limit_of(case), pauses_of(case), timedelta(minutes=case.extension_minutes)
+    )
+
+
+def light_of(settings: Settings, case: Any) -> str:
+    status = timer(settings, case)
+    return status.light if status else "green"
+
+
+def stage_due(settings: Settings, start: datetime, stage: str) -> datetime:
+    return start + timedelta(minutes=settings.stage_limit_minutes[stage])

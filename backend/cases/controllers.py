@@ -1,0 +1,134 @@
+"""HTTP endpoints of the case loop: report, read, list per role, and perform lifecycle actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from backend.accounts.auth import provide_actor
+from backend.accounts.services import Actor
+from backend.cases import services, views
+from backend.cases.access import allowed_actions
+from backend.cases.lifecycle import STATE_NAMES, TRANSITIONS
+from backend.cases.schemas import ActionIn, ActionOut, CaseOut, CasePage, PublicCasePage, ReportIn
+from backend.cases.tables import Case
+from backend.context import AppContext
+from backend.errors import InvalidInput, NotFound
+
+IdemKey = Annotated[
+    str | None,
+    Parameter(header="Idempotency-Key", default=None, min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
+              description="A client-made key: a retry with the same key returns the first answer"),
+]
+
+
+class ReportController(Controller):
+    path = "/api/v1/reports"
+    tags = ["cases"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @post("/", operation_id="createReport", summary="上报问题 Report a problem (JSON; photos uploaded first)")
+    async def create(self, ctx: AppContext, actor: Actor, data: ReportIn, idempotency_key: IdemKey) -> Response[CaseOut]:
+        case, replayed = await services.create_report(ctx, actor, data, idempotency_key)
+        return Response(case, status_code=200 if replayed else 201,
+                        headers={"Idempotent-Replayed": "true" if replayed else "false"})
+
+
+class CaseController(Controller):
+    path = "/api/v1/cases"
+    tags = ["cases"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @get("/", operation_id="listCases", summary="案件列表 List cases for a role's view")
+    async def list(
+        self,
+        ctx: AppContext,
+        actor: Actor,
+        view: Annotated[str, Parameter(default="mine", max_length=16,
+                                       description="mine | inbox | triage | filing | dispatch | approvals | tasks | all")],
+        state_filter: Annotated[str | None, Parameter(query="state", default=None, max_length=300,
+                                                      description="comma-separated states")],
+        category: Annotated[str | None, Parameter(default=None, max_length=8, pattern=r"^[0-9A-Za-z]*$")],
+        unit_id: Annotated[int | None, Parameter(default=None, ge=1)],
+        area: Annotated[str | None, Parameter(default=None, max_length=32)],
+        light: Annotated[str | None, Parameter(default=None, max_length=8)],
+        q: Annotated[str | None, Parameter(default=None, max_length=20)],
+        sort: Annotated[str, Parameter(default="created", max_length=10)],
+        page: Annotated[int, Parameter(default=1, ge=1, le=100_000)],
+        page_size: Annotated[int, Parameter(default=20, ge=1, le=100)],
+    ) -> CasePage:
+        states = [s for s in (state_filter or "").split(",") if s]
+        return await views.list_cases(
+            ctx.settings, actor, view, states=states, category=category, unit_id=unit_id, area=area, light=light,
+            q=q, page=page, page_size=page_size, sort=sort,
+        )
+
+    @get("/{case_id:int}", operation_id="getCase", summary="案件详情 A case with its timeline, photos and actions")
+    async def detail(self, ctx: AppContext, actor: Actor, case_id: int) -> CaseOut:
+        return await views.case_detail(ctx.settings, actor, case_id)
+
+    @get("/track/{tracking_no:str}", operation_id="getCaseByTrackingNo", summary="按编号查询 A case by tracking number")
+    async def by_tracking(self, ctx: AppContext, actor: Actor, tracking_no: str) -> CaseOut:
+        row = await Case.select(Case.id).where(Case.tracking_no == tracking_no.upper()[:20]).first()
+        if row is None:
+            raise NotFound(f"案件不存在：{tracking_no}", f"No such case: {tracking_no}", code="case.not_found")
+        return await views.case_detail(ctx.settings, actor, row["id"])
+
+    @get("/{case_id:int}/actions", operation_id="listCaseActions", summary="可执行操作 What the caller may do now")
+    async def actions(self, ctx: AppContext, actor: Actor, case_id: int) -> list[ActionOut]:
+        case = await views.load_case(case_id)
+        views.ensure_visible(actor, case)
+        return allowed_actions(ctx.settings, actor, case)
+
+    @post("/{case_id:int}/actions/{action:str}", operation_id="performCaseAction", status_code=200,
+          summary="执行操作 Perform a lifecycle action")
+    async def perform(
+        self, ctx: AppContext, actor: Actor, case_id: int, action: str, data: ActionIn, idempotency_key: IdemKey
+    ) -> CaseOut:
+        if len(action) > 32:
+            raise InvalidInput("操作名过长", "Action name too long", code="case.unknown_action")
+        return await services.perform(ctx, actor, case_id, action, data, idempotency_key)
+
+
+class PublicController(Controller):
+    path = "/api/v1/public"
+    tags = ["public"]
+
+    @get("/cases", operation_id="listPublicCases", summary="公开案件 Anonymised public list of filed cases")
+    async def cases(
+        self,
+        page: Annotated[int, Parameter(default=1, ge=1, le=100_000)],
+        page_size: Annotated[int, Parameter(default=50, ge=1, le=200)],
+        bbox: Annotated[str | None, Parameter(default=None, max_length=100, description="west,south,east,north")],
+    ) -> PublicCasePage:
+        box = None
+        if bbox:
+            try:
+                w, s, e, n = (float(x) for x in bbox.split(","))
+            except ValueError:
+                raise InvalidInput("bbox 格式应为 west,south,east,north", "bbox must be west,south,east,north",
+                                   code="request.bad_bbox") from None
+            box = (w, s, e, n)
+        return await views.public_cases(page, page_size, box)
+
+
+class MetaController(Controller):
+    path = "/api/v1/meta"
+    tags = ["meta"]
+
+    @get("/states", operation_id="listStates", summary="状态与操作 States and actions of the lifecycle")
+    async def states(self) -> dict[str, object]:
+        return {
+            "states": [{"state": s.value, "name_zh": zh, "name_en": en} for s, (zh, en) in STATE_NAMES.items()],
+            "actions": [
+                {"action": t.action, "name_zh": t.name_zh, "name_en": t.name_en, "from": sorted(x.value for x in t.sources),
+                 "to": t.target.value if t.target else None, "roles": sorted(r.value for r in t.roles),
+                 "owner": t.owner.value, "required": list(t.required)}
+                for t in TRANSITIONS
+            ],
+        }

@@ -1,0 +1,173 @@
+"""Wire schemas of the case API (msgspec structs; unknown fields are refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Lng = Annotated[float, Meta(ge=-180.0, le=180.0, description="WGS-84 longitude")]
+Lat = Annotated[float, Meta(ge=-90.0, le=90.0, description="WGS-84 latitude")]
+ShortText = Annotated[str, Meta(max_length=200)]
+LongText = Annotated[str, Meta(max_length=2000)]
+Code = Annotated[str, Meta(pattern=r"^[0-9A-Za-z]{2,8}$", max_length=8)]
+Key = Annotated[str, Meta(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class ReportIn(Struct, forbid_unknown_fields=True):
+    lng: Lng
+    lat: Lat
+    description: LongText = ""
+    address: ShortText = ""
+    accuracy_m: Annotated[float, Meta(ge=0, le=100_000)] | None = None
+    location_source: Literal["browser", "exif", "manual"] = "browser"
+    menu: Annotated[str, Meta(max_length=32)] | None = None
+    category_code: Code | None = None
+    photo_ids: Annotated[list[int], Meta(max_length=4)] = []
+    idempotency_key: Key | None = None
+
+
+class ActionIn(Struct, forbid_unknown_fields=True):
+    note: LongText = ""
+    reason: LongText = ""
+    result: Literal["confirmed", "not_confirmed", "pass", "fail"] | None = None
+    photo_ids: Annotated[list[int], Meta(max_length=8)] = []
+    supervisor_id: Annotated[int, Meta(ge=1)] | None = None
+    unit_id: Annotated[int, Meta(ge=1)] | None = None
+    category_code: Code | None = None
+    standard_index: Annotated[int, Meta(ge=0, le=50)] | None = None
+    original_case_id: Annotated[int, Meta(ge=1)] | None = None
+    extension_hours: Annotated[float, Meta(gt=0, le=24 * 90)] | None = None
+    satisfied: bool | None = None
+    comment: Annotated[str, Meta(max_length=500)] = ""
+
+
+class ActionOut(Struct):
+    action: str
+    name_zh: str
+    name_en: str
+    required: list[str]
+
+
+class TimelineOut(Struct):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    actor_role: str
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+    photo_ids: list[int]
+    data: dict[str, object]
+
+
+class PhotoRef(Struct):
+    id: int
+    kind: str
+    status: str
+    thumb_url: str | None
+    display_url: str | None
+    warnings: list[str]
+
+
+class UnitRef(Struct):
+    id: int
+    code: str
+    name: str
+
+
+class CaseOut(Struct):
+    id: int
+    tracking_no: str
+    state: str
+    state_zh: str
+    state_en: str
+    source: str
+    reporter_id: int
+    description: str
+    address: str
+    lng: float
+    lat: float
+    location_source: str
+    location_accuracy_m: float | None
+    flags: list[str]
+    menu: str
+    category_code: str
+    category_name: str
+    category_kind: str
+    standard_index: int
+    urgent: bool
+    time_limit: str
+    confidence: float
+    classifier_version: str
+    suggestions: list[dict[str, object]]
+    unit_grid: str
+    community: str
+    street: str
+    district: str
+    responsibility_grid: str
+    component_id: int | None
+    unit: UnitRef | None
+    suggested_unit: UnitRef | None
+    routing_rule: str
+    assigned_supervisor_id: int | None
+    duplicate_of: int | None
+    likely_duplicate_of: int | None
+    created_at: datetime
+    updated_at: datetime
+    filed_at: datetime | None
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    reported_back_at: datetime | None
+    closed_at: datetime | None
+    due_at: datetime | None
+    stage_due_at: datetime | None
+    time_left_seconds: float | None
+    light: str
+    rework_count: int
+    return_count: int
+    reopen_count: int
+    rating: int | None
+    rating_comment: str
+    version: int
+    photos: list[PhotoRef] = []
+    timeline: list[TimelineOut] = []
+    actions: list[ActionOut] = []
+
+
+class CasePage(Struct):
+    items: list[CaseOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class PublicCaseOut(Struct):
+    """What anyone may see: no reporter, no description, the location rounded to about 100 m."""
+
+    tracking_no: str
+    state: str
+    state_zh: str
+    state_en: str
+    category_code: str
+    category_name: str
+    lng: float
+    lat: float
+    created_at: datetime
+    closed_at: datetime | None
+    thumb_urls: list[str]
+
+
+class PublicCasePage(Struct):
+    items: list[PublicCaseOut]
+    total: int
+    page: int
+    page_size: int
+
+
+def to_builtins(obj: Struct) -> dict[str, object]:
+    return msgspec.to_builtins(obj)  # type: ignore[no-any-return]

@@ -1,0 +1,459 @@
+"""Case services: create a report, and perform lifecycle actions with timeline, events and idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.accounts.roles import Role
+from backend.accounts.services import Actor
+from backend.accounts.tables import SupervisorGrid, User
+from backend.cases import clock
+from backend.cases.access import blocked_reason, describe_allowed, ensure_visible, may, transition
+from backend.cases.lifecycle import OPEN_STATES, RESULT_TARGETS, STATE_NAMES, State, Transition
+from backend.cases.schemas import ActionIn, CaseOut, ReportIn
+from backend.cases.tables import Case, ClassificationLabel, IdempotencyRecord, TimelineEntry, TrackingCounter
+from backend.cases.views import load_case, render_case
+from backend.context import AppContext
+from backend.db import is_postgres, write_transaction
+from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from backend.jobs.queue import enqueue
+from backend.live.log import append_event, serialize_event_writes
+from backend.org.tables import Unit
+from backend.photos.tables import Photo
+
+REPORTER_ROLES = frozenset({Role.CITIZEN, Role.SUPERVISOR, Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN})
+SOURCE_BY_ROLE = {Role.CITIZEN: "citizen", Role.SUPERVISOR: "supervisor"}
+PHOTO_KIND_BY_ACTION = {"verify": "verify", "check": "check", "report_back": "after"}
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+def _request_hash(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def _replay(actor: Actor, scope: str, key: str | None, body_hash: str) -> int | None:
+    """The case id answered for this key before, or None. The same key with another body is a client bug."""
+    if not key:
+        return None
+    row = await IdempotencyRecord.select().output(load_json=True).where(
+        IdempotencyRecord.key == f"{actor.id}:{scope}:{key}"
+    ).first()
+    if row is None:
+        return None
+    if row["request_hash"] != body_hash:
+        raise Conflict(
+            "该幂等键已用于另一个请求", "This Idempotency-Key was already used for a different request",
+            code="idempotency.key_reused",
+        )
+    return int(row["body"]["case_id"])
+
+
+async def _remember(actor: Actor, scope: str, key: str | None, body_hash: str, case_id: int) -> None:
+    if key:
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(
+                key=f"{actor.id}:{scope}:{key}", user=actor.id, scope=scope, request_hash=body_hash,
+                status_code=200, body={"case_id": case_id}, created_at=clock.now(),
+            )
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def next_tracking_no(ctx: AppContext) -> str:
+    day = clock.now().astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%Y%m%d")
+    # One statement, so two processes can never hand out the same number.
+    rows = await TrackingCounter.raw(
+        "INSERT INTO tracking_counter (day, value) VALUES ({}, 1) "
+        "ON CONFLICT (day) DO UPDATE SET value = tracking_counter.value + 1 RETURNING value",
+        day,
+    )
+    return f"SSP{day}{int(rows[0]['value']):06d}"
+
+
+def topics_for(case: Case, *extra: str) -> list[str]:
+    topics = [f"case:{case.id}", f"reporter:{case.reporter}", "command"]
+    if case.unit:
+        topics.append(f"unit:{case.unit}")
+    if case.assigned_supervisor:
+        topics.append(f"supervisor:{case.assigned_supervisor}")
+    if case.responsibility_grid:
+        topics.append(f"grid:{case.responsibility_grid}")
+    topics.extend(extra)
+    return topics
+
+
+def event_payload(ctx: AppContext, case: Case, action: str, actor_role: str, zh: str, en: str) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "tracking_no": case.tracking_no,
+        "state": case.state,
+        "action": action,
+        "actor_role": actor_role,
+        "unit_id": case.unit,
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "light": clock.light_of(ctx.settings, case),
+        "text_zh": zh,
+        "text_en": en,
+    }
+
+
+async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: str) -> None:
+    if not photo_ids:
+        return
+    rows = await Photo.select(Photo.id, Photo.uploader, Photo.case, Photo.status).where(Photo.id.is_in(photo_ids))
+    found = {r["id"]: r for r in rows}
+    for pid in photo_ids:
+        row = found.get(pid)
+        if row is None or row["uploader"] != actor.id:
+            raise InvalidInput(f"照片不存在或不属于你：{pid}", f"No such photo of yours: {pid}", code="photo.not_found",
+                               details={"photo_id": pid})
+        if row["case"] is not None and row["case"] != case.id:
+            raise Conflict(f"照片已用于其他案件：{pid}", f"Photo already belongs to another case: {pid}",
+                           code="photo.already_used", details={"photo_id": pid})
+        if row["status"] in ("failed", "awaiting_upload"):
+            raise InvalidInput(f"照片不可用：{pid}", f"Photo is not usable: {pid}", code="photo.not_ready",
+                               details={"photo_id": pid, "status": row["status"]})
+    await Photo.update({Photo.case: case.id, Photo.kind: kind}).where(Photo.id.is_in(photo_ids))
+
+
+async def _lock_case(ctx: AppContext, case_id: int) -> Case:
+    query = Case.objects().output(load_json=True).where(Case.id == case_id)
+    if is_postgres(ctx.engine):
+        query = query.lock_rows()
+    rows = await query
+    if not rows:
+        raise NotFound(f"案件不存在：{case_id}", f"No such case: {case_id}", code="case.not_found")
+    return rows[0]
+
+
+async def grid_supervisor(grid_code: str) -> int | None:
+    if not grid_code:
+        return None
+    row = await SupervisorGrid.select(SupervisorGrid.user).where(SupervisorGrid.grid.code == grid_code).first()
+    return row["user"] if row else None
+
+
+async def _check_supervisor(user_id: int) -> int:
+    user = await User.objects().get(User.id == user_id)
+    if user is None or user.role != Role.SUPERVISOR.value or not user.active:
+        raise InvalidInput(f"不是有效的监督员：{user_id}", f"Not an active supervisor: {user_id}",
+                           code="user.not_supervisor")
+    return user.id
+
+
+# ---------------------------------------------------------------- create
+
+
+async def create_report(ctx: AppContext, actor: Actor, data: ReportIn, key: str | None) -> tuple[CaseOut, bool]:
+    """File a new report; returns (case, replayed). A retry with the same key returns the first answer."""
+    if actor.role not in REPORTER_ROLES:
+        raise Forbidden("此角色不能上报问题", "Your role cannot file reports", code="report.role_forbidden")
+    key = key or data.idempotency_key
+    body_hash = _request_hash({k: getattr(data, k) for k in data.__struct_fields__ if k != "idempotency_key"})
+    triage = ctx.triage
+    category = triage.category(data.category_code) if data.category_code else None
+    if data.menu:
+        triage.check_menu(data.menu)
+    flags = triage.check_location(data.lng, data.lat)
+    trusted_code = category is not None and actor.role is not Role.CITIZEN
+
+    async with write_transaction(ctx.engine):
+        replayed = await _replay(actor, "report", key, body_hash)
+        if replayed is not None:
+            case = await load_case(replayed)
+            return await render_case(ctx.settings, actor, case), True
+        await serialize_event_writes(ctx.engine)
+        now = clock.now()
+        # A supervisor reports from the spot, so the report counts as verified (DOMAIN §2, stage 1).
+        state = State.PENDING_FILING if actor.role is Role.SUPERVISOR else State.NEW
+        case = Case(
+            tracking_no=await next_tracking_no(ctx),
+            state=state.value,
+            source=SOURCE_BY_ROLE.get(actor.role, "hotline"),
+            reporter=actor.id,
+            idempotency_key=key,
+            description=data.description.strip(),
+            address=data.address.strip(),
+            lng=data.lng,
+            lat=data.lat,
+            location_source=data.location_source,
+            location_accuracy_m=data.accuracy_m,
+            flags=flags,
+            menu=data.menu or "",
+            category_code=category.code if trusted_code and category else "",
+            category_name=category.name if trusted_code and category else "",
+            category_kind=category.kind if trusted_code and category else "",
+            created_at=now,
+            updated_at=now,
+        )
+        await case.save()
+        await _attach_photos(actor, case, data.photo_ids, "report")
+        await TimelineEntry.insert(
+            TimelineEntry(case=case.id, at=now, actor=actor.id, actor_role=actor.role.value, action="report",
+                          from_state="", to_state=state.value, note=case.description[:500],
+                          photo_ids=data.photo_ids, data={"hint_code": data.category_code or ""})
+        )
+        event = await append_event(
+            "case.created", topics_for(case), event_payload(ctx, case, "report", actor.role.value,
+                                                             "收到新上报", "New report received"), case.id
+        )
+        await enqueue("triage", {"case_id": case.id, "code_hint": data.category_code or ""})
+        await _remember(actor, "report", key, body_hash, case.id)
+    await ctx.bus.publish([event])
+    ctx.extras.get("wake", lambda: None)()
+    return await render_case(ctx.settings, actor, case), False
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _missing(t: Transition, body: ActionIn, case: Case) -> list[str]:
+    missing = []
+    for name in t.required:
+        value = getattr(body, name)
+        if value is None or value == "" or value == []:
+            missing.append(name)
+    if t.action == "dispatch" and not body.unit_id and not case.suggested_unit:
+        missing.append("unit_id")
+    return missing
+
+
+async def perform(
+    ctx: AppContext, actor: Actor, case_id: int, action: str, body: ActionIn, key: str | None
+) -> CaseOut:
+    t = transition(action)
+    if t is None:
+        raise NotFound(f"未知操作：{action}", f"Unknown action: {action}", code="case.unknown_action")
+    body_hash = _request_hash({"action": action, "case": case_id, **{k: getattr(body, k) for k in body.__struct_fields__}})
+    async with write_transaction(ctx.engine):
+        replayed = await _replay(actor, f"action:{case_id}", key, body_hash)
+        if replayed is not None:
+            return await render_case(ctx.settings, actor, await load_case(replayed))
+        case = await _lock_case(ctx, case_id)
+        ensure_visible(actor, case)
+        if not may(actor, case, t):
+            raise Forbidden(f"你不能对此案件执行“{t.name_zh}”", f"You may not '{t.name_en}' this case",
+                            code="case.action_forbidden", details=describe_allowed(ctx.settings, actor, case))
+        state = State(case.state)
+        if state not in t.sources:
+            zh, en = STATE_NAMES[state]
+            raise IllegalTransition(
+                f"案件当前为“{zh}”，不能执行“{t.name_zh}”", f"The case is '{en}'; '{t.name_en}' is not possible now",
+                details=describe_allowed(ctx.settings, actor, case),
+            )
+        blocked = blocked_reason(ctx.settings, case, t)
+        if blocked:
+            raise IllegalTransition(blocked[1], blocked[2], code=blocked[0],
+                                    details=describe_allowed(ctx.settings, actor, case))
+        missing = _missing(t, body, case)
+        if missing:
+            raise InvalidInput(f"缺少必填项：{', '.join(missing)}", f"Missing required fields: {', '.join(missing)}",
+                               code="case.missing_fields", details={"missing": missing})
+        await serialize_event_writes(ctx.engine)
+        from_state = case.state
+        data, extra_topics = await _apply(ctx, actor, case, t, body)
+        now = clock.now()
+        case.updated_at = now
+        case.version += 1
+        await case.save()
+        if body.photo_ids and t.action in PHOTO_KIND_BY_ACTION:
+            await _attach_photos(actor, case, body.photo_ids, PHOTO_KIND_BY_ACTION[t.action])
+        await TimelineEntry.insert(
+            TimelineEntry(case=case.id, at=now, actor=actor.id, actor_role=actor.role.value, action=t.action,
+                          from_state=from_state, to_state=case.state, note=(body.note or body.reason or body.comment),
+                          photo_ids=body.photo_ids, data=data)
+        )
+        zh, en = STATE_NAMES[State(case.state)]
+        event = await append_event(
+            "case.updated", topics_for(case, *extra_topics),
+            event_payload(ctx, case, t.action, actor.role.value, f"{t.name_zh}：{zh}", f"{t.name_en}: {en}"), case.id
+        )
+        await _remember(actor, f"action:{case_id}", key, body_hash, case.id)
+    await ctx.bus.publish([event])
+    return await render_case(ctx.settings, actor, case)
+
+
+async def _apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body: ActionIn) -> tuple[dict[str, Any], list[str]]:
+    """Change the case for one action. Returns timeline data and extra event topics (e.g. a unit losing the case)."""
+    settings = ctx.settings
+    now = clock.now()
+    data: dict[str, Any] = {}
+    extra: list[str] = []
+    if t.target is not None:
+        case.state = t.target.value
+    match t.action:
+        case "request_verify":
+            sup = await _check_supervisor(body.supervisor_id) if body.supervisor_id else await grid_supervisor(
+                case.responsibility_grid)
+            case.assigned_supervisor = sup
+            case.stage_due_at = clock.stage_due(settings, now, "verify")
+            data["supervisor_id"] = sup
+        case "assign_supervisor":
+            assert body.supervisor_id is not None
+            if case.assigned_supervisor:
+                extra.append(f"supervisor:{case.assigned_supervisor}")
+            case.assigned_supervisor = await _check_supervisor(body.supervisor_id)
+            data["supervisor_id"] = case.assigned_supervisor
+        case "verify":
+            _require_result(t, body)
+            case.state = RESULT_TARGETS["verify"][body.result].value  # type: ignore[index]
+            flags = [f for f in case.flags or [] if f != "not_confirmed"]
+            if body.result == "not_confirmed":
+                flags.append("not_confirmed")
+            case.flags = flags
+            case.stage_due_at = None
+            data["result"] = body.result
+        case "accept_report":
+            case.stage_due_at = None
+        case "reclassify":
+            await _reclassify(ctx, actor, case, body, data)
+        case "file":
+            case.filed_at = now
+            case.stage_due_at = clock.stage_due(settings, now, "dispatch")
+        case "void":
+            case.stage_due_at = None
+        case "link_duplicate":
+            assert body.original_case_id is not None
+            original = await Case.objects().output(load_json=True).get(Case.id == body.original_case_id)
+            if original is None or original.id == case.id or original.state not in {s.value for s in OPEN_STATES}:
+                raise InvalidInput("原案件不存在或已办结", "The original case does not exist or is no longer open",
+                                   code="case.bad_original")
+            case.duplicate_of = original.id
+            case.stage_due_at = None
+            data["original_case_id"] = original.id
+            data["original_tracking_no"] = original.tracking_no
+            extra.append(f"case:{original.id}")
+        case "dispatch":
+            unit_id = body.unit_id or case.suggested_unit
+            unit = await Unit.objects().get((Unit.id == unit_id) & (Unit.active == True))  # noqa: E712
+            if unit is None:
+                raise InvalidInput(f"责任单位不存在：{unit_id}", f"No such active unit: {unit_id}", code="unit.not_found")
+            case.unit = unit.id
+            _start_clock(settings, case, now)
+            data.update(unit_id=unit.id, unit_name=unit.name)
+        case "accept":
+            case.accepted_at = now
+            case.stage_due_at = None
+        case "request_return":
+            data["reason"] = body.reason
+        case "approve_return":
+            extra.append(f"unit:{case.unit}")
+            data["returned_by_unit"] = case.unit
+            case.unit = None
+            case.return_count += 1
+            case.due_at = None
+            case.dispatched_at = None
+            case.accepted_at = None
+            case.stage_due_at = clock.stage_due(settings, now, "dispatch")
+        case "request_extension":
+            case.requested_extension_hours = body.extension_hours
+            data["extension_hours"] = body.extension_hours
+            data["reason"] = body.reason
+        case "approve_extension":
+            # The dispatcher may grant another length than was asked for.
+            hours = body.extension_hours or case.requested_extension_hours or 0.0
+            case.extension_minutes += int(round(hours * 60))
+            case.requested_extension_hours = None
+            clock.recompute_due(settings, case)
+            data.update(extension_hours=hours, due_at=case.due_at.isoformat() if case.due_at else None)
+        case "reject_extension":
+            case.requested_extension_hours = None
+        case "approve_suspension":
+            case.paused_at = now
+        case "resume":
+            assert case.paused_at is not None
+            case.pauses = [*(case.pauses or []), [case.paused_at.isoformat(), now.isoformat()]]
+            case.paused_at = None
+            clock.recompute_due(settings, case)
+            data["due_at"] = case.due_at.isoformat() if case.due_at else None
+        case "report_back":
+            case.reported_back_at = now
+            case.assigned_supervisor = (
+                case.assigned_supervisor
+                or await grid_supervisor(case.responsibility_grid)
+                or (case.reporter if await _is_supervisor(case.reporter) else None)
+            )
+            case.stage_due_at = clock.stage_due(settings, now, "check")
+        case "check":
+            _require_result(t, body)
+            case.state = RESULT_TARGETS["check"][body.result].value  # type: ignore[index]
+            data["result"] = body.result
+            if body.result == "fail":
+                # 返工: the same unit again, on a fresh clock, counted against it.
+                case.rework_count += 1
+                case.reported_back_at = None
+                case.accepted_at = None
+                _start_clock(settings, case, now)
+            else:
+                case.stage_due_at = None
+        case "close":
+            case.closed_at = now
+            case.stage_due_at = None
+        case "rate":
+            case.rating = 1 if body.satisfied else 0
+            case.rating_comment = body.comment
+            data["satisfied"] = bool(body.satisfied)
+        case "reopen":
+            data["previous_rating"] = case.rating
+            case.reopen_count += 1
+            case.closed_at = None
+            case.rating = None
+            case.rating_comment = ""
+            case.reported_back_at = None
+            case.stage_due_at = clock.stage_due(settings, now, "dispatch")
+    return data, extra
+
+
+def _start_clock(settings: Any, case: Case, now: Any) -> None:
+    case.dispatched_at = now
+    case.accepted_at = None
+    case.paused_at = None
+    case.pauses = []
+    case.extension_minutes = 0
+    case.requested_extension_hours = None
+    clock.recompute_due(settings, case)
+    case.stage_due_at = clock.stage_due(settings, now, "accept")
+    case.light = "green"
+
+
+def _require_result(t: Transition, body: ActionIn) -> None:
+    allowed = RESULT_TARGETS[t.action]
+    if body.result not in allowed:
+        raise InvalidInput(
+            f"结果必须是：{' / '.join(allowed)}", f"result must be one of: {', '.join(allowed)}",
+            code="case.bad_result", details={"allowed": sorted(allowed)},
+        )
+
+
+async def _is_supervisor(user_id: int) -> bool:
+    return bool(await User.exists().where((User.id == user_id) & (User.role == Role.SUPERVISOR.value)))
+
+
+async def _reclassify(ctx: AppContext, actor: Actor, case: Case, body: ActionIn, data: dict[str, Any]) -> None:
+    assert body.category_code is not None
+    category = ctx.triage.category(body.category_code)
+    index = body.standard_index if body.standard_index is not None else 0
+    if index >= len(category.standards):
+        raise InvalidInput("立案条件序号超出范围", "standard_index is out of range", code="case.bad_standard_index")
+    standard = category.standards[index]
+    data.update(previous_code=case.category_code, code=category.code)
+    await ClassificationLabel.insert(
+        ClassificationLabel(case=case.id, text=case.description, code=category.code,
+                            suggested_code=(case.suggestions[0]["code"] if case.suggestions else ""),
+                            created_by=actor.id, created_at=clock.now())
+    )
+    case.category_code = category.code
+    case.category_name = category.name
+    case.category_kind = category.kind
+    case.standard_index = index
+    case.urgent = standard.urgent
+    case.time_limit = standard.time_limit.raw
+    case.confidence = 1.0

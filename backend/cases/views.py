@@ -1,0 +1,311 @@
+"""Reading cases: one case with its timeline and photos, and the per-role lists (my reports, inbox, queues, tasks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.columns.combination import And, Or, Where
+
+from backend.accounts.roles import Role
+from backend.accounts.services import Actor
+from backend.accounts.tables import User
+from backend.cases import clock
+from backend.cases.access import allowed_actions, ensure_visible
+from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
+from backend.cases.schemas import (
+    CaseOut,
+    CasePage,
+    PhotoRef,
+    PublicCaseOut,
+    PublicCasePage,
+    TimelineOut,
+    UnitRef,
+)
+from backend.cases.tables import Case, TimelineEntry
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.org.tables import Unit
+from backend.photos.tables import Photo
+from backend.settings import Settings
+
+# Which list views each role may open.
+VIEWS: dict[str, frozenset[Role]] = {
+    "mine": frozenset(Role),
+    "inbox": frozenset({Role.UNIT_STAFF}),
+    "triage": frozenset({Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN}),
+    "filing": frozenset({Role.SHIFT_LEAD, Role.OPERATOR, Role.ADMIN}),
+    "dispatch": frozenset({Role.DISPATCHER, Role.ADMIN}),
+    "approvals": frozenset({Role.DISPATCHER, Role.ADMIN}),
+    "tasks": frozenset({Role.SUPERVISOR}),
+    "all": frozenset({Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.ADMIN}),
+}
+LIGHTS = ("green", "yellow", "red")
+WITH_UNIT_VALUES = frozenset(s.value for s in WITH_UNIT)
+
+
+async def load_case(case_id: int) -> Case:
+    case = await Case.objects().output(load_json=True).get(Case.id == case_id)
+    if case is None:
+        raise NotFound(f"案件不存在：{case_id}", f"No such case: {case_id}", code="case.not_found")
+    return case
+
+
+def _unit_ref(units: dict[int, Unit], unit_id: int | None) -> UnitRef | None:
+    unit = units.get(unit_id) if unit_id else None
+    return UnitRef(id=unit.id, code=unit.code, name=unit.name) if unit else None
+
+
+def photo_url(settings: Settings, photo_id: int, variant: str) -> str:
+    return f"/api/v1/photos/{photo_id}/{variant}"
+
+
+def _photo_ref(settings: Settings, row: dict[str, Any]) -> PhotoRef:
+    ready = row["status"] == "ready"
+    return PhotoRef(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        thumb_url=photo_url(settings, row["id"], "thumb") if ready else None,
+        display_url=photo_url(settings, row["id"], "display") if ready else None,
+        warnings=list(row["warnings"] or []),
+    )
+
+
+def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
+    zh, en = STATE_NAMES[State(case.state)]
+    timer = clock.timer(settings, case) if case.state in WITH_UNIT_VALUES else None
+    light = timer.light if timer else case.light
+    left = timer.remaining.total_seconds() if timer else None
+    return CaseOut(
+        id=case.id,
+        tracking_no=case.tracking_no,
+        state=case.state,
+        state_zh=zh,
+        state_en=en,
+        source=case.source,
+        reporter_id=case.reporter,
+        description=case.description,
+        address=case.address,
+        lng=case.lng,
+        lat=case.lat,
+        location_source=case.location_source,
+        location_accuracy_m=case.location_accuracy_m,
+        flags=list(case.flags or []),
+        menu=case.menu,
+        category_code=case.category_code,
+        category_name=case.category_name,
+        category_kind=case.category_kind,
+        standard_index=case.standard_index,
+        urgent=case.urgent,
+        time_limit=case.time_limit,
+        confidence=case.confidence,
+        classifier_version=case.classifier_version,
+        suggestions=list(case.suggestions or []),
+        unit_grid=case.unit_grid,
+        community=case.community,
+        street=case.street,
+        district=case.district,
+        responsibility_grid=case.responsibility_grid,
+        component_id=case.component,
+        unit=_unit_ref(units, case.unit),
+        suggested_unit=_unit_ref(units, case.suggested_unit),
+        routing_rule=case.routing_rule,
+        assigned_supervisor_id=case.assigned_supervisor,
+        duplicate_of=case.duplicate_of,
+        likely_duplicate_of=case.likely_duplicate_of,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        filed_at=case.filed_at,
+        dispatched_at=case.dispatched_at,
+        accepted_at=case.accepted_at,
+        reported_back_at=case.reported_back_at,
+        closed_at=case.closed_at,
+        due_at=case.due_at,
+        stage_due_at=case.stage_due_at,
+        time_left_seconds=left,
+        light=light,
+        rework_count=case.rework_count,
+        return_count=case.return_count,
+        reopen_count=case.reopen_count,
+        rating=case.rating,
+        rating_comment=case.rating_comment,
+        version=case.version,
+        **extra,
+    )
+
+
+async def _units_for(cases: list[Case]) -> dict[int, Unit]:
+    ids = {i for c in cases for i in (c.unit, c.suggested_unit) if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in await Unit.objects().output(load_json=True).where(Unit.id.is_in(list(ids)))}
+
+
+async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseOut:
+    case = await load_case(case_id)
+    ensure_visible(actor, case)
+    return await render_case(settings, actor, case)
+
+
+async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseOut:
+    entries = (
+        await TimelineEntry.select(TimelineEntry.all_columns(), TimelineEntry.actor.display_name.as_alias("actor_name"))
+        .output(load_json=True)
+        .where(TimelineEntry.case == case.id)
+        .order_by(TimelineEntry.id)
+    )
+    photos = await Photo.select().output(load_json=True).where(Photo.case == case.id).order_by(Photo.id)
+    timeline = [
+        TimelineOut(
+            id=e["id"],
+            at=e["at"],
+            actor_id=e["actor"],
+            actor_name=e["actor_name"] or "系统",
+            actor_role=e["actor_role"],
+            action=e["action"],
+            from_state=e["from_state"],
+            to_state=e["to_state"],
+            note=e["note"],
+            photo_ids=list(e["photo_ids"] or []),
+            data=dict(e["data"] or {}),
+        )
+        for e in entries
+    ]
+    return case_out(
+        settings,
+        case,
+        await _units_for([case]),
+        photos=[_photo_ref(settings, p) for p in photos],
+        timeline=timeline,
+        actions=allowed_actions(settings, actor, case),
+    )
+
+
+def _view_filter(actor: Actor, view: str) -> Where | And | Or | None:
+    if view not in VIEWS:
+        raise InvalidInput(f"未知列表：{view}", f"Unknown view: {view}", code="case.unknown_view",
+                           details={"views": sorted(VIEWS)})
+    if actor.role not in VIEWS[view]:
+        raise Forbidden("无权查看此列表", "This list is not for your role", code="case.view_forbidden")
+    match view:
+        case "mine":
+            return Case.reporter == actor.id
+        case "inbox":
+            return (Case.unit == actor.unit_id) & Case.state.is_in([s.value for s in WITH_UNIT])
+        case "triage":
+            return Case.state == State.NEW.value
+        case "filing":
+            return Case.state.is_in([State.PENDING_FILING.value, State.PENDING_CLOSE.value])
+        case "dispatch":
+            return Case.state == State.PENDING_DISPATCH.value
+        case "approvals":
+            return Case.state.is_in(
+                [State.RETURN_REQUESTED.value, State.EXTENSION_REQUESTED.value, State.SUSPENSION_REQUESTED.value]
+            )
+        case "tasks":
+            mine = Case.assigned_supervisor == actor.id
+            task_states = Case.state.is_in([State.VERIFYING.value, State.CHECKING.value])
+            if actor.grids:
+                mine = mine | (Case.assigned_supervisor.is_null() & Case.responsibility_grid.is_in(list(actor.grids)))
+            return task_states & mine
+        case _:  # "all"
+            return None
+
+
+async def list_cases(
+    settings: Settings,
+    actor: Actor,
+    view: str,
+    *,
+    states: list[str],
+    category: str | None,
+    unit_id: int | None,
+    area: str | None,
+    light: str | None,
+    q: str | None,
+    page: int,
+    page_size: int,
+    sort: str,
+) -> CasePage:
+    where = _view_filter(actor, view)
+    clauses = [where] if where is not None else []
+    valid_states = {s.value for s in State}
+    for s in states:
+        if s not in valid_states:
+            raise InvalidInput(f"未知状态：{s}", f"Unknown state: {s}", code="case.unknown_state")
+    if states:
+        clauses.append(Case.state.is_in(states))
+    if category:
+        clauses.append(Case.category_code.like(category + "%"))
+    if unit_id:
+        clauses.append(Case.unit == unit_id)
+    if area:
+        clauses.append(
+            (Case.district == area) | (Case.street == area) | (Case.community == area) | (Case.unit_grid == area)
+            | (Case.responsibility_grid == area)
+        )
+    if light:
+        if light not in LIGHTS:
+            raise InvalidInput(f"未知时限灯：{light}", f"Unknown light: {light}", code="case.unknown_light")
+        clauses.append(Case.light == light)
+    if q:
+        clauses.append(Case.tracking_no.like(q.strip().upper() + "%"))
+    query = Case.objects().output(load_json=True)
+    count = Case.count()
+    for clause in clauses:
+        query = query.where(clause)
+        count = count.where(clause)
+    order = {"due": (Case.due_at, True), "created": (Case.created_at, False), "updated": (Case.updated_at, False)}
+    if sort not in order:
+        raise InvalidInput(f"未知排序：{sort}", f"Unknown sort: {sort}", code="case.unknown_sort")
+    column, ascending = order[sort]
+    rows = await query.order_by(column, ascending=ascending).order_by(Case.id, ascending=False).limit(
+        page_size
+    ).offset((page - 1) * page_size)
+    units = await _units_for(rows)
+    return CasePage(
+        items=[case_out(settings, c, units) for c in rows], total=await count, page=page, page_size=page_size
+    )
+
+
+async def public_cases(page: int, page_size: int, bbox: tuple[float, float, float, float] | None) -> PublicCasePage:
+    """Filed cases for the public map: anonymised, never the reporter or the text they wrote."""
+    hidden = [State.NEW.value, State.VERIFYING.value, State.PENDING_FILING.value, State.VOIDED.value]
+    query = Case.objects().output(load_json=True).where(Case.state.not_in(hidden))
+    count = Case.count().where(Case.state.not_in(hidden))
+    if bbox:
+        w, s, e, n = bbox
+        box = (Case.lng >= w) & (Case.lng <= e) & (Case.lat >= s) & (Case.lat <= n)
+        query, count = query.where(box), count.where(box)
+    rows = await query.order_by(Case.id, ascending=False).limit(page_size).offset((page - 1) * page_size)
+    ids = [c.id for c in rows]
+    thumbs: dict[int, list[str]] = {}
+    if ids:
+        for p in await Photo.select(Photo.id, Photo.case).where(
+            Photo.case.is_in(ids) & (Photo.status == "ready") & Photo.kind.is_in(["report", "after"])
+        ):
+            thumbs.setdefault(p["case"], []).append(f"/api/v1/public/photos/{p['id']}/thumb")
+    items = []
+    for c in rows:
+        zh, en = STATE_NAMES[State(c.state)]
+        items.append(
+            PublicCaseOut(
+                tracking_no=c.tracking_no,
+                state=c.state,
+                state_zh=zh,
+                state_en=en,
+                category_code=c.category_code,
+                category_name=c.category_name,
+                lng=round(c.lng, 3),
+                lat=round(c.lat, 3),
+                created_at=c.created_at,
+                closed_at=c.closed_at,
+                thumb_urls=thumbs.get(c.id, []),
+            )
+        )
+    return PublicCasePage(items=items, total=await count, page=page, page_size=page_size)
+
+
+async def user_names(ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(ids))}

@@ -1,0 +1,144 @@
+"""The command line: serve, migrate, seed-demo, create-user, classify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import Any
+
+from backend.settings import Settings, SettingsError
+
+
+async def _with_db(settings: Settings, work: Any) -> Any:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from backend.db import bind_tables, build_engine, prepare_sqlite
+
+    engine = build_engine(settings)
+    bind_tables(engine)
+    if settings.is_sqlite:
+        prepare_sqlite(settings.sqlite_path)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool()
+    try:
+        return await work(engine)
+    finally:
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+
+
+def migrate(settings: Settings) -> None:
+    """Run every pending Piccolo migration, on SQLite or PostgreSQL alike."""
+    os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
+    if settings.is_sqlite:
+        from backend.db import prepare_sqlite
+
+        prepare_sqlite(settings.sqlite_path)
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    async def run() -> None:
+        import backend.piccolo_conf as conf
+        from backend.db import build_engine
+
+        # The migration runner asks piccolo_conf for its engine: point it at these settings.
+        conf.DB = build_engine(settings)
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        if not result.success:
+            raise SystemExit(f"migration failed: {result.message}")
+
+    asyncio.run(run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.redis_url:
+        raise SettingsError("several workers need SUISHOUPAI_REDIS_URL so that live events reach every process")
+    if workers > 1 and settings.is_sqlite:
+        raise SettingsError("several workers need PostgreSQL (SUISHOUPAI_DATABASE_URL): SQLite has one writer")
+    migrate(settings)
+    url = settings.public_url or f"http://{host}:{port}/"
+    sys.stderr.write(f"\n  随手拍 suishoupai is starting: open {url}\n  API docs: {url.rstrip('/')}/schema\n\n")
+    uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=True)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    migrate(settings)
+    sys.stdout.write("migrations applied\n")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.demo.seed import seed_demo
+
+    migrate(settings)
+    return int(asyncio.run(_with_db(settings, lambda engine: seed_demo(settings, engine, cases=not args.no_cases))))
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.accounts.roles import Role
+    from backend.accounts.services import create_user
+
+    password = args.password or getpass.getpass("password: ")
+    migrate(settings)
+
+    async def work(engine: Any) -> None:
+        user = await create_user(args.username, password, Role(args.role), args.display_name or "", args.unit)
+        sys.stdout.write(f"created user {user.username} ({user.role}) id={user.id}\n")
+
+    asyncio.run(_with_db(settings, work))
+    return 0
+
+
+def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.triage.classify_cli import run
+
+    return run(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="suishoupai", description="随手拍 smart city-management reporting")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web app (migrates first)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    seed = sub.add_parser("seed-demo", help="load the demo city (idempotent)")
+    seed.add_argument("--no-cases", action="store_true", help="organisation and users only")
+    seed.set_defaults(func=cmd_seed_demo)
+    user = sub.add_parser("create-user", help="create a user")
+    user.add_argument("username")
+    user.add_argument("--role", required=True,
+                      choices=["citizen", "supervisor", "operator", "shift_lead", "dispatcher", "unit_staff", "admin"])
+    user.add_argument("--password")
+    user.add_argument("--display-name")
+    user.add_argument("--unit", help="unit code (unit_staff)")
+    user.set_defaults(func=cmd_create_user)
+    classify = sub.add_parser("classify", help="classify a description", add_help=False)
+    classify.add_argument("rest", nargs=argparse.REMAINDER)
+    classify.set_defaults(func=cmd_classify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(settings, args))
+    except SettingsError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

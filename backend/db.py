@@ -1,0 +1,67 @@
+"""Database engines: a SQLite file by default (WAL, busy timeout, immediate write transactions), PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from backend.settings import Settings
+
+BUSY_TIMEOUT_S = 30.0
+
+
+def build_engine(settings: Settings) -> Engine[Any]:
+    if settings.is_sqlite:
+        path = Path(settings.sqlite_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_S)
+    url = urlparse(settings.resolved_database_url)
+    return PostgresEngine(
+        config={
+            "host": url.hostname or "localhost",
+            "port": url.port or 5432,
+            "user": unquote(url.username or "postgres"),
+            "password": unquote(url.password or ""),
+            "database": (url.path or "/suishoupai").lstrip("/"),
+        }
+    )
+
+
+def prepare_sqlite(path: str) -> None:
+    """WAL lets readers run beside the one writer; the setting is stored in the file, so once is enough."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path, timeout=BUSY_TIMEOUT_S) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def bind_tables(engine: Engine[Any]) -> None:
+    """Point every table at this engine, so an app (or a test) can run on a database of its own."""
+    for table in all_tables():
+        table._meta.db = engine
+
+
+def all_tables() -> list[Any]:
+    """Every table of every registered app, in dependency order."""
+    from piccolo.table import sort_table_classes
+
+    from backend.piccolo_conf import APP_REGISTRY
+
+    tables = [t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes]
+    return sort_table_classes(tables)
+
+
+def write_transaction(engine: Engine[Any]) -> Any:
+    """A transaction for read-then-write work: SQLite takes the write lock up front instead of failing later."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+def is_postgres(engine: Engine[Any]) -> bool:
+    return isinstance(engine, PostgresEngine)

@@ -1,0 +1,81 @@
+"""Organisation tables: districts → streets → communities → unit grids, responsibility grids, units, components."""
+
+from piccolo.columns import JSON, Boolean, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class District(Table):
+    code = Varchar(length=6, unique=True)
+    name = Varchar(length=64)
+    geometry = JSON(default={})
+
+
+class Street(Table):
+    code = Varchar(length=9, unique=True)
+    name = Varchar(length=64)
+    district = ForeignKey(District)
+    geometry = JSON(default={})
+
+
+class Community(Table):
+    code = Varchar(length=12, unique=True)
+    name = Varchar(length=64)
+    street = ForeignKey(Street)
+    geometry = JSON(default={})
+
+
+class ResponsibilityGrid(Table):
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=64)
+    district = ForeignKey(District, null=True)
+    geometry = JSON(default={})
+
+
+class UnitGrid(Table):
+    code = Varchar(length=15, unique=True)
+    community = ForeignKey(Community)
+    responsibility_grid = ForeignKey(ResponsibilityGrid, null=True)
+    geometry = JSON(default={})
+    area_m2 = Float(default=0.0)
+
+
+class Unit(Table):
+    """A responsible unit (责任单位): a department, company or street office that handles cases."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=128)
+    kind = Varchar(length=32)  # water, drainage, power, telecom, gas, sanitation, parks, traffic_police, street_office…
+    contact = Varchar(length=64, default="")
+    phone = Varchar(length=32, default="")
+    categories = JSON(default=[])  # 小类 codes it handles; ["*"] for all
+    areas = JSON(default=[])  # district/street/community codes it covers; [] for the whole city
+    active = Boolean(default=True)
+
+
+class Component(Table):
+    """A surveyed city asset (部件普查) with its owner and maintainer."""
+
+    code = Varchar(length=32, unique=True)
+    category_code = Varchar(length=8, index=True)
+    name = Varchar(length=128, default="")
+    lng = Float()
+    lat = Float()
+    owner = ForeignKey(Unit, null=True)
+    maintainer = ForeignKey(Unit, null=True)
+    unit_grid = Varchar(length=15, default="")
+    status = Varchar(length=16, default="normal")
+
+
+class RoutingRule(Table):
+    """Routing as data: the first matching rule (lowest priority number) names the unit. See triage/routing.py."""
+
+    priority = Integer(default=100)
+    name = Varchar(length=128)
+    kind = Varchar(length=16, default="any")  # component | event | any
+    category_prefix = Varchar(length=8, default="")  # "" matches all; "01" a 大类; "0101" one 小类
+    area_prefix = Varchar(length=15, default="")  # district/street/community code prefix; "" everywhere
+    target = Varchar(length=16)  # owner | maintainer | unit | street_office
+    unit = ForeignKey(Unit, null=True)
+    active = Boolean(default=True)
+    note = Text(default="")
+    updated_at = Timestamptz()

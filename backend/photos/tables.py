@@ -1,0 +1,34 @@
+"""The photo row: where the original and its derivatives live and what the intake pipeline found."""
+
+from piccolo.columns import JSON, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from backend.accounts.tables import User
+from backend.cases.tables import Case
+
+
+class Photo(Table):
+    case = ForeignKey(Case, null=True, index=True)
+    kind = Varchar(length=16)  # report | verify | after | check
+    uploader = ForeignKey(User)
+    status = Varchar(length=16, default="pending")  # awaiting_upload | pending | ready | failed
+    idempotency_key = Varchar(length=80, null=True, default=None)
+    filename = Varchar(length=200, default="")
+    content_type = Varchar(length=64, default="")
+    size = Integer(default=0)
+    original_key = Varchar(length=200)
+    display_key = Varchar(length=200, default="")
+    thumb_key = Varchar(length=200, default="")
+    sha256 = Varchar(length=64, default="", index=True)
+    phash = Varchar(length=16, default="")
+    width = Integer(default=0)
+    height = Integer(default=0)
+    exif_lat = Float(null=True, default=None)
+    exif_lng = Float(null=True, default=None)
+    exif_alt = Float(null=True, default=None)
+    exif_time = Timestamptz(null=True, default=None)
+    exif = JSON(default={})  # make, model, orientation, gps_time, warnings
+    warnings = JSON(default=[])  # quality warnings: too_dark, too_blurry, too_small
+    error = Text(default="")
+    created_at = Timestamptz()
+    processed_at = Timestamptz(null=True, default=None)
