@@ -1,0 +1,150 @@
+"""The embedded object store: files under a directory, written atomically, with HMAC-signed relative URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from backend.errors import InvalidInput, NotFound, Unavailable
+from backend.photos.store import Body, ObjectInfo, ObjectStore, check_expiry, checked_chunks, validate_key
+
+_META = ".meta"  # keys cannot start with a dot, so this tree never collides with an object
+
+
+class LocalStore(ObjectStore):
+    """Objects as files under ``root``; the sidecar ``root/.meta/<key>.json`` keeps content type and etag."""
+
+    def __init__(self, root: Path | str, secret: str, *, url_prefix: str = "/api/v1/objects") -> None:
+        if not secret:
+            raise ValueError("LocalStore needs a non-empty secret to sign URLs")
+        self.root = Path(root)
+        self._secret = secret.encode()
+        self._prefix = url_prefix.rstrip("/")
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        key = validate_key(key)
+        return self.root / key, self.root / _META / f"{key}.json"
+
+    async def ensure_ready(self) -> None:
+        try:
+            await asyncio.to_thread((self.root / _META).mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+
+    async def put(
+        self,
+        key: str,
+        data: Body,
+        size: int | None = None,
+        content_type: str = "application/octet-stream",
+        *,
+        max_bytes: int | None = None,
+    ) -> ObjectInfo:
+        path, meta_path = self._paths(key)
+        try:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+            md5, total = hashlib.md5(usedforsecurity=False), 0
+            try:
+                with open(tmp, "wb") as fh:
+                    async for chunk in checked_chunks(data, size, max_bytes):
+                        md5.update(chunk)
+                        total += len(chunk)
+                        await asyncio.to_thread(fh.write, chunk)
+                    await asyncio.to_thread(_flush, fh)
+                info = ObjectInfo(total, content_type, md5.hexdigest())
+                await asyncio.to_thread(_write_meta, meta_path, info)
+                # The rename is the commit point: readers see the old object or the new one, never a partial file.
+                await asyncio.to_thread(os.replace, tmp, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+        except OSError as exc:
+            raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+        return info
+
+    async def get(self, key: str) -> bytes:
+        path, _ = self._paths(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFound("文件不存在", "No such object", code="store.not_found", details={"key": key}) from None
+        except OSError as exc:
+            raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        path, meta_path = self._paths(key)
+        return await asyncio.to_thread(_stat, path, meta_path)
+
+    async def delete(self, key: str) -> None:
+        path, meta_path = self._paths(key)
+        for target in (path, meta_path):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                await asyncio.to_thread(target.unlink)
+
+    async def presigned_put_url(self, key: str, expires: timedelta, content_type: str) -> str:
+        return self._signed_url("PUT", key, expires)
+
+    async def presigned_get_url(self, key: str, expires: timedelta) -> str:
+        return self._signed_url("GET", key, expires)
+
+    def _signature(self, method: str, key: str, expires: int) -> str:
+        message = f"{method.upper()}\n{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def _signed_url(self, method: str, key: str, expires: timedelta) -> str:
+        validate_key(key)
+        deadline = int(time.time()) + check_expiry(expires)
+        sig = self._signature(method, key, deadline)
+        return f"{self._prefix}/{quote(key, safe='/')}?expires={deadline}&sig={sig}"
+
+    def verify_signature(
+        self, key: str, expires: int | str, sig: str, method: str, *, now: float | None = None
+    ) -> bool:
+        """True when ``sig`` was made by this store for ``method`` on ``key`` and ``expires`` has not passed."""
+        try:
+            validate_key(key)
+            deadline = int(expires)
+        except (InvalidInput, ValueError, TypeError):
+            return False
+        if deadline < (time.time() if now is None else now):
+            return False
+        return hmac.compare_digest(self._signature(method, key, deadline), str(sig))
+
+
+def _flush(fh: object) -> None:
+    fh.flush()  # type: ignore[attr-defined]
+    os.fsync(fh.fileno())  # type: ignore[attr-defined]
+
+
+def _write_meta(meta_path: Path, info: ObjectInfo) -> None:
+    meta_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = meta_path.parent / f".tmp-{uuid.uuid4().hex}"
+    tmp.write_text(json.dumps({"size": info.size, "content_type": info.content_type, "etag": info.etag}))
+    os.replace(tmp, meta_path)
+
+
+def _stat(path: Path, meta_path: Path) -> ObjectInfo | None:
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("size") == size:
+            return ObjectInfo(size, str(meta["content_type"]), meta.get("etag"))
+    except (OSError, ValueError, KeyError):
+        pass
+    # The sidecar is missing or belongs to an earlier version: the file itself is the truth.
+    return ObjectInfo(size, "application/octet-stream", None)
