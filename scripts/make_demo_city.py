@@ -271,10 +271,8 @@ def main() -> None:
     write_features(out / "unit_grids.geojson", [feature(g.pop("geometry"), **g) for g in grids])
     write_features(out / "responsibility_grids.geojson", [feature(r.pop("geometry"), **r) for r in rgrids])
     write_features(out / "components.geojson", comps)
-    dump = {"ensure_ascii": False, "indent": 1}
-    (out / "units.json").write_text(json.dumps({"units": unit_list}, **dump) + "\n", encoding="utf-8")  # type: ignore[arg-type]
-    (out / "users.json").write_text(json.dumps({"users": users(unit_list, rgrids, rng)}, **dump) + "\n",  # type: ignore[arg-type]
-                                    encoding="utf-8")
+    for name, key, rows in (("units.json", "units", unit_list), ("users.json", "users", users(unit_list, rgrids, rng))):
+        (out / name).write_text(json.dumps({key: rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     total = sum(g["area_m2"] for g in grids) / 1e6
     print(f"{out}: {len(districts)} districts, {len(streets)} streets, {len(communities)} communities, "
           f"{len(grids)} unit grids ({total:.1f} km²), {len(rgrids)} responsibility grids, {len(unit_list)} units, "
