@@ -10,13 +10,16 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote
 
 from backend.errors import InvalidInput, NotFound, Unavailable
 from backend.photos.store import Body, ObjectInfo, ObjectStore, check_expiry, checked_chunks, validate_key
 
+T = TypeVar("T")
 _META = ".meta"  # keys cannot start with a dot, so this tree never collides with an object
 
 
@@ -35,10 +38,7 @@ class LocalStore(ObjectStore):
         return self.root / key, self.root / _META / f"{key}.json"
 
     async def ensure_ready(self) -> None:
-        try:
-            await asyncio.to_thread((self.root / _META).mkdir, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+        await _fs((self.root / _META).mkdir, parents=True, exist_ok=True)
 
     async def put(
         self,
@@ -50,26 +50,24 @@ class LocalStore(ObjectStore):
         max_bytes: int | None = None,
     ) -> ObjectInfo:
         path, meta_path = self._paths(key)
+        await _fs(path.parent.mkdir, parents=True, exist_ok=True)
+        tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+        md5, total = hashlib.md5(usedforsecurity=False), 0
         try:
-            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-            tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
-            md5, total = hashlib.md5(usedforsecurity=False), 0
-            try:
-                with open(tmp, "wb") as fh:
-                    async for chunk in checked_chunks(data, size, max_bytes):
-                        md5.update(chunk)
-                        total += len(chunk)
-                        await asyncio.to_thread(fh.write, chunk)
-                    await asyncio.to_thread(_flush, fh)
-                info = ObjectInfo(total, content_type, md5.hexdigest())
-                await asyncio.to_thread(_write_meta, meta_path, info)
-                # The rename is the commit point: readers see the old object or the new one, never a partial file.
-                await asyncio.to_thread(os.replace, tmp, path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-        except OSError as exc:
-            raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+            with await _fs(open, tmp, "wb") as fh:
+                # Errors from the body itself (client gone, too large) pass through untouched; only the disk's are 503.
+                async for chunk in checked_chunks(data, size, max_bytes):
+                    md5.update(chunk)
+                    total += len(chunk)
+                    await _fs(fh.write, chunk)
+                await _fs(_flush, fh)
+            info = ObjectInfo(total, content_type, md5.hexdigest())
+            await _fs(_write_meta, meta_path, info)
+            # The rename is the commit point: readers see the old object or the new one, never a partial file.
+            await _fs(os.replace, tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         return info
 
     async def get(self, key: str) -> bytes:
@@ -121,9 +119,17 @@ class LocalStore(ObjectStore):
         return hmac.compare_digest(self._signature(method, key, deadline), str(sig))
 
 
-def _flush(fh: object) -> None:
-    fh.flush()  # type: ignore[attr-defined]
-    os.fsync(fh.fileno())  # type: ignore[attr-defined]
+async def _fs(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run a blocking filesystem call in a thread; a disk error means the store is unavailable."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except OSError as exc:
+        raise Unavailable(code="store.unavailable", details={"reason": str(exc)}) from exc
+
+
+def _flush(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def _write_meta(meta_path: Path, info: ObjectInfo) -> None:

@@ -1,0 +1,251 @@
+"""The object stores behave the same: local files and S3 (moto or MinIO on loopback) run the same tests."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from backend.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from backend.photos.local import LocalStore
+from backend.photos.s3 import S3Store
+from backend.photos.store import ObjectStore, open_store
+from backend.settings import Settings
+
+from .conftest import _free_port, make_s3_store
+
+BAD_KEYS = ["../escape.jpg", "a/../../b.jpg", "/etc/passwd", ".hidden", "a//b.jpg", "", "a\x00b", "a\\b.jpg", "a/./b"]
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        await asyncio.sleep(0)
+        yield part
+
+
+class AsyncReader:
+    """Shaped like Litestar's UploadFile: an async ``read``."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        return self._buffer.read(size)
+
+
+class ExplodingReader:
+    def read(self, size: int = -1) -> bytes:
+        raise AssertionError("the body must not be read when its declared size is already too large")
+
+
+async def test_ensure_ready_is_idempotent(store: ObjectStore) -> None:
+    await store.ensure_ready()
+    await store.ensure_ready()
+
+
+async def test_put_get_stat_delete_roundtrip(store: ObjectStore) -> None:
+    body = b"\xff\xd8\xff" + bytes(range(256)) * 40
+    info = await store.put("photos/2025/a.jpg", body, len(body), "image/jpeg")
+    assert info.size == len(body)
+    assert await store.get("photos/2025/a.jpg") == body
+    stat = await store.stat("photos/2025/a.jpg")
+    assert stat is not None
+    assert (stat.size, stat.content_type) == (len(body), "image/jpeg")
+    assert stat.etag == hashlib.md5(body).hexdigest() == info.etag
+    await store.delete("photos/2025/a.jpg")
+    assert await store.stat("photos/2025/a.jpg") is None
+
+
+@pytest.mark.parametrize("kind", ["async_iterator", "sync_file", "async_file"])
+async def test_put_accepts_streams(store: ObjectStore, kind: str) -> None:
+    parts = [b"a" * 700_000, b"b" * 700_000, b"c" * 5]
+    whole = b"".join(parts)
+    source = {
+        "async_iterator": lambda: _chunks(*parts),
+        "sync_file": lambda: io.BytesIO(whole),
+        "async_file": lambda: AsyncReader(whole),
+    }[kind]()
+    info = await store.put("streamed.bin", source, None, "application/octet-stream")
+    assert info.size == len(whole)
+    assert await store.get("streamed.bin") == whole
+
+
+async def test_put_replaces_an_existing_object(store: ObjectStore) -> None:
+    await store.put("k.txt", b"old", 3, "text/plain")
+    await store.put("k.txt", b"newer", 5, "image/png")
+    assert await store.get("k.txt") == b"newer"
+    stat = await store.stat("k.txt")
+    assert stat is not None and (stat.size, stat.content_type) == (5, "image/png")
+
+
+async def test_size_mismatch_is_refused_and_leaves_nothing(store: ObjectStore) -> None:
+    with pytest.raises(InvalidInput) as short:
+        await store.put("short.jpg", _chunks(b"12345"), 10, "image/jpeg")
+    assert short.value.code == "store.size_mismatch"
+    with pytest.raises(InvalidInput):
+        await store.put("long.jpg", b"1234567890", 4, "image/jpeg")
+    assert await store.stat("short.jpg") is None
+    assert await store.stat("long.jpg") is None
+
+
+async def test_over_the_limit_is_refused_early_and_leaves_nothing(store: ObjectStore) -> None:
+    with pytest.raises(PayloadTooLarge) as exc:
+        await store.put("big.jpg", ExplodingReader(), 11 * 1024 * 1024, "image/jpeg", max_bytes=10 * 1024 * 1024)
+    assert exc.value.status == 413 and exc.value.code == "store.too_large"
+
+    read: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            read.append(1)
+            yield b"x" * 65536
+
+    with pytest.raises(PayloadTooLarge):
+        await store.put("big.jpg", endless(), None, "image/jpeg", max_bytes=1_000_000)
+    assert len(read) <= 17  # stopped right after the limit, not at the end of the stream
+    assert await store.stat("big.jpg") is None
+
+
+async def test_failed_overwrite_keeps_the_old_object(store: ObjectStore) -> None:
+    await store.put("keep.jpg", b"original", 8, "image/jpeg")
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        await store.put("keep.jpg", broken(), None, "image/jpeg")
+    assert await store.get("keep.jpg") == b"original"
+
+
+async def test_missing_objects(store: ObjectStore) -> None:
+    with pytest.raises(NotFound) as exc:
+        await store.get("nope/missing.jpg")
+    assert exc.value.status == 404 and exc.value.code == "store.not_found"
+    assert await store.stat("nope/missing.jpg") is None
+    await store.delete("nope/missing.jpg")  # no error
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+async def test_unsafe_keys_are_refused_everywhere(store: ObjectStore, key: str) -> None:
+    for call in (
+        store.put(key, b"x", 1, "text/plain"),
+        store.get(key),
+        store.stat(key),
+        store.delete(key),
+        store.presigned_get_url(key, timedelta(minutes=5)),
+        store.presigned_put_url(key, timedelta(minutes=5), "image/jpeg"),
+    ):
+        with pytest.raises(InvalidInput) as exc:
+            await call
+        assert exc.value.code == "store.bad_key"
+
+
+async def test_presigned_expiry_is_bounded(store: ObjectStore) -> None:
+    with pytest.raises(InvalidInput):
+        await store.presigned_get_url("a.jpg", timedelta(days=8))
+    with pytest.raises(InvalidInput):
+        await store.presigned_put_url("a.jpg", timedelta(seconds=0), "image/jpeg")
+
+
+# ---- local store specifics ----------------------------------------------------------------------------------------
+
+
+async def test_local_writes_inside_its_root_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "objects", "s")
+    await store.ensure_ready()
+    await store.put("a/b/c.jpg", b"abc", 3, "image/jpeg")
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x"
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await store.put("a/b/d.jpg", broken(), None, "image/jpeg")
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["objects/.meta/a/b/c.jpg.json", "objects/a/b/c.jpg"]
+
+
+async def test_local_signed_urls_verify_and_expire(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path, "secret-1")
+    url = await store.presigned_get_url("photos/x y.jpg".replace(" ", "_"), timedelta(minutes=5))
+    parts = urlsplit(url)
+    assert parts.path == "/api/v1/objects/photos/x_y.jpg" and not parts.netloc
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    key, expires, sig = "photos/x_y.jpg", query["expires"], query["sig"]
+    assert store.verify_signature(key, expires, sig, "GET")
+    assert not store.verify_signature(key, expires, sig, "PUT")
+    assert not store.verify_signature("photos/other.jpg", expires, sig, "GET")
+    assert not store.verify_signature(key, str(int(expires) + 60), sig, "GET")
+    assert not store.verify_signature(key, expires, sig, "GET", now=int(expires) + 1)
+    assert not store.verify_signature("../x", expires, sig, "GET")
+    assert not store.verify_signature(key, "soon", sig, "GET")
+    assert not LocalStore(tmp_path, "secret-2").verify_signature(key, expires, sig, "GET")
+    put_url = await store.presigned_put_url(key, timedelta(minutes=5), "image/jpeg")
+    put_query = {k: v[0] for k, v in parse_qs(urlsplit(put_url).query).items()}
+    assert store.verify_signature(key, put_query["expires"], put_query["sig"], "put")
+    assert int(expires) - time.time() <= 300
+
+
+# ---- S3 specifics -------------------------------------------------------------------------------------------------
+
+
+def _http(method: str, url: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method=method)
+    if content_type:
+        # moto drops a presigned PUT body sent with urllib's default form content type: send the real one.
+        request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read()
+
+
+@pytest.mark.s3
+async def test_s3_presigned_put_then_get(s3_endpoint: str) -> None:
+    store = make_s3_store(s3_endpoint)
+    await store.ensure_ready()
+    body = b"\xff\xd8\xff" + b"photo" * 1000
+    put_url = await store.presigned_put_url("direct/p.jpg", timedelta(minutes=5), "image/jpeg")
+    status, _ = await asyncio.to_thread(_http, "PUT", put_url, body, "image/jpeg")
+    assert status == 200
+    stat = await store.stat("direct/p.jpg")
+    assert stat is not None and stat.size == len(body) and stat.content_type == "image/jpeg"
+    get_url = await store.presigned_get_url("direct/p.jpg", timedelta(minutes=5))
+    assert "X-Amz-Signature" in get_url
+    assert (await asyncio.to_thread(_http, "GET", get_url)) == (200, body)
+
+
+@pytest.mark.s3
+async def test_s3_unreachable_is_unavailable_quickly() -> None:
+    store = S3Store(f"127.0.0.1:{_free_port()}", "k", "s", "bucket")
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as exc:
+        await store.stat("a.jpg")
+    assert exc.value.status == 503 and exc.value.code == "store.unreachable"
+    with pytest.raises(Unavailable):
+        await store.put("a.jpg", b"x", 1, "image/jpeg")
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.s3
+async def test_s3_missing_bucket_is_unavailable(s3_endpoint: str) -> None:
+    store = make_s3_store(s3_endpoint, bucket="never-created-bucket")
+    with pytest.raises(Unavailable) as exc:
+        await store.put("a.jpg", b"x", 1, "image/jpeg")
+    assert exc.value.code == "store.bucket_missing"
+
+
+def test_open_store_follows_settings(tmp_path: Path) -> None:
+    local = open_store(Settings(data_dir=tmp_path), "secret")
+    assert isinstance(local, LocalStore) and local.root == tmp_path / "objects"
+    s3 = open_store(
+        Settings(data_dir=tmp_path, store="s3", s3_access_key="a", s3_secret_key="b", s3_bucket="photos"), "secret"
+    )
+    assert isinstance(s3, S3Store) and s3.bucket == "photos"
