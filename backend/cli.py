@@ -40,11 +40,15 @@ def migrate(settings: Settings) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     async def run() -> None:
+        from piccolo.apps.migrations.tables import Migration
+
         import backend.piccolo_conf as conf
         from backend.db import build_engine
 
-        # The migration runner asks piccolo_conf for its engine: point it at these settings.
+        # The migration runner asks piccolo_conf for its engine, and its own table caches the first one it saw:
+        # point both at these settings (tests migrate several databases in one process).
         conf.DB = build_engine(settings)
+        Migration._meta.db = conf.DB
         result = await run_forwards(app_name="all", migration_id="all", fake=False)
         if not result.success:
             raise SystemExit(f"migration failed: {result.message}")

@@ -92,7 +92,7 @@ async def load_grid_index() -> GridIndex | None:
         UnitGrid.code,
         UnitGrid.geometry,
         UnitGrid.responsibility_grid.code.as_alias("rgrid"),
-    )
+    ).output(load_json=True)
     if not rows:
         return None
     return GridIndex.build(

@@ -1,0 +1,116 @@
+"""Test fixtures: every test gets its own database (a copy of a migrated, seeded template) and its own app.
+
+The database backends come from the environment: SQLite always; PostgreSQL too when SUISHOUPAI_TEST_POSTGRES_URL is
+set (scripts/services.sh starts one). Under CI=true a missing server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+from backend.settings import Settings
+
+PG_URL = os.environ.get("SUISHOUPAI_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("SUISHOUPAI_TEST_REDIS_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+TEMPLATE_DB = "suishoupai_template"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not (PG_URL and REDIS_URL):
+        raise pytest.UsageError("CI=true needs SUISHOUPAI_TEST_POSTGRES_URL and SUISHOUPAI_TEST_REDIS_URL (.ci/run sets them)")
+
+
+def base_settings(tmp: Path, **changes: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp,
+        "worker_poll_seconds": 0.05,
+        "secret_key": "test-secret",
+        "log_level": "WARNING",
+    }
+    values.update(changes)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def _seed(settings: Settings) -> None:
+    from backend.cli import _with_db
+    from backend.demo.seed import seed_demo
+
+    await _with_db(settings, lambda engine: seed_demo(settings, engine, cases=False))
+
+
+def _pg_url(database: str) -> str:
+    parts = urlparse(PG_URL)
+    return urlunparse(parts._replace(path="/" + database))
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    parts = urlparse(PG_URL)
+    conn = await asyncpg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+                                 password=parts.password or None, database=(parts.path or "/postgres").lstrip("/"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from backend.cli import migrate
+
+    folder = tmp_path_factory.mktemp("template")
+    settings = base_settings(folder)
+    migrate(settings)
+    asyncio.run(_seed(settings))
+    return Path(settings.sqlite_path)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from backend.cli import migrate
+
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+    asyncio.run(_pg_admin(f"CREATE DATABASE {TEMPLATE_DB}"))
+    settings = base_settings(tmp_path_factory.mktemp("pgtemplate"), database_url=_pg_url(TEMPLATE_DB))
+    migrate(settings)
+    asyncio.run(_seed(settings))
+    return TEMPLATE_DB
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """A Settings on a fresh copy of the seeded demo city (organisation and users, no cases)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "suishoupai.sqlite"
+        shutil.copyfile(template, target)
+        yield base_settings(tmp_path)
+        return
+    request.getfixturevalue("postgres_template")
+    name = "t_" + uuid.uuid4().hex[:12]
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    try:
+        yield base_settings(tmp_path, database_url=_pg_url(name))
+    finally:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[object]:
+    from litestar.testing import TestClient
+
+    from backend.app import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

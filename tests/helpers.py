@@ -1,0 +1,67 @@
+"""Small helpers shared by API tests: log in as a demo user, report, act, wait for background work."""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from backend.demo.seed import DEMO_PASSWORD
+
+CITY = Path(__file__).resolve().parent.parent / "backend" / "demo" / "data" / "loudi"
+
+
+def login(client: Any, username: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": "Bearer " + r.json()["token"]}
+
+
+@lru_cache(maxsize=1)
+def _grids() -> list[dict[str, Any]]:
+    with (CITY / "unit_grids.geojson").open(encoding="utf-8") as f:
+        return list(json.load(f)["features"])
+
+
+def point_in(responsibility_grid: str, index: int = 0) -> tuple[float, float]:
+    """A point well inside a unit grid of the given responsibility grid."""
+    grids = [g for g in _grids() if g["properties"]["responsibility_grid"] == responsibility_grid
+             and g["properties"]["area_m2"] > 9000]
+    ring = grids[index]["geometry"]["coordinates"][0]
+    xs, ys = [p[0] for p in ring[:-1]], [p[1] for p in ring[:-1]]
+    return round(sum(xs) / len(xs), 6), round(sum(ys) / len(ys), 6)
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def report(client: Any, headers: dict[str, str], grid: str = "ZR01", **fields: Any) -> dict[str, Any]:
+    lng, lat = point_in(grid)
+    body = {"lng": lng, "lat": lat, "description": "人行道上的井盖没了，很危险", **fields}
+    r = client.post("/api/v1/reports", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    wait_for(lambda: any(t["action"] == "triage" for t in get_case(client, headers, case["id"])["timeline"]))
+    return get_case(client, headers, case["id"])
+
+
+def get_case(client: Any, headers: dict[str, str], case_id: int) -> dict[str, Any]:
+    r = client.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def act(client: Any, headers: dict[str, str], case_id: int, action: str, expect: int = 200, **body: Any) -> dict[str, Any]:
+    r = client.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers=headers)
+    assert r.status_code == expect, f"{action}: {r.status_code} {r.text}"
+    return r.json()
