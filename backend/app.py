@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
@@ -13,6 +14,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 from piccolo.engine.postgres import PostgresEngine
 
 from backend.accounts.auth import provide_ctx
@@ -27,6 +29,7 @@ from backend.logs import configure_logging
 from backend.settings import Settings
 
 log = logging.getLogger("suishoupai.app")
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
 def _channels(settings: Settings) -> ChannelsPlugin:
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             PublicController,
             MetaController,
+            create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False,
+                                       name="pwa"),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
