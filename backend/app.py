@@ -26,7 +26,10 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
 from backend.logs import configure_logging
+from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
+from backend.photos.store import open_store
 from backend.settings import Settings
+from backend.stats.controllers import StatsController
 
 log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -44,12 +47,16 @@ def _channels(settings: Settings) -> ChannelsPlugin:
 
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
+    from backend.photos.service import photo_job
     from backend.triage.jobs import triage_case
 
     async def triage(payload: dict[str, Any]) -> None:
         await triage_case(ctx, payload)
 
-    return {"triage": triage}
+    async def photo(payload: dict[str, Any]) -> None:
+        await photo_job(ctx, payload)
+
+    return {"triage": triage, "photo": photo}
 
 
 @get("/healthz", operation_id="health", summary="健康检查 Health check", tags=["meta"], include_in_schema=True)
@@ -76,6 +83,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.ctx = ctx
         worker = None
         try:
+            ctx.store = open_store(settings, settings.secret_key)
+            await ctx.store.ensure_ready()
             ctx.triage = await Triage.load(settings)
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
@@ -98,6 +107,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             PublicController,
             MetaController,
+            StatsController,
+            PhotoController,
+            PublicPhotoController,
+            ObjectController,
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False,
                                        name="pwa"),
         ],

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import OpenAPIMediaType as MediaType
+from litestar.openapi.spec import Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.di import Provide
 from litestar.params import Parameter
 
@@ -12,8 +16,9 @@ from backend.accounts.auth import provide_actor
 from backend.accounts.services import Actor
 from backend.cases import services, views
 from backend.cases.access import allowed_actions
+from backend.cases.intake import read_report
 from backend.cases.lifecycle import STATE_NAMES, TRANSITIONS
-from backend.cases.schemas import ActionIn, ActionOut, CaseOut, CasePage, PublicCasePage, ReportIn
+from backend.cases.schemas import ActionIn, ActionOut, CaseOut, CasePage, PublicCasePage
 from backend.cases.tables import Case
 from backend.context import AppContext
 from backend.errors import InvalidInput, NotFound
@@ -25,15 +30,53 @@ IdemKey = Annotated[
 ]
 
 
+def _report_schema(multipart: bool) -> Schema:
+    obj = Schema(type=OpenAPIType.OBJECT, properties={
+        "lng": Schema(type=OpenAPIType.NUMBER, minimum=-180, maximum=180),
+        "lat": Schema(type=OpenAPIType.NUMBER, minimum=-90, maximum=90),
+        "description": Schema(type=OpenAPIType.STRING, max_length=2000),
+        "address": Schema(type=OpenAPIType.STRING, max_length=200),
+        "accuracy_m": Schema(type=OpenAPIType.NUMBER, minimum=0, maximum=100000),
+        "location_source": Schema(type=OpenAPIType.STRING, enum=["browser", "exif", "manual"]),
+        "menu": Schema(type=OpenAPIType.STRING, max_length=32),
+        "category_code": Schema(type=OpenAPIType.STRING, pattern="^[0-9A-Za-z]{2,8}$"),
+        "idempotency_key": Schema(type=OpenAPIType.STRING, min_length=8, max_length=80),
+    })
+    if multipart:
+        obj.properties["photos"] = Schema(type=OpenAPIType.ARRAY, min_items=1, max_items=4,  # type: ignore[index]
+                                          items=Schema(type=OpenAPIType.STRING, format="binary"))  # type: ignore[arg-type]
+    else:
+        obj.required = ["lng", "lat"]
+        obj.properties["photo_ids"] = Schema(type=OpenAPIType.ARRAY, max_items=4,  # type: ignore[index]
+                                             items=Schema(type=OpenAPIType.INTEGER, minimum=1))
+    obj.additional_properties = False
+    return obj
+
+
+@dataclass
+class ReportOperation(Operation):
+    """The report endpoint reads its body itself (JSON or multipart), so its schema is written out here."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={
+            "application/json": MediaType(schema=_report_schema(False)),
+            "multipart/form-data": MediaType(schema=_report_schema(True)),
+        })
+
+
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["cases"]
     dependencies = {"actor": Provide(provide_actor)}
     security = [{"bearer": []}]
 
-    @post("/", operation_id="createReport", summary="上报问题 Report a problem (JSON; photos uploaded first)")
-    async def create(self, ctx: AppContext, actor: Actor, data: ReportIn, idempotency_key: IdemKey) -> Response[CaseOut]:
-        case, replayed = await services.create_report(ctx, actor, data, idempotency_key)
+    @post("/", operation_id="createReport", operation_class=ReportOperation,
+          summary="上报问题 Report a problem: JSON with photo_ids, or multipart with 1–4 files in 'photos'")
+    async def create(
+        self, ctx: AppContext, actor: Actor, request: Request[Any, Any, Any], idempotency_key: IdemKey
+    ) -> Response[CaseOut]:
+        data, uploads, flags = await read_report(ctx, request)
+        case, replayed = await services.create_report(ctx, actor, data, idempotency_key, uploads=uploads, flags=flags)
         return Response(case, status_code=200 if replayed else 201,
                         headers={"Idempotent-Replayed": "true" if replayed else "false"})
 

@@ -23,6 +23,7 @@ from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput,
 from backend.jobs.queue import enqueue
 from backend.live.log import append_event, serialize_event_writes
 from backend.org.tables import Unit
+from backend.photos.service import Checked, discard_photo, ingest
 from backend.photos.tables import Photo
 
 REPORTER_ROLES = frozenset({Role.CITIZEN, Role.SUPERVISOR, Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN})
@@ -152,19 +153,53 @@ async def _check_supervisor(user_id: int) -> int:
 # ---------------------------------------------------------------- create
 
 
-async def create_report(ctx: AppContext, actor: Actor, data: ReportIn, key: str | None) -> tuple[CaseOut, bool]:
-    """File a new report; returns (case, replayed). A retry with the same key returns the first answer."""
+async def create_report(
+    ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, *,
+    uploads: list[tuple[Checked, str]] | None = None, flags: list[str] | None = None,
+) -> tuple[CaseOut, bool]:
+    """File a new report; returns (case, replayed). A retry with the same key returns the first answer.
+
+    ``uploads`` are photos sent with the report (multipart): stored and processed first, and removed again if the
+    case cannot be written, so nothing is left half-done.
+    """
     if actor.role not in REPORTER_ROLES:
         raise Forbidden("此角色不能上报问题", "Your role cannot file reports", code="report.role_forbidden")
     key = key or data.idempotency_key
-    body_hash = _request_hash({k: getattr(data, k) for k in data.__struct_fields__ if k != "idempotency_key"})
+    uploads = uploads or []
+    body_hash = _request_hash({
+        **{k: getattr(data, k) for k in data.__struct_fields__ if k != "idempotency_key"},
+        "uploads": [c.sha256 for c, _ in uploads],
+    })
     triage = ctx.triage
     category = triage.category(data.category_code) if data.category_code else None
     if data.menu:
         triage.check_menu(data.menu)
-    flags = triage.check_location(data.lng, data.lat)
+    flags = [*triage.check_location(data.lng, data.lat), *(flags or [])]
     trusted_code = category is not None and actor.role is not Role.CITIZEN
+    replayed = await _replay(actor, "report", key, body_hash)
+    if replayed is not None:
+        return await render_case(ctx.settings, actor, await load_case(replayed)), True
+    photos = [await ingest(ctx, actor, checked, name, "report") for checked, name in uploads]
+    try:
+        result = await _create_case(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
+                                    [*data.photo_ids, *(p.id for p in photos)])
+    except BaseException:
+        for photo in photos:
+            await discard_photo(ctx, photo)
+        raise
+    if result[1]:  # a concurrent retry won the race: these copies are not needed
+        for photo in photos:
+            await discard_photo(ctx, photo)
+    return result
 
+
+async def _create_case(
+    ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, body_hash: str, flags: list[str],
+    category: Any, photo_ids: list[int],
+) -> tuple[CaseOut, bool]:
+    if len(photo_ids) > ctx.settings.max_photos:
+        raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
+                           f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
     async with write_transaction(ctx.engine):
         replayed = await _replay(actor, "report", key, body_hash)
         if replayed is not None:
@@ -188,18 +223,18 @@ async def create_report(ctx: AppContext, actor: Actor, data: ReportIn, key: str 
             location_accuracy_m=data.accuracy_m,
             flags=flags,
             menu=data.menu or "",
-            category_code=category.code if trusted_code and category else "",
-            category_name=category.name if trusted_code and category else "",
-            category_kind=category.kind if trusted_code and category else "",
+            category_code=category.code if category else "",
+            category_name=category.name if category else "",
+            category_kind=category.kind if category else "",
             created_at=now,
             updated_at=now,
         )
         await case.save()
-        await _attach_photos(actor, case, data.photo_ids, "report")
+        await _attach_photos(actor, case, photo_ids, "report")
         await TimelineEntry.insert(
             TimelineEntry(case=case.id, at=now, actor=actor.id, actor_role=actor.role.value, action="report",
                           from_state="", to_state=state.value, note=case.description[:500],
-                          photo_ids=data.photo_ids, data={"hint_code": data.category_code or ""})
+                          photo_ids=photo_ids, data={"hint_code": data.category_code or "", "flags": flags})
         )
         event = await append_event(
             "case.created", topics_for(case), event_payload(ctx, case, "report", actor.role.value,

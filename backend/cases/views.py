@@ -40,6 +40,12 @@ VIEWS: dict[str, frozenset[Role]] = {
 }
 LIGHTS = ("green", "yellow", "red")
 WITH_UNIT_VALUES = frozenset(s.value for s in WITH_UNIT)
+# Reports not yet filed (or voided) are not shown to the public.
+NOT_PUBLIC = frozenset({State.NEW.value, State.VERIFYING.value, State.PENDING_FILING.value, State.VOIDED.value})
+
+
+def public_states() -> frozenset[str]:
+    return frozenset(s.value for s in State) - NOT_PUBLIC
 
 
 async def load_case(case_id: int) -> Case:
@@ -269,7 +275,7 @@ async def list_cases(
 
 async def public_cases(page: int, page_size: int, bbox: tuple[float, float, float, float] | None) -> PublicCasePage:
     """Filed cases for the public map: anonymised, never the reporter or the text they wrote."""
-    hidden = [State.NEW.value, State.VERIFYING.value, State.PENDING_FILING.value, State.VOIDED.value]
+    hidden = sorted(NOT_PUBLIC)
     query = Case.objects().output(load_json=True).where(Case.state.not_in(hidden))
     count = Case.count().where(Case.state.not_in(hidden))
     if bbox:

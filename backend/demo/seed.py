@@ -26,7 +26,7 @@ from backend.org.tables import ResponsibilityGrid, Unit, UnitGrid
 from backend.settings import Settings
 
 DEMO_PASSWORD = "ssp-demo-2026"
-MEDIA = Path(__file__).resolve().parent.parent.parent / "media" / "demo"
+MEDIA = Path(__file__).resolve().parent.parent.parent / "media" / "samples" / "demo"
 
 
 def _progress(label: str, done: int, total: int) -> None:
