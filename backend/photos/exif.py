@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import exifread
 from PIL import Image
@@ -39,6 +40,12 @@ class ExifInfo:
     @property
     def has_gps(self) -> bool:
         return self.lat is not None and self.lng is not None
+
+    def taken_at_in(self, tz: str) -> datetime | None:
+        """The capture time as an aware datetime, reading a zoneless EXIF time as wall time in ``tz``."""
+        if self.taken_at is None or self.taken_at.tzinfo is not None:
+            return self.taken_at
+        return self.taken_at.replace(tzinfo=ZoneInfo(tz))
 
 
 class _OverBudget(BaseException):

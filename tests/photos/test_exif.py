@@ -84,8 +84,13 @@ def _malformed_cases() -> dict[str, tuple[bytes, str]]:
         ),
         "IFD loops": (
             # IFD0's next pointer and its Exif IFD pointer both lead back to IFD0; the GPS IFD points to itself.
-            tiff([entry(0x0110, ASCII, ascii_("LoopCam"))], gps_entries(27.73, "N", 112.0, "E"),
-                 ifd0_next=8, exif_ifd_at=8, gps_next=None),  # fmt: skip
+            tiff(
+                [entry(0x0110, ASCII, ascii_("LoopCam"))],
+                gps_entries(27.73, "N", 112.0, "E"),
+                ifd0_next=8,
+                exif_ifd_at=8,
+                gps_next=None,
+            ),
             "",
         ),
         # 65535 entries in a 74-byte block: exifread would chase garbage; the read budget stops it.

@@ -69,15 +69,39 @@ def test_rotated_heic_is_rotated_once() -> None:
     assert (photo.thumbnail.width, photo.thumbnail.height) == (300, 400)
 
 
-def test_large_jpeg_is_shrunk_and_hashed() -> None:
-    data = jpeg((4000, 3000), quality=90)
+@pytest.mark.parametrize(
+    ("size", "display", "thumbnail"),
+    [
+        ((4000, 3000), (1500, 1125), (400, 300)),  # 12 MP: libjpeg scales by 3/8 while decoding, no resize
+        ((4032, 3024), (1512, 1134), (400, 300)),
+        ((3264, 2448), (1600, 1200), (400, 300)),  # 8 MP: decoded at 1/2, then resized
+        ((1200, 5000), (384, 1600), (96, 400)),  # a panorama
+        ((1600, 1200), (1600, 1200), (400, 300)),
+    ],
+)
+def test_large_jpegs_are_shrunk(size: tuple[int, int], display: tuple[int, int], thumbnail: tuple[int, int]) -> None:
+    data = jpeg(size, quality=90)
     photo = run(data)
-    assert (photo.width, photo.height) == (4000, 3000)
-    assert (photo.display.width, photo.display.height) == (1600, 1200)
-    assert (photo.thumbnail.width, photo.thumbnail.height) == (400, 300)
-    assert photo.sha256 == hashlib.sha256(data).hexdigest()
-    assert len(photo.phash) == 16
-    assert Image.open(io.BytesIO(photo.display.data)).size == (1600, 1200)
+    assert (photo.width, photo.height) == size
+    assert (photo.display.width, photo.display.height) == display
+    assert (photo.thumbnail.width, photo.thumbnail.height) == thumbnail
+    assert Image.open(io.BytesIO(photo.display.data)).size == display
+    assert photo.sha256 == hashlib.sha256(data).hexdigest() and len(photo.phash) == 16
+
+
+def test_decoder_scaled_display_matches_a_careful_resize() -> None:
+    # Guards the 3/8 DCT-scaling path: a size or layout mistake there would produce garbage, not an exception.
+    scene = Image.open(io.BytesIO(sample("gps/DSCN0010.jpg"))).resize((4000, 3000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    scene.save(buffer, "JPEG", quality=92, exif=exif)
+    photo = run(buffer.getvalue())
+    assert (photo.display.width, photo.display.height) == (1125, 1500)
+    expected = np.asarray(
+        scene.transpose(Image.Transpose.ROTATE_270).resize((1125, 1500), Image.Resampling.LANCZOS), dtype=np.float32
+    )
+    assert np.abs(pixels(photo.display.data) - expected).mean() < 3
 
 
 def _private_jpeg() -> bytes:
@@ -149,7 +173,7 @@ def _variant(adjust: str) -> bytes:
 
 @pytest.mark.parametrize(
     ("adjust", "codes"),
-    [("none", set()), ("dark", {"photo.too_dark"}), ("blurred", {"photo.blurry"}), ("small", {"photo.too_small"})],
+    [("none", set()), ("dark", {"photo.too_dark"}), ("blurred", {"photo.too_blurry"}), ("small", {"photo.too_small"})],
 )
 def test_quality_warnings(adjust: str, codes: set[str]) -> None:
     photo = run(_variant(adjust))
@@ -187,6 +211,13 @@ def test_truncated_jpeg(keep: float) -> None:
     with pytest.raises(InvalidInput) as exc:
         run(data[: int(len(data) * keep)])
     assert exc.value.code == "photo.corrupt" and "损坏" in exc.value.message_zh
+
+
+def test_truncated_large_jpeg_on_the_decoder_scaled_path() -> None:
+    data = jpeg((4000, 3000))
+    with pytest.raises(InvalidInput) as exc:
+        run(data[: len(data) // 2])
+    assert exc.value.code == "photo.corrupt"
 
 
 def test_truncated_headers() -> None:
