@@ -1,0 +1,78 @@
+"""HTTP endpoints of the command centre's statistics: overdue board, open-case map points and the heatmap."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from backend.accounts.auth import provide_actor, require_role
+from backend.accounts.roles import CENTRE_ROLES
+from backend.accounts.services import Actor
+from backend.context import AppContext
+from backend.errors import InvalidInput
+from backend.stats import services
+from backend.stats.schemas import Heatmap, MapCases, OverdueBoard
+
+Category = Annotated[str | None, Parameter(default=None, max_length=8, pattern=r"^[0-9A-Za-z]*$",
+                                           description="大类 or 小类 code prefix")]
+
+
+def _centre(actor: Actor) -> None:
+    require_role(actor, *CENTRE_ROLES)
+
+
+def _bbox(bbox: str | None) -> services.Box | None:
+    if not bbox:
+        return None
+    try:
+        w, s, e, n = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox 格式应为 west,south,east,north", "bbox must be west,south,east,north",
+                           code="request.bad_bbox") from None
+    return w, s, e, n
+
+
+def _day(value: date | None, tz: str, plus_days: int = 0) -> datetime | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(value + timedelta(days=plus_days), time(), ZoneInfo(tz)).astimezone(UTC)
+
+
+class StatsController(Controller):
+    path = "/api/v1/stats"
+    tags = ["stats"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @get("/overdue", operation_id="overdueBoard", summary="超时看板 Cases with a unit, by timer light (centre)")
+    async def overdue(
+        self, ctx: AppContext, actor: Actor, unit_id: Annotated[int | None, Parameter(default=None, ge=1)]
+    ) -> OverdueBoard:
+        _centre(actor)
+        return await services.overdue_board(ctx.settings, unit_id)
+
+    @get("/open-cases", operation_id="openCaseMap", summary="在办案件地图 Open cases as map points (centre)")
+    async def open_cases(
+        self, ctx: AppContext, actor: Actor, category: Category,
+        bbox: Annotated[str | None, Parameter(default=None, max_length=100, description="west,south,east,north")],
+    ) -> MapCases:
+        _centre(actor)
+        return await services.open_cases(ctx.settings, _bbox(bbox), category)
+
+    @get("/heatmap", operation_id="caseHeatmap", summary="热力图 Reported cases binned to ~100 m (centre)")
+    async def heatmap(
+        self, ctx: AppContext, actor: Actor, category: Category,
+        date_from: Annotated[date | None, Parameter(query="from", default=None, description="first day, local")],
+        date_to: Annotated[date | None, Parameter(query="to", default=None, description="last day, local, included")],
+    ) -> Heatmap:
+        _centre(actor)
+        if date_from and date_to and date_to < date_from:
+            raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
+        tz = ctx.settings.timezone
+        return await services.heatmap(category, _day(date_from, tz), _day(date_to, tz, plus_days=1))

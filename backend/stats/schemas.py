@@ -1,0 +1,64 @@
+"""Wire schemas of the statistics API (compact: the centre's map may hold thousands of points)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import Struct
+
+
+class MapCase(Struct):
+    id: int
+    tracking_no: str
+    state: str
+    state_zh: str
+    state_en: str
+    light: str
+    lng: float
+    lat: float
+    category_code: str
+    category_name: str
+    responsibility_grid: str
+    unit_name: str
+
+
+class MapCases(Struct):
+    items: list[MapCase]
+    total: int
+    truncated: bool
+
+
+class BoardCase(Struct):
+    id: int
+    tracking_no: str
+    state: str
+    state_zh: str
+    state_en: str
+    light: str
+    category_name: str
+    unit_id: int | None
+    unit_name: str
+    address: str
+    due_at: datetime | None
+    time_left_seconds: float | None
+
+
+class LightCounts(Struct):
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+
+
+class OverdueBoard(Struct):
+    """Counts per light of every case with a unit, and the yellow and red ones, most overdue first."""
+
+    counts: LightCounts
+    items: list[BoardCase]
+
+
+class Heatmap(Struct):
+    """Points as [lng, lat, weight]: cases binned to about 100 m."""
+
+    points: list[tuple[float, float, int]]
+    total: int
+    max_weight: int

@@ -1,0 +1,91 @@
+"""Aggregations over cases for the command centre; timer lights are computed now, never read from a stale column."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from backend.cases import clock
+from backend.cases.lifecycle import OPEN_STATES, STATE_NAMES, WITH_UNIT, State
+from backend.cases.tables import Case
+from backend.org.tables import Unit
+from backend.settings import Settings
+from backend.stats.schemas import BoardCase, Heatmap, LightCounts, MapCase, MapCases, OverdueBoard
+
+MAP_LIMIT = 5000
+HEAT_BIN_DEGREES = 0.001  # about 100 m at Loudi's latitude
+Box = tuple[float, float, float, float]
+
+
+async def _unit_names() -> dict[int, str]:
+    return {r["id"]: r["name"] for r in await Unit.select(Unit.id, Unit.name)}
+
+
+def _in_box(box: Box) -> Any:
+    w, s, e, n = box
+    return (Case.lng >= w) & (Case.lng <= e) & (Case.lat >= s) & (Case.lat <= n)
+
+
+async def open_cases(settings: Settings, box: Box | None, category: str | None) -> MapCases:
+    query = Case.objects().output(load_json=True).where(Case.state.is_in([s.value for s in OPEN_STATES]))
+    if box:
+        query = query.where(_in_box(box))
+    if category:
+        query = query.where(Case.category_code.like(category + "%"))
+    rows = await query.order_by(Case.id, ascending=False).limit(MAP_LIMIT + 1)
+    names = await _unit_names()
+    items = []
+    for case in rows[:MAP_LIMIT]:
+        zh, en = STATE_NAMES[State(case.state)]
+        light = clock.light_of(settings, case) if State(case.state) in WITH_UNIT else "green"
+        items.append(MapCase(
+            id=case.id, tracking_no=case.tracking_no, state=case.state, state_zh=zh, state_en=en, light=light,
+            lng=case.lng, lat=case.lat, category_code=case.category_code, category_name=case.category_name,
+            responsibility_grid=case.responsibility_grid, unit_name=names.get(case.unit or 0, ""),
+        ))
+    return MapCases(items=items, total=len(items), truncated=len(rows) > MAP_LIMIT)
+
+
+async def overdue_board(settings: Settings, unit_id: int | None) -> OverdueBoard:
+    query = Case.objects().output(load_json=True).where(Case.state.is_in([s.value for s in WITH_UNIT]))
+    if unit_id:
+        query = query.where(Case.unit == unit_id)
+    names = await _unit_names()
+    counts = Counter[str]()
+    items = []
+    for case in await query:
+        timer = clock.timer(settings, case)
+        light = timer.light if timer else "green"
+        counts[light] += 1
+        if light == "green":
+            continue
+        zh, en = STATE_NAMES[State(case.state)]
+        items.append(BoardCase(
+            id=case.id, tracking_no=case.tracking_no, state=case.state, state_zh=zh, state_en=en, light=light,
+            category_name=case.category_name, unit_id=case.unit, unit_name=names.get(case.unit or 0, ""),
+            address=case.address, due_at=case.due_at,
+            time_left_seconds=timer.remaining.total_seconds() if timer else None,
+        ))
+    items.sort(key=lambda c: c.time_left_seconds if c.time_left_seconds is not None else 0.0)
+    return OverdueBoard(counts=LightCounts(**{k: counts[k] for k in ("green", "yellow", "red")}), items=items)
+
+
+async def heatmap(category: str | None, start: datetime | None, end: datetime | None) -> Heatmap:
+    """Every case reported in the range (voided and duplicates left out: they are not real problems)."""
+    query = Case.select(Case.lng, Case.lat).where(
+        Case.state.not_in([State.VOIDED.value, State.DUPLICATE.value]))
+    if category:
+        query = query.where(Case.category_code.like(category + "%"))
+    if start:
+        query = query.where(Case.created_at >= start)
+    if end:
+        query = query.where(Case.created_at < end)
+    bins = Counter[tuple[float, float]]()
+    rows = await query
+    for r in rows:
+        key = (round(round(r["lng"] / HEAT_BIN_DEGREES) * HEAT_BIN_DEGREES, 6),
+               round(round(r["lat"] / HEAT_BIN_DEGREES) * HEAT_BIN_DEGREES, 6))
+        bins[key] += 1
+    points = [(lng, lat, w) for (lng, lat), w in bins.most_common()]
+    return Heatmap(points=points, total=len(rows), max_weight=points[0][2] if points else 0)

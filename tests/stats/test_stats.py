@@ -1,0 +1,73 @@
+"""The centre's statistics: overdue board lights, open-case map points, heatmap filters, and role guards."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from tests.helpers import act, login, report
+
+
+def _dispatched(client: Any) -> dict[str, Any]:
+    citizen, op, lead, disp = (login(client, u) for u in ("citizen01", "operator01", "shiftlead01", "dispatcher01"))
+    case = report(client, citizen)
+    act(client, op, case["id"], "reclassify", category_code="C0101")
+    act(client, op, case["id"], "accept_report")
+    act(client, lead, case["id"], "file")
+    unit_id = client.get("/api/v1/me", headers=login(client, "staff_ld_water")).json()["unit_id"]
+    return act(client, disp, case["id"], "dispatch", unit_id=unit_id)
+
+
+def test_open_cases_lists_an_open_report_for_the_centre(client: Any) -> None:
+    citizen, op = login(client, "citizen01"), login(client, "operator01")
+    case = report(client, citizen)
+    r = client.get("/api/v1/stats/open-cases", headers=op)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [i["tracking_no"] for i in body["items"]] == [case["tracking_no"]]
+    assert body["items"][0]["responsibility_grid"] == "ZR01"
+    far = client.get("/api/v1/stats/open-cases", params={"bbox": "0,0,1,1"}, headers=op).json()
+    assert far["items"] == []
+
+
+def test_voided_cases_leave_the_map_and_the_heatmap(client: Any) -> None:
+    citizen, op = login(client, "citizen01"), login(client, "operator01")
+    keep, gone = report(client, citizen), report(client, citizen)
+    act(client, op, gone["id"], "void", reason="测试作废")
+    items = client.get("/api/v1/stats/open-cases", headers=op).json()["items"]
+    assert [i["id"] for i in items] == [keep["id"]]
+    heat = client.get("/api/v1/stats/heatmap", headers=op).json()
+    assert heat["total"] == 1 and heat["max_weight"] == 1 and len(heat["points"]) == 1
+
+
+def test_heatmap_filters_by_category_and_dates(client: Any) -> None:
+    citizen, op = login(client, "citizen01"), login(client, "operator01")
+    case = report(client, citizen)
+    act(client, op, case["id"], "reclassify", category_code="C0101")
+    assert client.get("/api/v1/stats/heatmap", params={"category": "C01"}, headers=op).json()["total"] == 1
+    assert client.get("/api/v1/stats/heatmap", params={"category": "E01"}, headers=op).json()["total"] == 0
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    assert client.get("/api/v1/stats/heatmap", params={"from": tomorrow}, headers=op).json()["total"] == 0
+    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    assert client.get("/api/v1/stats/heatmap", params={"from": yesterday, "to": tomorrow},
+                      headers=op).json()["total"] == 1
+    bad = client.get("/api/v1/stats/heatmap", params={"from": tomorrow, "to": yesterday}, headers=op)
+    assert bad.status_code == 422
+
+
+def test_overdue_board_counts_a_dispatched_case_green(client: Any) -> None:
+    case = _dispatched(client)
+    board = client.get("/api/v1/stats/overdue", headers=login(client, "dispatcher01")).json()
+    assert board["counts"] == {"green": 1, "yellow": 0, "red": 0}
+    assert board["items"] == []  # only yellow and red are listed
+    other = client.get("/api/v1/stats/overdue", params={"unit_id": case["unit"]["id"] + 1000},
+                       headers=login(client, "dispatcher01")).json()
+    assert other["counts"]["green"] == 0
+
+
+def test_stats_are_for_the_centre_only(client: Any) -> None:
+    for user in ("citizen01", "staff_ld_water", "supervisor01"):
+        headers = login(client, user)
+        for path in ("/api/v1/stats/overdue", "/api/v1/stats/open-cases", "/api/v1/stats/heatmap"):
+            assert client.get(path, headers=headers).status_code == 403, (user, path)
+    assert client.get("/api/v1/stats/heatmap").status_code == 401
