@@ -30,7 +30,6 @@ from backend.photos.controllers import ObjectController, PhotoController, Public
 from backend.photos.store import open_store
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
-from backend.stats.controllers import StatsController
 
 log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -108,7 +107,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             PublicController,
             MetaController,
-            StatsController,
             StatsController,
             PhotoController,
             PublicPhotoController,
