@@ -20,7 +20,7 @@ SIZE = (4000, 3000)  # 12 MP, as a phone's main camera
 MAX_PIXELS = 80_000_000
 
 
-def make_photo(seed: int) -> bytes:
+def make_photo(seed: int, size: tuple[int, int] = SIZE) -> bytes:
     """A photo-like 12 MP JPEG (shapes, soft edges, sensor noise) stored sideways with orientation 6 and GPS."""
     rng = random.Random(seed)
     small = Image.new("RGB", (1000, 750), (rng.randrange(90, 160), rng.randrange(90, 160), rng.randrange(90, 160)))
@@ -29,8 +29,8 @@ def make_photo(seed: int) -> bytes:
         x, y, r = rng.randrange(1000), rng.randrange(750), rng.randrange(10, 120)
         color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x - r, y - r // 2, x + r, y + r // 2), fill=color)
-    big = small.filter(ImageFilter.GaussianBlur(1)).resize(SIZE, Image.Resampling.BICUBIC)
-    noise = np.random.default_rng(seed).normal(0, 7, (SIZE[1], SIZE[0], 3))
+    big = small.filter(ImageFilter.GaussianBlur(1)).resize(size, Image.Resampling.BICUBIC)
+    noise = np.random.default_rng(seed).normal(0, 7, (size[1], size[0], 3))
     pixels = np.clip(np.asarray(big, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -75,9 +75,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", type=int, default=4, help="distinct generated photos (default 4)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the median is reported (default 5)")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="photo size WxH (default 4000x3000, 12 MP)")
     args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    assert len(size) == 2, "--size must look like 4000x3000"
 
-    photos = [make_photo(seed) for seed in range(args.photos)]
+    photos = [make_photo(seed, (size[0], size[1])) for seed in range(args.photos)]
     check = process(photos[0], max_pixels=MAX_PIXELS)
     display = (check.display.width, check.display.height)
     assert display[0] < display[1] <= DISPLAY_EDGE, f"orientation 6 must come out portrait, got {display}"
@@ -89,7 +92,7 @@ def main() -> None:
     pipeline_ms = cpu_ms_per_photo(pipeline, photos, args.rounds)
     size_mb = statistics.mean(len(p) for p in photos) / 1e6
     print(f"python {platform.python_version()}, Pillow {PIL.__version__}, {platform.machine()}")
-    print(f"{args.photos} generated {SIZE[0]}x{SIZE[1]} JPEGs (~{size_mb:.1f} MB, EXIF orientation 6 + GPS)")
+    print(f"{args.photos} generated {size[0]}x{size[1]} JPEGs (~{size_mb:.1f} MB, EXIF orientation 6 + GPS)")
     print(f"derivatives: display {display[0]}x{display[1]}, thumbnail {check.thumbnail.width}x{check.thumbnail.height}")
     print(f"naive baseline : {naive_ms:7.1f} ms/photo  {1000 / naive_ms:6.1f} photos/s per core")
     print(f"pipeline       : {pipeline_ms:7.1f} ms/photo  {1000 / pipeline_ms:6.1f} photos/s per core")
