@@ -1,0 +1,119 @@
+/** The PWA entry: restores the session, draws the shell, registers every role's routes and starts the router. */
+
+import './messages.js';
+import { api, clearSession, restoreSession, session } from './api.js';
+import { lang, setLang, t } from './i18n.js';
+import { reconnect } from './live.js';
+import { renderLogin } from './login.js';
+import { startOutbox } from './outbox.js';
+import { navigate, route, setGuard, start } from './router.js';
+import { h } from './ui.js';
+import { registerCentreRoutes } from './centre/index.js';
+import { registerCitizenRoutes } from './citizen/index.js';
+import { registerSupervisorRoutes } from './supervisor/index.js';
+import { registerUnitRoutes } from './unit/index.js';
+
+const CENTRE_ROLES = ['operator', 'shift_lead', 'dispatcher', 'admin'];
+
+/** Navigation tabs per role: [hash, message key, icon]. */
+function tabsFor(role) {
+  if (role === 'citizen') return [['#/report', 'nav.report', '📷'], ['#/mine', 'nav.mine', '📋']];
+  if (role === 'supervisor') return [['#/tasks', 'nav.tasks', '🧭'], ['#/quick', 'nav.quick', '📷'], ['#/mine', 'nav.mine', '📋']];
+  if (role === 'unit_staff') return [['#/unit', 'nav.unit', '🛠']];
+  if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', '🖥']];
+  return [];
+}
+
+/** @returns {string} the first page for the signed-in role */
+export function homeFor(role) {
+  return tabsFor(role)[0]?.[0] || '#/login';
+}
+
+function renderShell() {
+  const s = session();
+  const top = document.getElementById('top');
+  top.replaceChildren(
+    h('div', { class: 'brand' },
+      h('img', { src: '/icons/icon-192.png', alt: '', width: 28, height: 28 }),
+      h('span', null, t('app.name')),
+      s ? h('span', { class: 'who muted small' }, s.user.anonymous ? t('role.citizen') : `${s.user.display_name || s.user.username} · ${t(`role.${s.user.role}`)}`) : null),
+    h('div', { class: 'top-actions' },
+      h('span', { class: 'live-dot', 'aria-hidden': 'true', title: t('live.on') }),
+      h('button', { type: 'button', class: 'btn btn-ghost', 'aria-label': t('lang.label'), lang: lang() === 'en' ? 'zh-CN' : 'en',
+        onclick: () => setLang(lang() === 'en' ? 'zh-CN' : 'en') }, t('lang.switch')),
+      s ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: logout }, s.user.anonymous ? t('nav.login') : t('nav.logout')) : null));
+  const nav = document.getElementById('nav');
+  const tabs = s ? tabsFor(s.user.role) : [];
+  nav.hidden = tabs.length < 2;
+  nav.setAttribute('aria-label', t('nav.main'));
+  nav.replaceChildren(...tabs.map(([hash, key, icon]) => h('a', { href: hash, class: 'tab', dataset: { hash } },
+    h('span', { class: 'tab-icon', 'aria-hidden': 'true' }, icon), h('span', null, t(key)))));
+  markTab();
+}
+
+function markTab() {
+  const hash = location.hash.split('?')[0];
+  for (const a of document.querySelectorAll('#nav .tab')) {
+    const on = hash === a.dataset.hash || (a.dataset.hash === '#/mine' && hash.startsWith('#/case/')) ||
+      (a.dataset.hash === '#/tasks' && hash.startsWith('#/task/'));
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+async function logout() {
+  const s = session();
+  if (s && !s.user.anonymous) {
+    try { await api('auth/logout', { method: 'POST' }); } catch { /* offline: the token expires by itself */ }
+  }
+  await clearSession();
+  reconnect();
+  renderShell();
+  navigate('#/login');
+}
+
+function showOffline() {
+  const bar = document.getElementById('offline');
+  bar.textContent = t('offline.banner');
+  bar.hidden = navigator.onLine;
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch((err) => console.warn('SW', err));
+}
+
+async function boot() {
+  document.documentElement.lang = lang();
+  await restoreSession();
+  route('#/', () => navigate(homeFor(session()?.user.role)));
+  route('#/login', (main) => renderLogin(main, (s) => {
+    renderShell();
+    reconnect();
+    navigate(homeFor(s.user.role));
+  }));
+  registerCitizenRoutes(route);
+  registerSupervisorRoutes(route);
+  registerUnitRoutes(route);
+  registerCentreRoutes(route);
+  setGuard((hash) => (!session() && !hash.startsWith('#/login') ? '#/login' : null));
+  renderShell();
+  showOffline();
+  window.addEventListener('online', showOffline);
+  window.addEventListener('offline', showOffline);
+  window.addEventListener('hashchange', markTab);
+  window.addEventListener('ssp:langchange', () => {
+    renderShell();
+    showOffline();
+    navigate(location.hash || '#/');
+  });
+  window.addEventListener('ssp:unauthorised', () => {
+    renderShell();
+    navigate('#/login');
+  });
+  start();
+  registerServiceWorker();
+  startOutbox();
+}
+
+boot();
