@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -141,3 +141,11 @@ def test_garbage_datetime_and_orientation() -> None:
     info = read_exif(with_exif(jpeg(), block))
     assert info.orientation is None and "exif.orientation_malformed" in info.warnings and info.model == "Cam"
     assert read_exif(with_exif(jpeg(), block_time)).taken_at is None
+
+
+def test_capture_time_in_the_city_zone() -> None:
+    nikon = read_exif(sample("gps/DSCN0010.jpg")).taken_at_in("Asia/Shanghai")
+    assert nikon is not None and nikon.utcoffset() == timedelta(hours=8)
+    iphone = read_exif(sample("heic/IMG_5195.HEIC"))
+    assert iphone.taken_at_in("Asia/Shanghai") == iphone.taken_at  # its own OffsetTimeOriginal wins
+    assert read_exif(jpeg()).taken_at_in("Asia/Shanghai") is None
