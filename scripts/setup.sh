@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv with the project (and, with --dev, the test tools) and install the PWA's npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+if [ "${1:-}" = "--dev" ]; then
+  .venv/bin/pip install -q -e '.[dev]'
+else
+  .venv/bin/pip install -q -e .
+fi
+if [ -f pwa/package.json ]; then
+  if [ -f pwa/package-lock.json ]; then npm ci --prefix pwa --no-audit --no-fund --silent; else npm install --prefix pwa --no-audit --no-fund --silent; fi
+fi
