@@ -1,0 +1,82 @@
+"""Read-only taxonomy endpoints for the apps: the citizen menu and the full 大类/小类 list."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from msgspec import Struct
+
+from backend.context import AppContext
+from backend.triage.taxonomy import Category
+
+
+class MenuItemOut(Struct):
+    id: str
+    name: str
+    name_en: str
+    codes: list[str]
+
+
+class StandardOut(Struct):
+    filing_condition: str
+    closing_condition: str
+    time_limit: str
+    urgent: bool
+
+
+class CategoryOut(Struct):
+    code: str
+    name: str
+    kind: str
+    kind_zh: str
+    major_code: str
+    major_name: str
+    synonyms: list[str]
+    synonyms_en: list[str]
+    department: str
+    standards: list[StandardOut]
+
+
+class MajorOut(Struct):
+    code: str
+    name: str
+    kind: str
+
+
+class CategoriesOut(Struct):
+    majors: list[MajorOut]
+    categories: list[CategoryOut]
+
+
+def _category_out(c: Category) -> CategoryOut:
+    return CategoryOut(
+        code=c.code,
+        name=c.name,
+        kind=c.kind,
+        kind_zh=c.kind_zh,
+        major_code=c.major_code,
+        major_name=c.major_name,
+        synonyms=list(c.synonyms),
+        synonyms_en=list(c.synonyms_en),
+        department=c.department,
+        standards=[
+            StandardOut(s.filing_condition, s.closing_condition, s.time_limit.raw, s.urgent) for s in c.standards
+        ],
+    )
+
+
+class TaxonomyController(Controller):
+    path = "/api/v1/meta"
+    tags = ("meta",)
+
+    @get("/menu", operation_id="listMenu", summary="随手拍菜单 The citizen's problem menu")
+    async def menu(self, ctx: AppContext) -> list[MenuItemOut]:
+        return [MenuItemOut(m.id, m.name, m.name_en, list(m.codes)) for m in ctx.triage.taxonomy.menu]
+
+    @get("/categories", operation_id="listCategories", summary="部件事件分类 Majors (大类) and categories (小类)")
+    async def categories(self, ctx: AppContext) -> CategoriesOut:
+        tax = ctx.triage.taxonomy
+        kinds = {c.major_code: c.kind for c in tax.categories}
+        return CategoriesOut(
+            majors=[MajorOut(code, name, kinds[code]) for code, name in tax.majors.items()],
+            categories=[_category_out(c) for c in tax.categories],
+        )
