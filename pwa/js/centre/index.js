@@ -1,9 +1,24 @@
-/** Command centre: routes for operators, shift leads, dispatchers and admins. */
+/** Command centre: routes for operators, shift leads, dispatchers and admins (queues, board, map, case page). */
+
+import { t } from '../i18n.js';
+import { renderCasePage } from '../unit/case-page.js';
+import { ensureDeskCss } from '../unit/desk.js';
+import { renderBoard } from './board.js';
+import { duplicatePanel, requestPanel, routingPanel, triagePanel } from './case-panels.js';
+import { renderMap } from './map.js';
+import { renderQueues } from './queues.js';
 
 /**
  * Register the command-centre routes.
- * @param {(pattern: string, render: (main: HTMLElement, params: object) => void) => void} route
+ * @param {(pattern: string, render: (main: HTMLElement, params: object) => unknown) => void} route
  */
 export function registerCentreRoutes(route) {
-  route('#/centre', (main) => { main.textContent = '指挥中心'; });
+  ensureDeskCss();
+  route('#/centre', (main) => renderQueues(main));
+  route('#/centre/board', (main) => renderBoard(main));
+  route('#/centre/map', (main) => renderMap(main));
+  route('#/centre/case/:id', (main, { id }) => renderCasePage(main, Number(id), {
+    back: ['#/centre', t('desk.back_centre')],
+    panels: [requestPanel, duplicatePanel, triagePanel, routingPanel],
+  }));
 }

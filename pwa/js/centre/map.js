@@ -1,0 +1,126 @@
+/** The centre's city map: open cases clustered by light, a heatmap by category and dates, the responsibility grids. */
+
+import { api } from '../api.js';
+import { t } from '../i18n.js';
+import { h, lightBadge, spinner, stateBadge } from '../ui.js';
+import { caseCard, debounce, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
+import { createMap, responsibilityGrids } from '../unit/leaflet.js';
+import { categories } from '../unit/pickers.js';
+import { clusterPoints, worstLight } from './cluster.js';
+import { heatLayerClass } from './heat-layer.js';
+import { centreNav } from './nav.js';
+
+/**
+ * @param {HTMLElement} main
+ * @returns {Promise<() => void>} cleanup
+ */
+export async function renderMap(main) {
+  ensureDeskCss();
+  const today = new Date();
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const show = { cases: true, heat: false, grids: true };
+  const toggle = (key) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: key, checked: show[key], onchange: (e) => { show[key] = e.target.checked; draw(); } }),
+    t(`centre.map.${key}`));
+  const category = h('select', { name: 'category' }, h('option', { value: '' }, t('desk.filter.all')));
+  const from = h('input', { type: 'date', name: 'from', value: iso(new Date(today - 30 * 86400_000)) });
+  const to = h('input', { type: 'date', name: 'to', value: iso(today) });
+  const status = h('p', { class: 'muted small map-status', role: 'status' });
+  const side = h('div', { class: 'grid-cases' }, h('p', { class: 'muted small' }, t('centre.map.pick_grid')));
+  const mapEl = h('div', { class: 'city-map', id: 'city-map' });
+  const controls = h('form', { class: 'map-controls', onsubmit: (e) => { e.preventDefault(); loadData(); } },
+    h('div', { class: 'checks' }, toggle('cases'), toggle('heat'), toggle('grids')),
+    h('label', null, t('centre.map.category'), category),
+    h('label', null, t('centre.map.from'), from),
+    h('label', null, t('centre.map.to'), to),
+    h('button', { type: 'submit', class: 'btn btn-primary' }, t('centre.map.apply')));
+  main.replaceChildren(h('div', { class: 'desk-page centre map-page' },
+    centreNav('map'), pageHead(t('centre.map')),
+    h('div', { class: 'map-layout' }, h('div', { class: 'map-main' }, mapEl, status), h('aside', { class: 'map-side' }, controls, side))));
+  categories().then((tax) => {
+    for (const m of tax?.majors || []) category.append(h('option', { value: m.code }, `${m.code} ${m.name}`));
+  });
+
+  const { L, map } = await createMap(mapEl, { zoom: 13 });
+  const HeatLayer = heatLayerClass(L);
+  const heat = new HeatLayer([]);
+  const markers = L.layerGroup().addTo(map);
+  let gridLayer = null;
+  let selectedGrid = null;
+  let cases = [];
+  let fitted = false;
+
+  responsibilityGrids().then((geo) => {
+    if (!geo?.features?.length) {
+      status.textContent = t('centre.map.no_grids');
+      return;
+    }
+    gridLayer = L.geoJSON(geo, {
+      style: () => ({ color: '#0a5bb5', weight: 1.5, fillColor: '#0a5bb5', fillOpacity: 0.05 }),
+      onEachFeature: (f, layer) => {
+        const code = f.properties?.code;
+        layer.bindTooltip(`${code || ''} ${f.properties?.name || ''}`, { sticky: true });
+        layer.on('click', () => selectGrid(code, layer));
+      },
+    });
+    if (!fitted) { map.fitBounds(gridLayer.getBounds()); fitted = true; }
+    draw();
+  });
+
+  async function selectGrid(code, layer) {
+    if (selectedGrid) gridLayer.resetStyle(selectedGrid);
+    selectedGrid = layer;
+    layer.setStyle({ weight: 3, fillOpacity: 0.18 });
+    side.replaceChildren(h('h2', null, t('centre.map.grid_cases', { grid: code })), spinner());
+    const page = await api(`cases?view=all&area=${encodeURIComponent(code)}&page_size=50&sort=created`);
+    side.replaceChildren(h('h2', null, t('centre.map.grid_cases', { grid: code })),
+      h('p', { class: 'muted small' }, t('desk.count', { n: page.total })),
+      h('div', { class: 'desk-list compact', dataset: { grid: code } },
+        page.items.length ? page.items.map((c) => caseCard(c, `#/centre/case/${c.id}`)) : h('p', { class: 'muted' }, t('desk.empty'))));
+  }
+
+  function draw() {
+    markers.clearLayers();
+    if (gridLayer) {
+      if (show.grids && !map.hasLayer(gridLayer)) gridLayer.addTo(map).bringToBack();
+      if (!show.grids && map.hasLayer(gridLayer)) map.removeLayer(gridLayer);
+    }
+    if (show.heat && !map.hasLayer(heat)) heat.addTo(map);
+    if (!show.heat && map.hasLayer(heat)) map.removeLayer(heat);
+    if (!show.cases) return;
+    for (const cl of clusterPoints(cases, (ll) => map.latLngToLayerPoint(ll))) {
+      const light = worstLight(cl.items);
+      const n = cl.items.length;
+      const icon = L.divIcon({ className: `cluster cluster-${light}`, html: `<span>${n}</span>`, iconSize: n > 1 ? [36, 36] : [22, 22] });
+      const m = L.marker([cl.lat, cl.lng], { icon, title: n === 1 ? cl.items[0].tracking_no : String(n) });
+      if (n > 1) {
+        m.on('click', () => map.fitBounds(L.latLngBounds(cl.items.map((c) => [c.lat, c.lng])).pad(0.3)));
+      } else {
+        const c = cl.items[0];
+        m.bindPopup(() => h('div', { class: 'map-popup' },
+          h('a', { href: `#/centre/case/${c.id}` }, c.tracking_no), h('div', null, c.category_name || ''),
+          h('div', null, stateBadge(c), ' ', c.unit_name ? lightBadge(c.light) : null), h('div', { class: 'muted' }, c.unit_name)));
+      }
+      markers.addLayer(m);
+    }
+  }
+
+  async function loadData() {
+    const cat = category.value;
+    const [open, hm] = await Promise.all([
+      api(`stats/open-cases${cat ? `?category=${cat}` : ''}`),
+      api(`stats/heatmap?${new URLSearchParams({ ...(cat ? { category: cat } : {}), from: from.value, to: to.value })}`),
+    ]);
+    cases = open.items;
+    heat.setPoints(hm.points);
+    status.textContent = [t('centre.map.count', { n: open.total }) + (open.truncated ? t('centre.map.truncated', { n: open.total }) : ''),
+      t('centre.map.heat_total', { n: hm.total })].join(' · ');
+    if (!fitted && cases.length) { map.fitBounds(L.latLngBounds(cases.map((c) => [c.lat, c.lng])).pad(0.2)); fitted = true; }
+    draw();
+  }
+
+  map.on('zoomend', debounce(draw, 50));
+  await loadData();
+  const stop = liveReload(['command'], () => loadData().catch(() => {}));
+  return () => { stop(); map.remove(); };
+}

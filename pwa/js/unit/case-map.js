@@ -1,0 +1,22 @@
+/** A small map of one case: its point, and the unit grid outlines around it when the API offers them. */
+
+import { createMap, unitGrids } from './leaflet.js';
+
+/**
+ * @param {HTMLElement} el
+ * @param {{lng: number, lat: number, light: string, unit_grid: string}} c
+ * @returns {Promise<() => void>} remove the map
+ */
+export async function caseMap(el, c) {
+  if (!el) return () => {};
+  const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17 });
+  L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: '#d9480f', fillOpacity: 1 }).addTo(map);
+  const d = 0.004;
+  unitGrids([c.lng - d, c.lat - d, c.lng + d, c.lat + d]).then((geo) => {
+    if (!geo || !el.isConnected) return;
+    L.geoJSON(geo, {
+      style: (f) => ({ color: f.properties?.code === c.unit_grid ? '#0a5bb5' : '#7a8899', weight: f.properties?.code === c.unit_grid ? 2 : 1, fillOpacity: 0.04 }),
+    }).addTo(map);
+  });
+  return () => map.remove();
+}

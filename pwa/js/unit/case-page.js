@@ -1,0 +1,83 @@
+/** One case for desk staff: photos, map, filing condition and time limit, the actions allowed now, the timeline; live. */
+
+import { api } from '../api.js';
+import { t } from '../i18n.js';
+import { formatTime, h, lightBadge, renderPhotos, renderTimeline, spinner, stateBadge } from '../ui.js';
+import { actionPanel } from './actions.js';
+import { ensureDeskCss, liveReload, pageHead, timeLeftText } from './desk.js';
+import { caseMap } from './case-map.js';
+import { categoryByCode } from './pickers.js';
+
+/**
+ * Render a case page into `main` and keep it live.
+ * @param {HTMLElement} main
+ * @param {number} id
+ * @param {{back: [string, string], panels?: Array<(c: object, reload: (c?: object) => void) => (Node|null)>,
+ *          skip?: (c: object) => string[]}} opts panels: extra sections (the centre's triage, duplicate, dispatch)
+ *          shown above the actions; skip: actions those panels already offer
+ * @returns {Promise<() => void>} cleanup
+ */
+export async function renderCasePage(main, id, { back, panels = [], skip = () => [] }) {
+  ensureDeskCss();
+  main.append(spinner());
+  let disposeMap = () => {};
+  const show = async (c) => {
+    disposeMap();
+    const left = h('div', { class: 'desk-col' }, infoPanel(c), photosPanel(c), h('section', { class: 'desk-panel' },
+      h('h2', null, t('desk.section.map')), h('div', { class: 'case-map', id: 'case-map' })));
+    const right = h('div', { class: 'desk-col' },
+      panels.map((p) => p(c, reload)).filter(Boolean),
+      actionPanel(c, { onDone: (updated) => show(updated), skip: skip(c) }),
+      h('section', { class: 'desk-panel' }, h('h2', null, t('case.timeline')), renderTimeline(c)));
+    main.replaceChildren(
+      h('div', { class: 'desk-page case-page', dataset: { caseId: c.id, state: c.state } },
+        pageHead(c.tracking_no, { back }),
+        h('div', { class: 'case-badges' }, stateBadge(c),
+          c.time_left_seconds !== null ? lightBadge(c.light) : null,
+          c.time_left_seconds !== null ? h('span', { class: 'time-left' }, timeLeftText(c.time_left_seconds)) : null,
+          c.urgent ? h('span', { class: 'badge badge-urgent' }, t('desk.urgent')) : null),
+        h('div', { class: 'desk-case-grid' }, right, left)));
+    disposeMap = await caseMap(main.querySelector('#case-map'), c).catch(() => () => {});
+  };
+  const reload = async (known) => {
+    const busy = main.querySelector('.action-form');
+    if (busy && !known) return; // someone is filling a form: keep it, the next action reloads anyway
+    await show(known || await api(`cases/${id}`));
+  };
+  await show(await api(`cases/${id}`));
+  const stop = liveReload([`case:${id}`], () => reload().catch(() => {}));
+  return () => { stop(); disposeMap(); };
+}
+
+function row(label, value) {
+  if (value === null || value === undefined || value === '') return null;
+  return [h('dt', null, label), h('dd', null, value)];
+}
+
+function infoPanel(c) {
+  const filing = h('dd', { class: 'filing-condition' }, '…');
+  categoryByCode(c.category_code).then((cat) => {
+    filing.textContent = cat?.standards?.[c.standard_index]?.filing_condition || '—';
+  });
+  return h('section', { class: 'desk-panel case-info' },
+    h('h2', null, t('desk.section.info')),
+    h('dl', { class: 'facts' },
+      row(t('case.category'), c.category_code ? `${c.category_name}（${c.category_code}）` : '—'),
+      c.category_code ? [h('dt', null, t('desk.filing_condition')), filing] : null,
+      row(t('desk.time_limit'), c.time_limit ? `${c.time_limit}${c.urgent ? ` · ${t('desk.urgent')}` : ''}` : null),
+      row(t('desk.due_at'), c.due_at ? formatTime(c.due_at) : null),
+      row(t('case.unit'), c.unit?.name),
+      row(t('case.description'), c.description),
+      row(t('case.address'), c.address),
+      row(t('desk.grid'), [c.responsibility_grid, c.unit_grid].filter(Boolean).join(' · ')),
+      row(t('desk.source'), t(`desk.source.${c.source}`)),
+      row(t('case.created'), formatTime(c.created_at)),
+      row(t('desk.flags'), (c.flags || []).join('、')),
+      row('', [c.rework_count ? t('desk.rework', { n: c.rework_count }) : '', c.return_count ? t('desk.returns', { n: c.return_count }) : '']
+        .filter(Boolean).join(' · '))));
+}
+
+function photosPanel(c) {
+  if (!c.photos?.length) return null;
+  return h('section', { class: 'desk-panel' }, h('h2', null, t('case.photos')), renderPhotos(c.photos));
+}

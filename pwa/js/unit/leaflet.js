@@ -1,0 +1,53 @@
+/** Leaflet from npm (through the import map), with the configured tile layer or none. */
+
+import { api } from '../api.js';
+
+let loading = null;
+
+/** @returns {Promise<object>} the Leaflet namespace */
+export function loadLeaflet() {
+  loading ||= import('leaflet').then(() => globalThis.L);
+  return loading;
+}
+
+/**
+ * A Leaflet map in `el` with the tile layer named in index.html's `ssp-tile-url` meta tag (none when empty).
+ * @param {HTMLElement} el
+ * @param {{center?: [number, number], zoom?: number}} [opts] center as [lat, lng]
+ * @returns {Promise<{L: object, map: object}>}
+ */
+export async function createMap(el, { center = [27.73, 111.99], zoom = 14 } = {}) {
+  const L = await loadLeaflet();
+  const map = L.map(el, { center, zoom, preferCanvas: true, attributionControl: true });
+  const url = document.querySelector('meta[name="ssp-tile-url"]')?.content;
+  if (url) {
+    const attribution = document.querySelector('meta[name="ssp-tile-attribution"]')?.content || '';
+    L.tileLayer(url, { maxZoom: 19, attribution }).addTo(map);
+  }
+  return { L, map };
+}
+
+/**
+ * Responsibility grids as GeoJSON, or null when the endpoint is not there.
+ * @returns {Promise<object|null>}
+ */
+export async function responsibilityGrids() {
+  try {
+    return await api('org/responsibility-grids');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Unit grids in a box as GeoJSON, or null when not available.
+ * @param {[number, number, number, number]} bbox west, south, east, north
+ * @returns {Promise<object|null>}
+ */
+export async function unitGrids(bbox) {
+  try {
+    return await api(`org/unit-grids?bbox=${bbox.map((x) => x.toFixed(5)).join(',')}`);
+  } catch {
+    return null;
+  }
+}
