@@ -1,39 +1,98 @@
-"""Triage of a new case: classify, locate, route, set its time limit — run as a durable job after each report."""
+"""Triage of a new case: classify, locate, snap to a surveyed component, route — the steps the triage job runs.
+
+``Triage`` is loaded once per process and holds what these steps read: the taxonomy, the unit-grid index, the index of
+surveyed components, the text classifier (optional: without it only trusted codes classify) and the routing rules.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from backend.cases.tables import Case
 from backend.errors import InvalidInput
+from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
-from backend.triage.geo import GridIndex, OutsideArea, check_coordinates
+from backend.triage.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
 from backend.triage.geo import UnitGrid as GeoUnitGrid
+from backend.triage.routing import Decision, Place, RouterCache
 from backend.triage.taxonomy import Category, Taxonomy, load_taxonomy
 
 log = logging.getLogger("suishoupai.triage")
 
 # Further than this from every grid, a point is not in this city at all: refused, not flagged.
 OUTSIDE_CITY_M = 3000.0
+NEARBY_COMPONENT_M = 30.0  # components this close are a hint to the classifier
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What classification decided: the category (None: an operator must choose) and what to store on the case."""
+
+    category: Category | None
+    standard_index: int
+    confidence: float
+    suggestions: list[dict[str, Any]]
+    version: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Snap:
+    component_id: int
+    code: str
+    distance_m: float
+    owner_id: int | None
+    maintainer_id: int | None
+
+
+@dataclass
+class ComponentCatalogue:
+    index: ComponentIndex | None = None
+    rows: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)  # code → (id, owner, maintainer)
+    signature: tuple[int, int] = (0, 0)
+
+
+def _load_classifier(taxonomy: Taxonomy) -> Any:
+    """The text classifier when its module is present and loads; triage works without it."""
+    try:
+        from backend.triage.classifier import Classifier
+
+        return Classifier.load(taxonomy)
+    except Exception:  # an absent or broken model degrades to manual classification, loudly
+        log.exception("text classifier unavailable: citizen reports will wait for an operator to classify them")
+        return None
 
 
 class Triage:
-    """Loaded once per process: the taxonomy, the grid index and the classifier."""
+    """Loaded once per process: the taxonomy, the grid index, the component index, the classifier and the router."""
 
-    def __init__(self, settings: Settings, taxonomy: Taxonomy, grids: GridIndex | None) -> None:
+    def __init__(self, settings: Settings, taxonomy: Taxonomy, grids: GridIndex | None, classifier: Any = None) -> None:
         self.settings = settings
         self.taxonomy = taxonomy
         self.grids = grids
+        self.classifier = classifier
+        self.components = ComponentCatalogue()
+        self.routing = RouterCache()
 
     @classmethod
-    async def load(cls, settings: Settings) -> Triage:
+    async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
         taxonomy = load_taxonomy(settings.taxonomy_path or None)
-        return cls(settings, taxonomy, await load_grid_index())
+        triage = cls(settings, taxonomy, await load_grid_index(), _load_classifier(taxonomy) if with_classifier else None)
+        await triage.refresh()
+        return triage
 
     async def reload_grids(self) -> None:
         self.grids = await load_grid_index()
+
+    async def refresh(self) -> None:
+        """Reload the components when rows were added or removed (in this process or another)."""
+        rows = await ComponentRow.raw("SELECT count(*) AS n, coalesce(max(id), 0) AS last FROM component")
+        signature = (int(rows[0]["n"]), int(rows[0]["last"]))
+        if signature != self.components.signature:
+            self.components = await load_components(signature)
 
     # -- validation used on the request path -------------------------------------------------------------
 
@@ -60,9 +119,10 @@ class Triage:
             return ["outside_area"]
         return []
 
-    # -- the job -------------------------------------------------------------------------------------------
+    # -- the steps of the job ------------------------------------------------------------------------------
 
-    def locate_fields(self, lng: float, lat: float) -> dict[str, Any]:
+    def locate_fields(self, lng: float, lat: float) -> dict[Any, Any]:
+        """Unit grid → community → street → district → responsibility grid; outside the area: the nearest grid's."""
         if self.grids is None or len(self.grids) == 0:
             return {}
         found = self.grids.locate(lng, lat)
@@ -75,16 +135,84 @@ class Triage:
             Case.responsibility_grid: loc.responsibility_grid,
         }
 
+    def is_outside(self, lng: float, lat: float) -> bool:
+        return self.grids is not None and len(self.grids) > 0 and not self.grids.in_service_area(lng, lat)
+
     def category_fields(self, category: Category, standard_index: int = 0) -> dict[Any, Any]:
-        standard = category.standards[min(standard_index, len(category.standards) - 1)]
+        index = min(standard_index, len(category.standards) - 1)
+        standard = category.standards[index]
         return {
             Case.category_code: category.code,
             Case.category_name: category.name,
             Case.category_kind: category.kind,
-            Case.standard_index: standard_index,
+            Case.standard_index: index,
             Case.urgent: standard.urgent,
             Case.time_limit: standard.time_limit.raw,
         }
+
+    def nearby_codes(self, lng: float, lat: float) -> list[str]:
+        index = self.components.index
+        if index is None:
+            return []
+        hit = index.nearest(lng, lat, NEARBY_COMPONENT_M)
+        return [hit[0].category] if hit else []
+
+    def classify(self, text: str, menu: str, code: str, lng: float, lat: float) -> Classification:
+        """A trusted ``code`` is taken as given; otherwise the classifier suggests and the threshold decides."""
+        category = self.taxonomy.get(code) if code else None
+        if self.classifier is None:
+            return Classification(category, 0, 1.0 if category else 0.0, [], "")
+        from backend.triage.classifier import ClassifyInput
+
+        try:
+            result = self.classifier.classify(ClassifyInput(text=text, menu=menu or None, code=code or None,
+                                                            nearby_component_codes=self.nearby_codes(lng, lat)))
+        except Exception as exc:  # classification must never stop triage: logged and recorded
+            log.exception("classifier failed")
+            return Classification(category, 0, 1.0 if category else 0.0, [], "", f"{type(exc).__name__}: {exc}")
+        suggestions = [_suggestion_dict(s) for s in result.suggestions]
+        top = result.suggestions[0] if result.suggestions else None
+        if category is None and top is not None and top.confidence >= self.settings.auto_classify_threshold:
+            category = self.taxonomy.get(top.code)
+        index = top.standard_index if top is not None and category is not None and top.code == category.code else 0
+        confidence = 1.0 if code else (top.confidence if top else 0.0)
+        return Classification(category, index, confidence, suggestions, result.model_version)
+
+    def snap(self, lng: float, lat: float, category_code: str) -> Snap | None:
+        """The nearest surveyed component of the same 小类 within ``component_snap_m``."""
+        index = self.components.index
+        if index is None or not category_code:
+            return None
+        hit = index.nearest(lng, lat, self.settings.component_snap_m, {category_code})
+        if hit is None:
+            return None
+        component, distance = hit
+        row_id, owner, maintainer = self.components.rows[component.id]
+        return Snap(row_id, component.id, round(distance, 1), owner, maintainer)
+
+    async def route(self, case: Any, snap: Snap | None) -> Decision:
+        router = await self.routing.get()
+        place = Place(case.category_code, case.category_kind, case.unit_grid or case.street or case.district,
+                      case.street, snap.owner_id if snap else None, snap.maintainer_id if snap else None)
+        return router.route(place)
+
+
+def _suggestion_dict(s: Any) -> dict[str, Any]:
+    return {
+        "code": s.code, "name": s.name, "kind": s.kind, "confidence": round(float(s.confidence), 4),
+        "standard_index": s.standard_index, "urgent": bool(s.urgent),
+        "time_limit": getattr(s.time_limit, "raw", str(s.time_limit)),
+        "reasons": [{"kind": r.kind, "text_zh": r.text_zh, "text_en": r.text_en} for r in s.reasons],
+    }
+
+
+async def load_components(signature: tuple[int, int] = (0, 0)) -> ComponentCatalogue:
+    rows = await ComponentRow.select(ComponentRow.id, ComponentRow.code, ComponentRow.category_code, ComponentRow.lng,
+                                     ComponentRow.lat, ComponentRow.owner, ComponentRow.maintainer)
+    if not rows:
+        return ComponentCatalogue(signature=signature)
+    index = ComponentIndex.build(Component(r["code"], r["category_code"], r["lng"], r["lat"]) for r in rows)
+    return ComponentCatalogue(index, {r["code"]: (r["id"], r["owner"], r["maintainer"]) for r in rows}, signature)
 
 
 async def load_grid_index() -> GridIndex | None:
@@ -98,4 +226,3 @@ async def load_grid_index() -> GridIndex | None:
     return GridIndex.build(
         GeoUnitGrid(code=r["code"], geometry=r["geometry"], responsibility_grid=r["rgrid"] or "") for r in rows
     )
-

@@ -1,0 +1,102 @@
+"""HTTP endpoints of the organisation: admins edit routing rules, units and components; maps read boundaries."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, post, put
+from litestar.di import Provide
+
+from backend.accounts.auth import provide_actor, require_role
+from backend.accounts.roles import Role
+from backend.accounts.services import Actor
+from backend.context import AppContext
+from backend.org import admin
+from backend.org.schemas import ComponentCollectionIn, FeatureCollection, ImportOut, RuleIn, RuleOut, UnitIn, UnitOut
+
+STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
+CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+class OrgAdminController(Controller):
+    """Routing rules, units and components: admins write, staff read units and components."""
+
+    path = "/api/v1/org"
+    tags = ["org"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @get("/routing-rules", operation_id="listRoutingRules", summary="路由规则 List routing rules")
+    async def list_rules(self, actor: Actor) -> list[RuleOut]:
+        require_role(actor, Role.ADMIN)
+        return await admin.list_rules()
+
+    @post("/routing-rules", operation_id="createRoutingRule", summary="新建路由规则 Create a routing rule")
+    async def create_rule(self, ctx: AppContext, actor: Actor, data: RuleIn) -> RuleOut:
+        require_role(actor, Role.ADMIN)
+        return await admin.create_rule(ctx, data)
+
+    @put("/routing-rules/{rule_id:int}", operation_id="updateRoutingRule", summary="修改路由规则 Replace a routing rule")
+    async def update_rule(self, ctx: AppContext, actor: Actor, rule_id: int, data: RuleIn) -> RuleOut:
+        require_role(actor, Role.ADMIN)
+        return await admin.update_rule(ctx, rule_id, data)
+
+    @delete("/routing-rules/{rule_id:int}", operation_id="deleteRoutingRule", summary="删除路由规则 Delete a routing rule")
+    async def delete_rule(self, ctx: AppContext, actor: Actor, rule_id: int) -> None:
+        require_role(actor, Role.ADMIN)
+        await admin.delete_rule(ctx, rule_id)
+
+    @get("/units", operation_id="listUnits", summary="责任单位 List responsible units (staff)")
+    async def list_units(self, actor: Actor) -> list[UnitOut]:
+        require_role(actor, *STAFF)
+        return await admin.list_units()
+
+    @post("/units", operation_id="createUnit", summary="新建责任单位 Create a unit")
+    async def create_unit(self, ctx: AppContext, actor: Actor, data: UnitIn) -> UnitOut:
+        require_role(actor, Role.ADMIN)
+        return await admin.create_unit(ctx, data)
+
+    @put("/units/{unit_id:int}", operation_id="updateUnit", summary="修改责任单位 Replace a unit")
+    async def update_unit(self, ctx: AppContext, actor: Actor, unit_id: int, data: UnitIn) -> UnitOut:
+        require_role(actor, Role.ADMIN)
+        return await admin.update_unit(ctx, unit_id, data)
+
+    @get("/components", operation_id="listComponents",
+         summary="部件 Surveyed components as GeoJSON (staff), optionally within bbox=w,s,e,n")
+    async def components(self, actor: Actor, bbox: str | None = None) -> FeatureCollection:
+        require_role(actor, *STAFF)
+        return await admin.components_geojson(admin.parse_bbox(bbox, required=False))
+
+    @post("/components/import", operation_id="importComponents", status_code=200,
+          summary="导入部件 Import surveyed components from a GeoJSON FeatureCollection (insert or update by id)")
+    async def import_components(self, ctx: AppContext, actor: Actor, data: ComponentCollectionIn) -> ImportOut:
+        require_role(actor, Role.ADMIN)
+        return await admin.import_components(ctx, data)
+
+
+class OrgMapController(Controller):
+    """Public boundaries for the staff desk and the PWA map (no login: they are public administrative areas)."""
+
+    path = "/api/v1/org"
+    tags = ["org"]
+
+    @get("/districts", operation_id="districtsGeojson", summary="区 Districts (GeoJSON)")
+    async def districts(self) -> Response[FeatureCollection]:
+        return Response(await admin.boundaries("districts"), headers=CACHE)
+
+    @get("/streets", operation_id="streetsGeojson", summary="街道 Streets (GeoJSON)")
+    async def streets(self) -> Response[FeatureCollection]:
+        return Response(await admin.boundaries("streets"), headers=CACHE)
+
+    @get("/communities", operation_id="communitiesGeojson", summary="社区 Communities (GeoJSON)")
+    async def communities(self) -> Response[FeatureCollection]:
+        return Response(await admin.boundaries("communities"), headers=CACHE)
+
+    @get("/responsibility-grids", operation_id="responsibilityGridsGeojson", summary="责任网格 Responsibility grids")
+    async def responsibility_grids(self) -> Response[FeatureCollection]:
+        return Response(await admin.boundaries("responsibility-grids"), headers=CACHE)
+
+    @get("/unit-grids", operation_id="unitGridsGeojson",
+         summary="单元网格 Unit grids within bbox=w,s,e,n (at most 0.05°×0.05°)")
+    async def unit_grids(self, ctx: AppContext, bbox: str) -> Response[FeatureCollection]:
+        box = admin.parse_bbox(bbox, required=True)
+        assert box is not None
+        return Response(await admin.unit_grids(ctx, box), headers=CACHE)
