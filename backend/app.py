@@ -26,6 +26,7 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
 from backend.logs import configure_logging
+from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.store import open_store
 from backend.settings import Settings
@@ -48,15 +49,18 @@ def _channels(settings: Settings) -> ChannelsPlugin:
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
     from backend.photos.service import photo_job
-    from backend.triage.jobs import triage_case
+    from backend.triage.jobs import reroute_case, triage_case
 
     async def triage(payload: dict[str, Any]) -> None:
         await triage_case(ctx, payload)
 
+    async def reroute(payload: dict[str, Any]) -> None:
+        await reroute_case(ctx, payload)
+
     async def photo(payload: dict[str, Any]) -> None:
         await photo_job(ctx, payload)
 
-    return {"triage": triage, "photo": photo}
+    return {"triage": triage, "reroute": reroute, "photo": photo}
 
 
 @get("/healthz", operation_id="health", summary="健康检查 Health check", tags=["meta"], include_in_schema=True)
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from backend.triage.escalation import Escalator
         from backend.triage.service import Triage
 
         engine = build_engine(settings)
@@ -82,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
         app.state.ctx = ctx
         worker = None
+        escalator = Escalator(ctx)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
@@ -90,9 +96,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
                 ctx.extras["wake"] = worker.wake
                 worker.start()
+                escalator.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
+            await escalator.stop()
             if worker:
                 await worker.stop()
             if isinstance(engine, PostgresEngine):
@@ -107,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             PublicController,
             MetaController,
+            OrgAdminController,
+            OrgMapController,
             StatsController,
             PhotoController,
             PublicPhotoController,

@@ -7,6 +7,7 @@ import { reconnect } from './live.js';
 import { renderLogin } from './login.js';
 import { startOutbox } from './outbox.js';
 import { navigate, route, setGuard, start } from './router.js';
+import { icon } from './icons.js';
 import { h } from './ui.js';
 import { registerCentreRoutes } from './centre/index.js';
 import { registerCitizenRoutes } from './citizen/index.js';
@@ -17,10 +18,10 @@ const CENTRE_ROLES = ['operator', 'shift_lead', 'dispatcher', 'admin'];
 
 /** Navigation tabs per role: [hash, message key, icon]. */
 function tabsFor(role) {
-  if (role === 'citizen') return [['#/report', 'nav.report', '📷'], ['#/mine', 'nav.mine', '📋']];
-  if (role === 'supervisor') return [['#/tasks', 'nav.tasks', '🧭'], ['#/quick', 'nav.quick', '📷'], ['#/mine', 'nav.mine', '📋']];
-  if (role === 'unit_staff') return [['#/unit', 'nav.unit', '🛠']];
-  if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', '🖥']];
+  if (role === 'citizen') return [['#/report', 'nav.report', 'camera'], ['#/mine', 'nav.mine', 'list']];
+  if (role === 'supervisor') return [['#/tasks', 'nav.tasks', 'compass'], ['#/quick', 'nav.quick', 'camera'], ['#/mine', 'nav.mine', 'list']];
+  if (role === 'unit_staff') return [['#/unit', 'nav.unit', 'tool']];
+  if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', 'screen']];
   return [];
 }
 
@@ -46,8 +47,8 @@ function renderShell() {
   const tabs = s ? tabsFor(s.user.role) : [];
   nav.hidden = tabs.length < 2;
   nav.setAttribute('aria-label', t('nav.main'));
-  nav.replaceChildren(...tabs.map(([hash, key, icon]) => h('a', { href: hash, class: 'tab', dataset: { hash } },
-    h('span', { class: 'tab-icon', 'aria-hidden': 'true' }, icon), h('span', null, t(key)))));
+  nav.replaceChildren(...tabs.map(([hash, key, iconName]) => h('a', { href: hash, class: 'tab', dataset: { hash } },
+    h('span', { class: 'tab-icon' }, icon(iconName, 26)), h('span', null, t(key)))));
   markTab();
 }
 

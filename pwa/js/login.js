@@ -2,6 +2,7 @@
 
 import { ApiError, api, deviceCredential, setSession } from './api.js';
 import { t } from './i18n.js';
+import { icon } from './icons.js';
 import { h, toast } from './ui.js';
 
 /**
@@ -63,7 +64,7 @@ export function renderLogin(main, onLoggedIn) {
         anon.disabled = false;
       }
     },
-  }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '📷'), t('login.anonymous'));
+  }, icon('camera', 28), t('login.anonymous'));
   main.append(
     h('section', { class: 'login' },
       h('div', { class: 'hero' },

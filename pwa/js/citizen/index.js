@@ -1,9 +1,14 @@
-/** Citizen routes: 随手拍 (report) and 我的上报 (my reports) with the case page. */
+/** Citizen routes: 随手拍 (report), 我的上报 (my reports) and the case page. */
+
+import { renderCase } from '../case.js';
+import { renderReport } from '../report.js';
+import { renderMine } from './mine.js';
 
 /**
  * @param {typeof import('../router.js').route} route
  */
 export function registerCitizenRoutes(route) {
-  route('#/report', (main) => { main.textContent = '随手拍'; });
-  route('#/mine', (main) => { main.textContent = '我的上报'; });
+  route('#/report', (main) => renderReport(main));
+  route('#/mine', (main) => renderMine(main));
+  route('#/case/:id', (main, params) => renderCase(main, params));
 }

@@ -1,9 +1,12 @@
-/** Supervisor routes: patrol tasks (verify, check) and quick reports. */
+/** Supervisor routes: patrol tasks (核实 verify, 核查 check) and quick reports with the full category picker. */
+
+import { renderReport } from '../report.js';
+import { renderTasks } from './tasks.js';
 
 /**
  * @param {typeof import('../router.js').route} route
  */
 export function registerSupervisorRoutes(route) {
-  route('#/tasks', (main) => { main.textContent = '巡查任务'; });
-  route('#/quick', (main) => { main.textContent = '快速上报'; });
+  route('#/tasks', (main) => renderTasks(main));
+  route('#/quick', (main) => renderReport(main, { supervisor: true }));
 }

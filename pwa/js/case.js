@@ -1,0 +1,151 @@
+/** The case page for citizens and supervisors: facts, photos, timeline (live), and what the caller may do now. */
+
+import { api, newKey, session } from './api.js';
+import { pick, t } from './i18n.js';
+import { subscribe } from './live.js';
+import { preparePhoto } from './photos.js';
+import { kvGet, kvSet } from './store.js';
+import { icon } from './icons.js';
+import { actionName, confirmDialog, formatTime, h, lightBadge, renderPhotos, renderTimeline, stateBadge, toast } from './ui.js';
+
+const RESULTS = { verify: ['confirmed', 'not_confirmed'], check: ['pass', 'fail'] };
+
+/**
+ * Render a case and keep it live.
+ * @param {HTMLElement} main
+ * @param {{id: string}} params
+ * @returns {Promise<() => void>} cleanup
+ */
+export async function renderCase(main, { id }) {
+  const box = h('div', { class: 'case-page' }, h('p', { class: 'loading' }, t('common.loading')));
+  main.append(h('a', { href: session()?.user.role === 'supervisor' ? '#/tasks' : '#/mine', class: 'btn btn-ghost back' },
+    '‹ ', t('common.back')), box);
+  const load = async () => {
+    let c;
+    try {
+      c = await api(`cases/${id}`);
+      await kvSet(`case:${id}`, c);
+    } catch (err) {
+      c = await kvGet(`case:${id}`);
+      if (!c) {
+        box.replaceChildren(h('p', { class: 'error' }, err.message));
+        return;
+      }
+      toast(t('case.offline_copy'), 'info');
+    }
+    box.replaceChildren(...draw(c, load));
+  };
+  await load();
+  return subscribe([`case:${id}`], (ev) => {
+    if (ev.text_zh || ev.text_en) toast(pick(ev, 'text'), 'info');
+    load();
+  }, { onResync: load });
+}
+
+function draw(c, reload) {
+  const can = new Map((c.actions || []).map((a) => [a.action, a]));
+  return [
+    h('section', { class: 'card' },
+      h('div', { class: 'case-head' },
+        h('h1', { class: 'tracking-title' }, c.tracking_no),
+        h('div', { class: 'btn-row badges' }, stateBadge(c), c.light && c.light !== 'none' ? lightBadge(c.light) : null)),
+      h('dl', { class: 'facts' },
+        h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${c.category_name}（${c.category_code}）` : t('case.unclassified')),
+        c.address ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
+        h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
+        c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit.name)] : null,
+        c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null),
+      c.description ? h('p', { class: 'desc' }, c.description) : null),
+    c.photos?.length ? h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos)) : null,
+    actionsCard(c, can, reload),
+    h('section', { class: 'card' }, h('h2', null, t('case.timeline')), renderTimeline(c)),
+  ].filter(Boolean);
+}
+
+function actionsCard(c, can, reload) {
+  const parts = [];
+  for (const action of ['verify', 'check']) if (can.has(action)) parts.push(taskForm(c, action, reload));
+  if (can.has('rate')) {
+    parts.push(h('div', { class: 'rate' }, h('h2', null, t('case.rate_q')),
+      c.rating != null ? h('p', { class: 'muted' }, t('case.rated', { r: c.rating ? t('case.satisfied') : t('case.unsatisfied') })) : null,
+      h('div', { class: 'rating' },
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => rate(c, true, reload) }, icon('up'), t('case.satisfied')),
+        h('button', { type: 'button', class: 'btn', onclick: () => rate(c, false, reload) }, icon('down'), t('case.unsatisfied')))));
+  }
+  if (can.has('reopen')) {
+    parts.push(h('button', { type: 'button', class: 'btn btn-block', onclick: () => reopen(c, reload) }, actionName('reopen')));
+  }
+  return parts.length ? h('section', { class: 'card actions' }, parts) : null;
+}
+
+async function act(c, action, body, reload) {
+  try {
+    await api(`cases/${c.id}/actions/${action}`, { method: 'POST', json: body, idempotencyKey: newKey() });
+    toast(t('case.done', { action: actionName(action) }), 'ok');
+    await reload();
+    return true;
+  } catch (err) {
+    toast(err.message, 'error');
+    return false;
+  }
+}
+
+async function rate(c, satisfied, reload) {
+  const v = await confirmDialog({ title: satisfied ? t('case.satisfied') : t('case.unsatisfied'),
+    fields: [{ name: 'comment', label: t('case.comment'), type: 'textarea' }], confirmText: t('case.send_rating') });
+  if (v) await act(c, 'rate', { satisfied, comment: v.comment || '' }, reload);
+}
+
+async function reopen(c, reload) {
+  const v = await confirmDialog({ title: actionName('reopen'), message: t('case.reopen_hint'),
+    fields: [{ name: 'reason', label: t('case.reason'), type: 'textarea', required: true }] });
+  if (v) await act(c, 'reopen', { reason: v.reason }, reload);
+}
+
+/** Verify (核实) or check (核查) on site: result, at least one photo, a note. */
+function taskForm(c, action, reload) {
+  const photos = [];
+  const shots = h('div', { class: 'shots' });
+  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', id: `task-photo-${action}`,
+    'aria-label': t('task.photo') });
+  const note = h('textarea', { id: `task-note-${action}`, rows: 2 });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block btn-big' }, actionName(action));
+  const draw = () => shots.replaceChildren(...photos.map((p, i) => h('div', { class: 'shot' },
+    h('img', { src: p.preview, alt: t('report.photo_n', { n: i + 1 }) }))));
+  input.addEventListener('change', async () => {
+    for (const f of input.files) if (photos.length < 4) photos.push(await preparePhoto(f));
+    input.value = '';
+    draw();
+  });
+  const form = h('form', { class: `task-form task-${action}` },
+    h('h2', null, t(`task.title.${action}`)),
+    h('fieldset', { class: 'field' }, h('legend', null, t('task.result')),
+      RESULTS[action].map((r, i) => h('label', { class: 'radio' },
+        h('input', { type: 'radio', name: 'result', value: r, checked: i === 0 }), t(`result.${r}`)))),
+    h('label', { class: 'btn btn-accent btn-big file-btn btn-block', for: `task-photo-${action}` }, icon('camera', 26), t('task.photo'), input),
+    shots,
+    h('div', { class: 'field' }, h('label', { for: `task-note-${action}` }, t('task.note')), note),
+    submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!photos.length) return toast(t('task.need_photo'), 'error');
+    submit.disabled = true;
+    try {
+      const ids = [];
+      for (const p of photos) {
+        const form = new FormData();
+        form.append('file', new Blob([p.data], { type: p.type }), p.name);
+        form.append('kind', action);
+        p.key ??= newKey();
+        ids.push((await api('photos', { method: 'POST', form, idempotencyKey: p.key })).id);
+      }
+      const result = new FormData(form).get('result');
+      await act(c, action, { result, photo_ids: ids, note: note.value.trim() }, reload);
+    } catch (err) {
+      toast(err.message, 'error');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}

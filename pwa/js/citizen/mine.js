@@ -1,0 +1,91 @@
+/** 我的上报: reports still in the outbox (待发送 / 发送中 / 失败 / 过期) and the server's list, updated live. */
+
+import { api, photoUrl, session } from '../api.js';
+import { pick, t } from '../i18n.js';
+import { subscribe } from '../live.js';
+import { EXPIRE_MS, flushOutbox, listOutbox, onOutboxChange, removeEntry, retryEntry } from '../outbox.js';
+import { kvGet, kvSet } from '../store.js';
+import { formatTime, h, stateBadge, toast } from '../ui.js';
+
+/**
+ * @param {HTMLElement} main
+ * @returns {Promise<() => void>} cleanup
+ */
+export async function renderMine(main) {
+  const user = session().user;
+  const outboxBox = h('section', { class: 'outbox', 'aria-label': t('outbox.title') });
+  const listBox = h('ul', { class: 'list cases', 'aria-label': t('nav.mine') });
+  main.append(h('h1', null, t('nav.mine')), outboxBox, listBox);
+  let serverIds = new Set();
+
+  const drawOutbox = async () => {
+    const entries = (await listOutbox()).filter((e) => e.status !== 'sent' || !serverIds.has(e.result?.id));
+    outboxBox.replaceChildren(...entries.map(outboxItem));
+  };
+  const loadList = async () => {
+    let page;
+    try {
+      page = await api('cases?view=mine&page_size=50&sort=created');
+      await kvSet(`mine:${user.id}`, page);
+    } catch {
+      page = (await kvGet(`mine:${user.id}`)) || { items: [] };
+    }
+    serverIds = new Set(page.items.map((c) => c.id));
+    listBox.replaceChildren(...page.items.map(caseItem));
+    if (!page.items.length) listBox.append(h('li', { class: 'muted empty' }, t('mine.empty')));
+    await drawOutbox();
+  };
+  await loadList();
+  let timer = null;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(loadList, 300); };
+  const stopOutbox = onOutboxChange(() => {
+    drawOutbox();
+    soon();
+  });
+  const stopLive = subscribe([`reporter:${user.id}`], (ev) => {
+    if (ev.text_zh) toast(`${ev.tracking_no || ''} ${pick(ev, 'text')}`.trim());
+    soon();
+  }, { onResync: soon });
+  const onOnline = () => flushOutbox().then(soon);
+  window.addEventListener('online', onOnline);
+  return () => {
+    stopOutbox();
+    stopLive();
+    clearTimeout(timer);
+    window.removeEventListener('online', onOnline);
+  };
+}
+
+function outboxItem(e) {
+  const leftMs = e.created_at + EXPIRE_MS - Date.now();
+  const days = Math.max(0, Math.ceil(leftMs / 86400_000));
+  const warn = e.status === 'expired' ? t('outbox.expired_warn')
+    : e.status === 'pending' && leftMs < 2 * 86400_000 ? t('outbox.expiring', { days }) : null;
+  return h('div', { class: `list-item outbox-item out-item-${e.status}`, dataset: { key: e.key, status: e.status } },
+    h('div', { class: 'body' },
+      h('div', { class: 'title' }, e.fields.description || t('outbox.untitled')),
+      h('div', { class: 'meta' },
+        h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`)),
+        h('span', null, formatTime(new Date(e.created_at))),
+        h('span', null, t('outbox.photos', { n: e.photos.length })),
+        e.result ? h('a', { href: `#/case/${e.result.id}` }, e.result.tracking_no) : null),
+      e.status === 'pending' && !warn ? h('p', { class: 'muted small' }, t('outbox.pending_hint')) : null,
+      warn ? h('p', { class: 'warn small', role: 'alert' }, warn) : null,
+      e.status === 'failed' && e.error ? h('p', { class: 'error small' }, e.error) : null,
+      ['failed', 'expired'].includes(e.status) ? h('div', { class: 'btn-row' },
+        h('button', { type: 'button', class: 'btn', onclick: () => retryEntry(e.key) }, t('common.retry')),
+        h('button', { type: 'button', class: 'btn', onclick: () => removeEntry(e.key) }, t('outbox.delete'))) : null));
+}
+
+function caseItem(c) {
+  const thumb = c.photos?.find((p) => p.thumb_url);
+  const img = thumb ? h('img', { alt: '', width: 56, height: 56 }) : null;
+  if (thumb) photoUrl(thumb.thumb_url).then((u) => { img.src = u; }).catch(() => undefined);
+  return h('li', null, h('a', { class: 'list-item', href: `#/case/${c.id}`, dataset: { caseId: c.id } },
+    img,
+    h('div', { class: 'body' },
+      h('div', { class: 'title' }, c.description || c.category_name || c.tracking_no),
+      h('div', { class: 'meta' }, stateBadge(c), h('span', { class: 'badge out-sent' }, t('outbox.sent')),
+        h('span', null, c.tracking_no), h('span', null, formatTime(c.created_at))),
+      c.rating != null ? h('div', { class: 'meta' }, c.rating ? t('case.satisfied') : t('case.unsatisfied')) : null)));
+}

@@ -1,0 +1,176 @@
+/** The report form shared by citizens (menu icons) and supervisors (full category picker): photos, place, words. */
+
+import { newKey } from './api.js';
+import { menu } from './cache.js';
+import { currentPosition } from './geo.js';
+import { lang, t } from './i18n.js';
+import { cityCentre, pinMap } from './map.js';
+import { enqueue, removeEntry } from './outbox.js';
+import { MAX_PHOTOS, preparePhoto } from './photos.js';
+import { categoryPicker } from './picker.js';
+import { icon } from './icons.js';
+import { h, toast } from './ui.js';
+
+/**
+ * Render the report form.
+ * @param {HTMLElement} main
+ * @param {{supervisor?: boolean}} [opts] supervisors must choose a 小类 (category_code)
+ */
+export async function renderReport(main, { supervisor = false } = {}) {
+  const photos = [];
+  const state = { lat: null, lng: null, accuracy: null, source: null, manual: false, menu: null, category: null };
+  let mapCtl = null;
+
+  const shots = h('div', { class: 'shots', 'aria-live': 'polite' });
+  const count = h('span', { class: 'muted small' });
+  const camera = h('input', { type: 'file', accept: 'image/*', capture: 'environment', id: 'photo-camera',
+    'aria-label': t('report.camera') });
+  const gallery = h('input', { type: 'file', accept: 'image/*', multiple: true, id: 'photo-gallery',
+    'aria-label': t('report.gallery') });
+  const locLine = h('p', { class: 'loc-line', 'aria-live': 'polite' }, t('report.locating'));
+  const mapEl = h('div', { class: 'map', id: 'report-map', role: 'application', 'aria-label': t('report.map') });
+  const desc = h('textarea', { id: 'report-desc', rows: 3, maxlength: 2000, placeholder: t('report.desc_ph') });
+  const address = h('input', { id: 'report-address', maxlength: 200, placeholder: t('report.address_ph') });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block btn-big' }, t('report.submit'));
+
+  const drawShots = () => {
+    shots.replaceChildren(...photos.map((p, i) => h('div', { class: 'shot' },
+      h('img', { src: p.preview, alt: t('report.photo_n', { n: i + 1 }) }),
+      h('button', { type: 'button', class: 'remove', 'aria-label': t('report.remove_photo', { n: i + 1 }),
+        onclick: () => { photos.splice(i, 1); drawShots(); } }, '×'))));
+    count.textContent = t('report.count', { n: photos.length, max: MAX_PHOTOS });
+    camera.disabled = gallery.disabled = photos.length >= MAX_PHOTOS;
+  };
+
+  const setLocation = (p, source) => {
+    Object.assign(state, { lat: p.lat, lng: p.lng, accuracy: p.accuracy ?? null, source });
+    const acc = p.accuracy != null ? t('report.accuracy', { m: Math.round(p.accuracy) }) : '';
+    locLine.replaceChildren(
+      h('span', null, h('strong', null, t(`report.source.${source}`)), ' ', acc),
+      h('span', { class: 'muted small' }, `${p.lat.toFixed(5)}, ${p.lng.toFixed(5)}`),
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: locate }, t('report.relocate')));
+    if (mapCtl) mapCtl.setPin(p);
+    else {
+      pinMap(mapEl, p, (q) => {
+        state.manual = true;
+        setLocation({ ...q, accuracy: null }, 'manual');
+      }).then((c) => { mapCtl = c; }).catch((err) => console.warn('map', err));
+    }
+  };
+
+  async function locate() {
+    locLine.firstChild.textContent = t('report.locating');
+    try {
+      const p = await currentPosition();
+      state.manual = false;
+      if (state.source !== 'exif' || !photos.some((x) => x.gps)) setLocation(p, 'browser');
+    } catch {
+      if (state.lat != null) return;
+      const c = await cityCentre();
+      if (c) setLocation(c, 'manual');
+      locLine.prepend(h('span', { class: 'warn' }, t('report.no_position')));
+    }
+  }
+
+  const addFiles = async (files) => {
+    for (const file of [...files].slice(0, MAX_PHOTOS - photos.length)) {
+      try {
+        const p = await preparePhoto(file);
+        photos.push(p);
+        if (p.gps && !state.manual && state.source !== 'exif') setLocation(p.gps, 'exif');
+      } catch (err) {
+        toast(t('report.photo_failed'), 'error');
+        console.error(err);
+      }
+    }
+    drawShots();
+  };
+  for (const input of [camera, gallery]) {
+    input.addEventListener('change', async () => {
+      await addFiles(input.files);
+      input.value = '';
+    });
+  }
+
+  let categoryBox;
+  if (supervisor) {
+    categoryBox = categoryPicker((c) => { state.category = c?.code || null; });
+  } else {
+    categoryBox = h('fieldset', { class: 'field' }, h('legend', null, t('report.what')), h('div', { class: 'chips' }));
+    menu().then((items) => {
+      categoryBox.querySelector('.chips').replaceChildren(...items.map((m) => h('button', {
+        type: 'button', class: 'chip', 'aria-pressed': 'false', dataset: { menu: m.id },
+        onclick: (e) => {
+          const on = state.menu !== m.id;
+          state.menu = on ? m.id : null;
+          for (const b of categoryBox.querySelectorAll('.chip')) b.setAttribute('aria-pressed', 'false');
+          e.currentTarget.setAttribute('aria-pressed', String(on));
+        },
+      }, lang() === 'en' ? m.name_en : m.name)));
+    }).catch(() => categoryBox.append(h('p', { class: 'muted small' }, t('report.menu_offline'))));
+  }
+
+  const form = h('form', { class: 'report-form', 'aria-label': t(supervisor ? 'nav.quick' : 'nav.report'), novalidate: true },
+    h('section', { class: 'card' },
+      h('h2', null, t('report.photos'), ' ', count),
+      h('div', { class: 'capture-buttons' },
+        h('label', { class: 'btn btn-accent btn-big file-btn', for: 'photo-camera' },
+          icon('camera', 26), t('report.camera'), camera),
+        h('label', { class: 'btn btn-big file-btn', for: 'photo-gallery' }, t('report.gallery'), gallery)),
+      shots),
+    h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine, mapEl,
+      h('p', { class: 'muted small' }, t('report.map_hint'))),
+    h('section', { class: 'card' }, categoryBox,
+      h('div', { class: 'field' }, h('label', { for: 'report-desc' }, t('report.desc')), desc),
+      h('div', { class: 'field' }, h('label', { for: 'report-address' }, t('report.address')), address)),
+    submit);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!photos.length) return toast(t('report.need_photo'), 'error');
+    if (state.lat == null) return toast(t('report.need_place'), 'error');
+    if (supervisor && !state.category) return toast(t('report.need_category'), 'error');
+    submit.disabled = true;
+    const fields = {
+      lng: +state.lng.toFixed(6), lat: +state.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
+      accuracy_m: state.accuracy != null ? Math.round(state.accuracy * 10) / 10 : null, location_source: state.source,
+      menu: supervisor ? null : state.menu, category_code: supervisor ? state.category : null,
+    };
+    try {
+      const key = newKey();
+      const entry = await enqueue(fields, photos.map(({ name, type, data }) => ({ name, type, data })), key);
+      if (entry.status === 'failed') {
+        // Refused by the server (e.g. outside the city): let the user correct the form instead of keeping it.
+        await removeEntry(key);
+        toast(entry.error, 'error');
+        return;
+      }
+      showDone(main, entry, supervisor);
+    } catch (err) {
+      toast(err.message, 'error');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  drawShots();
+  main.append(h('h1', { class: 'sr-only' }, t(supervisor ? 'nav.quick' : 'nav.report')), form);
+  locate();
+  return () => photos.forEach((p) => URL.revokeObjectURL(p.preview));
+}
+
+function showDone(main, entry, supervisor) {
+  const sent = entry.status === 'sent';
+  main.replaceChildren(h('section', { class: 'card success', role: 'status' },
+    h('div', { class: `big-icon ${sent ? 'ok' : 'queued'}` }, icon(sent ? 'check' : 'clock', 56)),
+    h('h2', null, sent ? t('report.sent') : t('report.queued')),
+    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no)]
+      : h('p', null, t('report.queued_hint')),
+    h('div', { class: 'btn-row' },
+      sent ? h('a', { class: 'btn btn-primary', href: `#/case/${entry.result.id}` }, t('report.view_case')) : null,
+      h('a', { class: 'btn', href: '#/mine' }, t('nav.mine')),
+      h('button', { type: 'button', class: 'btn', onclick: () => {
+        main.replaceChildren();
+        renderReport(main, { supervisor });
+      } }, t('report.another')))));
+}
