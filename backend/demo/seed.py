@@ -228,6 +228,9 @@ async def _step(demo: _Demo, case_id: int, grid: str, code: str, step: str) -> N
 async def seed_demo(settings: Settings, engine: Any, cases: bool = True, folder: Path = DEMO_CITY) -> int:
     sys.stderr.write(f"Seeding the demo city from {folder} …\n")
     await load_city(folder, _progress)
+    from backend.triage.routing import seed_default_rules
+
+    sys.stderr.write(f"  routing rules 路由规则: {await seed_default_rules()} added\n")
     await seed_users(folder)
     if cases:
         if await Case.count() > 0:
