@@ -25,6 +25,8 @@ from backend.db import bind_tables, build_engine, prepare_sqlite
 from backend.errors import EXCEPTION_HANDLERS
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
+from backend.live.endpoint import live_socket
+from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
@@ -44,7 +46,9 @@ def _channels(settings: Settings) -> ChannelsPlugin:
         backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
     else:
         backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False)
+    # Each process's live hub is the only subscriber; if it falls this far behind it reads the gap from the log.
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False,
+                          subscriber_max_backlog=10_000, subscriber_backlog_strategy="backoff")
 
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
@@ -86,11 +90,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.start_connection_pool()
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
         app.state.ctx = ctx
+        app.state.live = live = LiveService(channels, settings)
         worker = None
         escalator = Escalator(ctx)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
+            await live.start()
             ctx.triage = await Triage.load(settings)
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
@@ -100,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
+            await live.stop()
             await escalator.stop()
             if worker:
                 await worker.stop()
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PhotoController,
             PublicPhotoController,
             ObjectController,
+            live_socket,
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False,
                                        name="pwa"),
         ],

@@ -1,13 +1,22 @@
-"""Writing events to the event log inside the caller's transaction, and reading them back for resume."""
+"""The event log: writing events inside the caller's transaction, reading them back for resume, and pruning them.
+
+Sequence numbers are global and increase in commit order, because every writer first takes
+``serialize_event_writes`` (PostgreSQL) or holds SQLite's single write lock. Readers rely on that: once seq N is
+visible, every smaller seq that will ever exist is visible too.
+
+Pruning keeps a marker row: the newest pruned event is rewritten as ``kind="log.pruned"`` with no topics, so
+``pruned_through()`` knows which history is gone, and the table is never emptied (SQLite would reuse seqs).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.live.tables import Event
 
 EVENT_VERSION = 1
+PRUNED_KIND = "log.pruned"
 
 
 async def serialize_event_writes(engine: Any) -> None:
@@ -21,22 +30,57 @@ async def serialize_event_writes(engine: Any) -> None:
         await Event.raw("SELECT pg_advisory_xact_lock(727274)")
 
 
+def _as_event(row: dict[str, Any]) -> dict[str, Any]:
+    at = row["at"]
+    return {"v": EVENT_VERSION, "seq": row["seq"], "kind": row["kind"],
+            "at": at.isoformat() if isinstance(at, datetime) else at, "topics": row["topics"], **row["payload"]}
+
+
 async def append_event(kind: str, topics: list[str], payload: dict[str, Any], case_id: int | None = None) -> dict[str, Any]:
+    """Write one event in the caller's transaction and return it as published (with its seq)."""
     at = datetime.now(UTC)
-    rows = await Event.insert(
-        Event(at=at, kind=kind, case_id=case_id, topics=sorted(set(topics)), payload=payload)
-    ).returning(Event.seq)
-    seq = rows[0]["seq"]
-    return {"v": EVENT_VERSION, "seq": seq, "kind": kind, "at": at.isoformat(), "topics": sorted(set(topics)), **payload}
+    unique = sorted(set(topics))
+    rows = await Event.insert(Event(at=at, kind=kind, case_id=case_id, topics=unique, payload=payload)).returning(
+        Event.seq
+    )
+    return _as_event({"seq": rows[0]["seq"], "at": at, "kind": kind, "topics": unique, "payload": payload})
+
+
+async def scan_log(after: int, limit: int = 500) -> list[dict[str, Any]]:
+    """The next ``limit`` events with seq > ``after``, in seq order, whatever their topics (markers excluded)."""
+    rows = await Event.select().output(load_json=True).where(Event.seq > after).order_by(Event.seq).limit(limit)
+    return [_as_event(row) for row in rows if row["kind"] != PRUNED_KIND]
 
 
 async def events_since(seq: int, topics: set[str], limit: int = 1000) -> list[dict[str, Any]]:
-    rows = await Event.select().output(load_json=True).where(Event.seq > seq).order_by(Event.seq).limit(limit)
-    out = []
-    for row in rows:
-        if topics.intersection(row["topics"]):
-            out.append(
-                {"v": EVENT_VERSION, "seq": row["seq"], "kind": row["kind"], "at": row["at"].isoformat(),
-                 "topics": row["topics"], **row["payload"]}
-            )
-    return out
+    """Events after ``seq`` on any of ``topics``, oldest first: at most ``limit`` rows of the log are scanned."""
+    return [event for event in await scan_log(seq, limit) if topics.intersection(event["topics"])]
+
+
+async def last_seq() -> int:
+    row = await Event.select(Event.seq).order_by(Event.seq, ascending=False).first()
+    return int(row["seq"]) if row else 0
+
+
+async def pruned_through() -> int:
+    """Every event with seq ≤ this number has been pruned (0 when nothing was)."""
+    row = await Event.select(Event.seq).where(Event.kind == PRUNED_KIND).order_by(Event.seq, ascending=False).first()
+    return int(row["seq"]) if row else 0
+
+
+async def prune_events(retention_days: int, now: datetime | None = None) -> int:
+    """Delete events older than the retention period; returns how many went. Safe to run in several processes."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    row = await Event.select(Event.seq).where(Event.at < cutoff).order_by(Event.seq, ascending=False).first()
+    if row is None:
+        return 0
+    newest = int(row["seq"])
+    from backend.db import write_transaction
+
+    async with write_transaction(Event._meta.db):
+        gone = await Event.count().where(Event.seq < newest)
+        await Event.delete().where(Event.seq < newest)
+        await Event.update({Event.kind: PRUNED_KIND, Event.topics: [], Event.payload: {}, Event.case_id: None}).where(
+            Event.seq == newest
+        )
+    return int(gone)

@@ -1,0 +1,168 @@
+"""One websocket subscriber: a bounded outbox, one sender task that keeps seqs strictly increasing, and resume.
+
+Everything a connection sends goes through its outbox in order, so a reply (``subscribed``, ``pong``) or heartbeat
+always tells the truth about what came before it. The outbox holds at most ``ws_queue_limit`` items: a client that
+cannot keep up is closed with 4429 and the seq to resume from, never buffered without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from backend.accounts.services import Actor
+from backend.live.log import last_seq, pruned_through, scan_log
+from backend.live.messages import ErrorOut, Heartbeat, Pong, Resync, Subscribed, event_text, text
+
+if TYPE_CHECKING:
+    from litestar import WebSocket
+
+    from backend.live.hub import Hub
+
+log = logging.getLogger("suishoupai.live")
+
+# Outbox items are (kind, seq, data).
+EVENT, BEAT, PONG, REPLY, SYNC, CLOSE = range(6)
+Item = tuple[int, int, Any]
+REPLAY_PAGE = 500
+TOO_SLOW = 4429
+
+
+class Connection:
+    __slots__ = ("socket", "actor", "hub", "outbox", "topics", "cursor", "resumed", "closing", "sending_since",
+                 "_sender", "_aborter")
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], actor: Actor, hub: Hub, limit: int) -> None:
+        self.socket = socket
+        self.actor = actor
+        self.hub = hub
+        self.outbox: asyncio.Queue[Item] = asyncio.Queue(limit)
+        self.topics: set[str] = set()
+        self.cursor = 0  # every event with seq <= cursor on our topics has been handed to the socket
+        self.resumed = False  # ``since`` is honoured on the first subscribe only
+        self.closing = False
+        self.sending_since: float | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._aborter: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop())
+
+    def push(self, item: Item) -> None:
+        if self.closing:
+            return
+        try:
+            self.outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            self.abort(TOO_SLOW, ErrorOut(
+                "ws.too_slow", "网络太慢，消息积压，请重新连接", "Too slow to keep up; reconnect and resume",
+                {"resume_since": self.cursor},
+            ))
+
+    def subscribe(self, topics: list[str], since: int | None) -> None:
+        # The marker goes in first, then the topics are watched: live events for them queue up behind the marker,
+        # and the sender replays the log before it reaches them.
+        first, self.resumed = not self.resumed, True
+        self.push((SYNC, self.hub.seq, since if first else None))
+        self.topics.update(topics)
+        self.hub.watch(self, topics)
+
+    def unsubscribe(self, topics: list[str]) -> None:
+        self.topics.difference_update(topics)
+        self.hub.unwatch(self, topics)
+        self.push((SYNC, self.hub.seq, None))
+
+    def refuse(self, code: int, error: ErrorOut) -> None:
+        """Send ``error`` after what is already queued, then close with ``code``."""
+        self.push((REPLY, 0, text(error)))
+        self.push((CLOSE, code, error.code))
+        self.closing = True
+
+    def abort(self, code: int, error: ErrorOut) -> None:
+        """Close now, skipping the outbox (it is full or stuck)."""
+        if self.closing:
+            return
+        self.closing = True
+        self.hub.forget(self)
+        self._aborter = asyncio.create_task(self._abort(code, error))
+
+    async def finish(self) -> None:
+        """The client is gone or we closed: let a queued close go out, then stop the sender."""
+        self.closing = True
+        self.hub.forget(self)
+        if self._sender and not self._sender.done():
+            with suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._sender), 0.01 if self.outbox.empty() else 2.0)
+            self._sender.cancel()
+        if self._aborter:
+            with suppress(Exception):
+                await self._aborter
+
+    async def _abort(self, code: int, error: ErrorOut) -> None:
+        if self._sender:
+            self._sender.cancel()
+        resume = error.details.get("resume_since")
+        with suppress(Exception):
+            await asyncio.wait_for(self.socket.send_text(text(error)), 1.0)
+        with suppress(Exception):
+            reason = f"{error.code} resume_since={resume}" if resume is not None else error.code
+            await asyncio.wait_for(self.socket.close(code, reason), 1.0)
+
+    async def _send(self, data: str) -> None:
+        self.sending_since = time.monotonic()
+        await self.socket.send_text(data)
+        self.sending_since = None
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                kind, seq, data = await self.outbox.get()
+                if kind == EVENT:
+                    if seq > self.cursor:
+                        self.cursor = seq
+                        await self._send(data)
+                elif kind == BEAT:
+                    self.cursor = max(self.cursor, seq)
+                    await self._send(text(Heartbeat(self.cursor)))
+                elif kind == PONG:
+                    await self._send(text(Pong(self.cursor)))
+                elif kind == REPLY:
+                    await self._send(data)
+                elif kind == SYNC:
+                    await self._sync(seq, data)
+                else:
+                    await self.socket.close(seq, data)
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the socket went away mid-send: the handler sees the disconnect and cleans up
+            log.debug("live: send failed: %r", exc)
+            self.closing = True
+            self.hub.forget(self)
+
+    async def _sync(self, hub_seq: int, since: int | None) -> None:
+        if since is None:
+            self.cursor = max(self.cursor, hub_seq)
+        else:
+            await self._replay(since, hub_seq)
+        await self._send(text(Subscribed(sorted(self.topics), self.cursor)))
+
+    async def _replay(self, since: int, hub_seq: int) -> None:
+        newest = await last_seq()
+        if since < await pruned_through() or since > newest:
+            # Pruned history (or a log that was reset): what the client missed can no longer be told.
+            self.cursor = max(self.cursor, newest, hub_seq)
+            await self._send(text(Resync(self.cursor)))
+            return
+        after = since
+        while batch := await scan_log(after, REPLAY_PAGE):
+            for event in batch:
+                after = event["seq"]
+                if after > self.cursor and self.topics.intersection(event["topics"]):
+                    self.cursor = after
+                    await self._send(event_text(event))
+        # Everything up to the end of the log has been sent; later events are queued behind the marker.
+        self.cursor = max(self.cursor, after, hub_seq)

@@ -1,0 +1,102 @@
+"""The websocket protocol's messages, as small msgspec structs tagged by ``type`` (version ``v`` on events).
+
+Client → server: ``subscribe``, ``unsubscribe``, ``ping``.
+Server → client: ``welcome``, ``subscribed``, ``event``, ``heartbeat``, ``pong``, ``resync``, ``error``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from backend.live.log import EVENT_VERSION
+
+
+class Subscribe(msgspec.Struct, tag="subscribe", tag_field="type", forbid_unknown_fields=False):
+    """Add topics (none: the caller's natural topics). ``since``: resume after this seq (first subscribe only)."""
+
+    topics: list[str] = []
+    since: int | None = None
+
+
+class Unsubscribe(msgspec.Struct, tag="unsubscribe", tag_field="type"):
+    topics: list[str] = []
+
+
+class Ping(msgspec.Struct, tag="ping", tag_field="type"):
+    pass
+
+
+ClientMessage = Subscribe | Unsubscribe | Ping
+client_decoder = msgspec.json.Decoder(ClientMessage)
+
+
+class EventOut(msgspec.Struct, tag="event", tag_field="type", omit_defaults=False):
+    """One case event. ``seq`` is global and strictly increasing on a connection; ``v`` is the payload version."""
+
+    seq: int
+    kind: str  # case.created | case.triaged | case.updated | case.escalated
+    at: str  # ISO 8601, UTC
+    v: int = EVENT_VERSION
+    topics: list[str] = []
+    case_id: int | None = None
+    tracking_no: str = ""
+    state: str = ""
+    action: str = ""
+    actor_role: str = ""
+    unit_id: int | None = None
+    due_at: str | None = None
+    light: str | None = None
+    text_zh: str = ""
+    text_en: str = ""
+
+
+class Welcome(msgspec.Struct, tag="welcome", tag_field="type"):
+    role: str
+    natural_topics: list[str]
+    heartbeat_seconds: float
+    v: int = EVENT_VERSION
+
+
+class Subscribed(msgspec.Struct, tag="subscribed", tag_field="type"):
+    """The connection's topics now, and the seq it is complete up to (resume from here)."""
+
+    topics: list[str]
+    last_seq: int
+
+
+class Heartbeat(msgspec.Struct, tag="heartbeat", tag_field="type"):
+    last_seq: int
+
+
+class Pong(msgspec.Struct, tag="pong", tag_field="type"):
+    last_seq: int
+
+
+class Resync(msgspec.Struct, tag="resync", tag_field="type"):
+    """The history asked for is gone: reload state over HTTP, then carry on from ``last_seq``."""
+
+    last_seq: int
+    code: str = "ws.resync"
+    message_zh: str = "部分历史消息已过期，请刷新数据"
+    message_en: str = "Some history has expired; reload the data"
+
+
+class ErrorOut(msgspec.Struct, tag="error", tag_field="type"):
+    code: str
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+
+encode = msgspec.json.Encoder().encode
+
+
+def text(message: msgspec.Struct) -> str:
+    return encode(message).decode()
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """Encode a published event once; every connection that wants it gets the same string."""
+    return text(msgspec.convert(event, EventOut))

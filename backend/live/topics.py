@@ -1,0 +1,55 @@
+"""Which live topics an actor may watch: one rule per topic kind, and the natural topics of each role."""
+
+from __future__ import annotations
+
+from backend.accounts.roles import Role
+from backend.accounts.services import Actor
+
+
+def natural_topics(actor: Actor) -> list[str]:
+    """What a role watches when it does not ask for anything in particular."""
+    if actor.is_centre:
+        return ["command"]
+    if actor.role is Role.UNIT_STAFF:
+        return [f"unit:{actor.unit_id}"] if actor.unit_id is not None else []
+    if actor.role is Role.SUPERVISOR:
+        return [f"supervisor:{actor.id}", *(f"grid:{code}" for code in actor.grids)]
+    return [f"reporter:{actor.id}"]
+
+
+def _int(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def _may_see_case(actor: Actor, case_id: int) -> bool:
+    from backend.cases.access import can_see
+    from backend.cases.tables import Case
+
+    case = await Case.objects().get(Case.id == case_id)
+    # An unknown case is refused like someone else's, so ids cannot be probed.
+    return case is not None and can_see(actor, case)
+
+
+async def may_watch(actor: Actor, topic: str) -> bool:
+    kind, _, key = topic.partition(":")
+    if topic == "command":
+        return actor.is_centre
+    if kind == "grid" and key:
+        return actor.is_centre or key in actor.grids
+    ident = _int(key)
+    if ident is None:
+        return False
+    if kind == "case":
+        return await _may_see_case(actor, ident)
+    if kind == "reporter":
+        return ident == actor.id
+    if kind == "unit":
+        return actor.is_centre or ident == actor.unit_id
+    if kind == "supervisor":
+        return ident == actor.id and actor.role is Role.SUPERVISOR
+    return False
+
+
+async def refused_topics(actor: Actor, topics: list[str]) -> list[str]:
+    """The topics in ``topics`` the actor may not watch (empty: all allowed)."""
+    return [topic for topic in topics if not await may_watch(actor, topic)]
