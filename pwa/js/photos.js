@@ -1,6 +1,6 @@
 /** Photos picked or taken in the browser: read EXIF GPS first, then downscale to at most 2560 px for upload. */
 
-import exifr from 'exifr';
+import { gps as exifGps } from 'exifr';
 
 export const MAX_EDGE = 2560;
 export const MAX_PHOTOS = 4;
@@ -12,7 +12,7 @@ export const MAX_PHOTOS = 4;
  */
 export async function readGps(file) {
   try {
-    const gps = await exifr.gps(file);
+    const gps = await exifGps(file);
     if (gps && Number.isFinite(gps.latitude) && Number.isFinite(gps.longitude) && (gps.latitude || gps.longitude)) {
       return { lat: gps.latitude, lng: gps.longitude };
     }

@@ -1,0 +1,46 @@
+"""Steps the browser tests share: driving a case through the centre and a unit by API, probing the websocket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import Api
+
+
+def resolve_by_unit(base: str, case_id: int) -> dict[str, Any]:
+    """Take a new citizen report to 已处置待核查 the way the centre and the water company would: accept, file,
+    dispatch, accept the task, report back with an after-photo."""
+    operator, lead, dispatcher = (Api.login(base, u) for u in ("operator01", "shiftlead01", "dispatcher01"))
+    staff = Api.login(base, "staff_ld_water")
+    unit_id = staff.get("me")["unit_id"]
+    for _ in range(10):
+        case = operator.get(f"cases/{case_id}")
+        match case["state"]:
+            case "new":
+                operator.act(case_id, "accept_report")
+            case "pending_filing":
+                lead.act(case_id, "file")
+            case "pending_dispatch":
+                dispatcher.act(case_id, "dispatch", unit_id=unit_id)
+            case "dispatched" if case["unit"]["id"] == unit_id:
+                staff.act(case_id, "accept")
+            case "handling" if case["unit"]["id"] == unit_id:
+                staff.act(case_id, "report_back", note="已更换井盖", photo_ids=[staff.photo("after")])
+            case "checking":
+                return case
+            case other:
+                raise AssertionError(f"unexpected state {other} (unit {case['unit']})")
+    raise AssertionError("case did not reach checking")
+
+
+def websocket_available(base: str, token: str) -> bool:
+    """True when the live endpoint /ws accepts a subscription."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+    from websockets.sync.client import connect
+
+    try:
+        with connect(f"{base.replace('http', 'ws', 1)}/ws?token={token}", open_timeout=3) as ws:
+            ws.send('{"type": "subscribe", "topics": [], "since": null}')
+        return True
+    except (InvalidHandshake, InvalidStatus, OSError):
+        return False
