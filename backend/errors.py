@@ -27,6 +27,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("suishoupai.errors")
 
+try:  # PostgreSQL's driver reports an out-of-range parameter as a DataError
+    from asyncpg.exceptions import DataError as _DataError
+except ImportError:  # pragma: no cover - asyncpg is a dependency through piccolo[postgres]
+    _DataError = OverflowError
+
 
 class AppError(Exception):
     status = 400
@@ -181,8 +186,16 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, err.body())
 
 
+def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """An id or number too large for the database is a bad request, not a server error."""
+    err = InvalidInput("数值超出范围", "A number in the request is out of range", code="request.number_out_of_range")
+    return _respond(err.status, err.body())
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
+    OverflowError: overflow_handler,
+    _DataError: overflow_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
