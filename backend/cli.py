@@ -66,7 +66,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError("several workers need SUISHOUPAI_REDIS_URL so that live events reach every process")
     if workers > 1 and settings.is_sqlite:
         raise SettingsError("several workers need PostgreSQL (SUISHOUPAI_DATABASE_URL): SQLite has one writer")
-    migrate(settings)
+    if not args.no_migrate:
+        migrate(settings)
     url = settings.public_url or f"http://{host}:{port}/"
     sys.stderr.write(f"\n  随手拍 suishoupai is starting: open {url}\n  API docs: {url.rstrip('/')}/schema\n\n")
     uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="skip migrations (another process ran them)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     seed = sub.add_parser("seed-demo", help="load the demo city (idempotent)")
