@@ -40,7 +40,7 @@ function renderShell() {
       s ? h('span', { class: 'who muted small' }, s.user.anonymous ? t('role.citizen') : `${s.user.display_name || s.user.username} · ${t(`role.${s.user.role}`)}`) : null),
     h('div', { class: 'top-actions' },
       h('span', { class: 'live-dot', 'aria-hidden': 'true', title: t('live.on') }),
-      h('button', { type: 'button', class: 'btn btn-ghost', 'aria-label': t('lang.label'), lang: lang() === 'en' ? 'zh-CN' : 'en',
+      h('button', { type: 'button', class: 'btn btn-ghost', title: t('lang.label'), lang: lang() === 'en' ? 'zh-CN' : 'en',
         onclick: () => setLang(lang() === 'en' ? 'zh-CN' : 'en') }, t('lang.switch')),
       s ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: logout }, s.user.anonymous ? t('nav.login') : t('nav.logout')) : null));
   const nav = document.getElementById('nav');

@@ -47,6 +47,7 @@ export function toast(message, kind = 'info') {
   }
   const el = h('div', { class: `toast toast-${kind}` }, message);
   box.append(el);
+  while (box.children.length > 2) box.firstElementChild.remove(); // a burst of live events: show the latest
   setTimeout(() => el.remove(), kind === 'error' ? 6000 : 3500);
 }
 

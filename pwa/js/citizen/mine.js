@@ -21,6 +21,7 @@ export async function renderMine(main) {
   const drawOutbox = async () => {
     const entries = (await listOutbox()).filter((e) => e.status !== 'sent' || !serverIds.has(e.result?.id));
     outboxBox.replaceChildren(...entries.map(outboxItem));
+    listBox.querySelector('.empty')?.toggleAttribute('hidden', entries.length > 0);
   };
   const loadList = async () => {
     let page;

@@ -1,0 +1,54 @@
+"""Installability in a real Chromium: a valid manifest with icons, a controlling service worker, an offline shell."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot, wait_controlled
+
+pytestmark = pytest.mark.browser
+
+
+def test_manifest_is_valid(live_server: str) -> None:
+    html = httpx.get(f"{live_server}/").text
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    m = httpx.get(f"{live_server}/manifest.webmanifest").json()
+    assert m["name"].startswith("随手拍") and m["short_name"] == "随手拍" and m["lang"] == "zh-CN"
+    assert m["display"] == "standalone" and m["start_url"].startswith("/") and m["theme_color"].startswith("#")
+    seen = set()
+    for icon in m["icons"]:
+        r = httpx.get(f"{live_server}{icon['src']}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        size = Image.open(io.BytesIO(r.content)).size
+        assert f"{size[0]}x{size[1]}" == icon["sizes"]
+        seen.add((icon["sizes"], icon["purpose"]))
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= seen
+
+
+def test_service_worker_controls_and_shell_loads_offline(phone: Any, live_server: str) -> None:
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("button", name="不登录，直接随手拍")).to_be_visible()
+    wait_controlled(page)
+    page.reload()
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
+    caches = page.evaluate("() => caches.keys()")
+    assert any(c.startswith("ssp-shell-") for c in caches)
+    cached = page.evaluate("async () => (await (await caches.open((await caches.keys()).find(k => k.startsWith('ssp-shell-')))).keys()).map(r => new URL(r.url).pathname)")
+    assert not [p for p in cached if p.startswith(("/api", "/ws"))]
+    assert "/node_modules/leaflet/dist/leaflet.js" in cached
+
+    phone.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("button", name="不登录，直接随手拍")).to_be_visible()
+    expect(page.locator("#offline")).to_be_visible()
+    shot(page, "install-01-offline-shell")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("button", name="Report without an account")).to_be_visible()
+    shot(page, "install-02-offline-shell-english")
