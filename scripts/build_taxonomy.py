@@ -414,7 +414,7 @@ def build(source: Path) -> dict[str, Any]:
         items = menu_codes.split() if menu_codes else sorted(codes - listed)
         unknown += [c for c in items if c not in codes]
         listed.update(items)
-        menu.append({"id": menu_id, "name": name, "name_en": name_en, "codes": items})
+        menu.append({"id": menu_id, "name": name, "name_en": name_en, "codes": items, "catch_all": not menu_codes})
     if unknown:
         raise SystemExit(f"unknown codes in the extension tables: {unknown}")
     categories.sort(key=lambda c: (c["kind"], c["code"]))

@@ -5,7 +5,8 @@ File format (``suishoupai-taxonomy/1``, JSON, UTF-8), built by ``scripts/build_t
     {
       "format": "suishoupai-taxonomy/1",
       "metadata": {"title", "source", ...},                      # free-form provenance
-      "menu": [{"id": "manhole", "name": "井盖", "name_en": "Manhole cover", "codes": ["C0101", ...]}, ...],
+      "menu": [{"id": "manhole", "name": "井盖", "name_en": "Manhole cover", "codes": ["C0101", ...]}, ...,
+               {"id": "other", ..., "catch_all": true}],           # catch_all: the codes no other icon lists
       "condition_cues": [{"condition": ["缺失"], "phrases": ["没了", "missing", ...]}, ...],
       "categories": [{
         "code": "C0101",              # "C" 部件 component / "E" 事件 event + 2-digit 大类 + 2-digit 小类
@@ -69,6 +70,7 @@ class MenuItem:
     name: str
     name_en: str
     codes: tuple[str, ...]
+    catch_all: bool = False  # "其他": every code no other icon lists
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Taxonomy:
     menu: tuple[MenuItem, ...]
     condition_cues: tuple[ConditionCue, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
+    _menu_by_key: dict[str, MenuItem] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_code", {c.code: c for c in self.categories})
@@ -100,10 +104,10 @@ class Taxonomy:
         return {c.major_code: c.major_name for c in self.categories}
 
     def has(self, code: str) -> bool:
-        return _normalise_code(code) in self._by_code  # type: ignore[attr-defined]
+        return _normalise_code(code) in self._by_code
 
     def get(self, code: str) -> Category:
-        category: Category | None = self._by_code.get(_normalise_code(code))  # type: ignore[attr-defined]
+        category = self._by_code.get(_normalise_code(code))
         if category is None:
             raise InvalidInput(
                 f"未知的案件类别代码：{code!r}",
@@ -114,9 +118,7 @@ class Taxonomy:
         return category
 
     def menu_item(self, key: str) -> MenuItem:
-        item: MenuItem | None = self._menu_by_key.get(key.strip()) or self._menu_by_key.get(  # type: ignore[attr-defined]
-            key.strip().lower()
-        )
+        item = self._menu_by_key.get(key.strip()) or self._menu_by_key.get(key.strip().lower())
         if item is None:
             raise InvalidInput(
                 f"未知的菜单选项：{key!r}",
@@ -181,7 +183,8 @@ def parse_taxonomy(data: dict[str, Any], path: Path = PACKAGED_PATH) -> Taxonomy
         raise _fail(path, f"format must be {FORMAT!r}")
     try:
         categories = tuple(_category(c) for c in data["categories"])
-        menu = tuple(MenuItem(m["id"], m["name"], m.get("name_en", ""), tuple(m["codes"])) for m in data.get("menu", []))
+        menu = tuple(MenuItem(m["id"], m["name"], m.get("name_en", ""), tuple(m["codes"]), bool(m.get("catch_all")))
+                     for m in data.get("menu", []))
         cues = tuple(ConditionCue(tuple(c["condition"]), tuple(c["phrases"])) for c in data.get("condition_cues", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(path, str(exc)) from exc

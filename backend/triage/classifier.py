@@ -1,0 +1,263 @@
+"""Classify a report: the top-3 小类 with calibrated confidence, the matching filing standard, urgency and reasons.
+
+Signals, combined in log space: the text model (naive Bayes, tempered), taxonomy words found in the text, the citizen's
+menu icon, surveyed components nearby, and optional photo scores. A supervisor's code is taken as given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from backend.errors import InvalidInput
+from backend.triage.taxonomy import Category, MenuItem, Taxonomy, load_taxonomy
+from backend.triage.textmodel import MAX_CHARS, PACKAGED_MODEL, Model, normalise, softmax
+from backend.triage.timelimits import TimeLimit
+
+ReasonKind = Literal["word", "menu", "component", "image", "supervisor_code"]
+TOP_K = 3
+_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_SPLIT_CONDITION = re.compile(r"[、，,。；;（）()：:\s]+")
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: ReasonKind
+    text_zh: str
+    text_en: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    name: str
+    kind: str
+    major_code: str
+    major_name: str
+    confidence: float
+    standard_index: int
+    filing_condition: str
+    urgent: bool
+    time_limit: TimeLimit
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class ClassifyInput:
+    text: str = ""
+    menu: str | None = None  # a menu item's id or Chinese name
+    code: str | None = None  # a supervisor's 小类 code, taken as given
+    nearby_component_codes: Sequence[str] = ()
+    image_scores: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class ClassifyResult:
+    suggestions: list[Suggestion]
+    model_version: str
+    auto: bool = False  # set by the caller's policy (settings.auto_classify_threshold)
+    notes: list[str] = field(default_factory=list)  # stable codes: text.empty, text.truncated, ...
+
+    @property
+    def top(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
+
+    def decide(self, threshold: float) -> ClassifyResult:
+        """Auto-classify when the best suggestion's confidence reaches ``threshold``."""
+        return replace(self, auto=bool(self.top and self.top.confidence >= threshold))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Log-space weights of the non-text signals (tuned by cross-validation on the train split)."""
+
+    word: float = 0.5  # a taxonomy word of full length found in the text (the model already weighs words)
+    menu: float = math.log(20.0)
+    component: float = math.log(8.0)
+    image: float = 1.0
+    contradiction: float = 0.5  # text-only probability above which a text outside the menu counts as contradicting
+
+
+class Classifier:
+    def __init__(self, taxonomy: Taxonomy, model: Model, weights: Weights | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.model = model
+        self.weights = weights or Weights()
+        model_index = {code: i for i, code in enumerate(model.classes)}
+        self._model_index = np.array([model_index.get(c, -1) for c in taxonomy.codes])
+        self._terms = [_terms(c) for c in taxonomy.categories]
+        self._index = {code: i for i, code in enumerate(taxonomy.codes)}
+
+    @classmethod
+    def load(cls, taxonomy: Taxonomy | None = None, model_path: str | Path | None = None,
+             weights: Weights | None = None) -> Classifier:
+        return cls(taxonomy or load_taxonomy(), Model.load(model_path or PACKAGED_MODEL), weights)
+
+    def classify(self, report: ClassifyInput) -> ClassifyResult:
+        raw = "" if report.text is None else str(report.text)
+        text = normalise(raw)
+        notes = ["text.truncated"] if len(raw) > MAX_CHARS else []
+        if report.code:
+            category = self.taxonomy.get(report.code)
+            reason = Reason("supervisor_code", f"监督员指定类别 {category.code}", f"Code {category.code} given by a supervisor")
+            return ClassifyResult([self._suggest(category, 1.0, text, [reason])], self.model.version, notes=notes)
+        menu = self.taxonomy.menu_item(report.menu) if report.menu else None
+        if not _MEANINGFUL.search(text):
+            notes.append("text.empty")
+            text = ""
+
+        text_scores = self._text_scores(text)
+        words = self._word_hits(text)
+        for i, (term, _) in words.items():
+            text_scores[i] += self.weights.word * (0.5 + 0.5 * min(_length(term), 4) / 4)
+        text_probs = softmax(text_scores)
+
+        scores = text_scores.copy()
+        reasons: dict[int, list[Reason]] = {i: [] for i in range(len(scores))}
+        for i, (term, _) in words.items():
+            reasons[i].append(Reason("word", f"描述中有“{term}”", f"the description mentions “{term}”"))
+        menu_set = self._apply_menu(menu, scores, reasons)
+        self._apply_components(report.nearby_component_codes, scores, reasons, notes)
+        self._apply_image(report.image_scores, scores, reasons)
+
+        probs = softmax(scores)
+        order = np.argsort(-probs)[:TOP_K]
+        if menu is not None and menu_set and int(order[0]) not in menu_set:
+            best_text = int(np.argmax(text_probs))
+            if best_text not in menu_set and text_probs[best_text] >= self.weights.contradiction:
+                reasons[int(order[0])].append(Reason(
+                    "menu", f"描述内容与所选菜单“{menu.name}”不符，以描述为准",
+                    f"the description contradicts the chosen menu icon “{menu.name_en or menu.name}”; the text wins"))
+        suggestions = []
+        for i in order:
+            category = self.taxonomy.categories[int(i)]
+            why = reasons[int(i)] or [Reason("word", "与已标注的相似描述接近（文本模型）",
+                                             "close to similar labelled descriptions (text model)")]
+            suggestions.append(self._suggest(category, float(probs[i]), text, why))
+        return ClassifyResult(suggestions, self.model.version, notes=notes)
+
+    def _model_scores(self, text: str) -> np.ndarray:
+        logits = self.model.logits(text)
+        floor = float(logits.min())
+        return np.where(self._model_index >= 0, logits[np.maximum(self._model_index, 0)], floor)
+
+    def _text_scores(self, text: str) -> np.ndarray:
+        return np.log(softmax(self._model_scores(text)))
+
+    def _word_hits(self, text: str) -> dict[int, tuple[str, int]]:
+        """Per category, its longest taxonomy word found in the text."""
+        hits: dict[int, tuple[str, int]] = {}
+        if not text:
+            return hits
+        for i, terms in enumerate(self._terms):
+            for term in terms:
+                if _contains(text, term) and (i not in hits or _length(term) > _length(hits[i][0])):
+                    hits[i] = (term, _length(term))
+        return hits
+
+    def _apply_menu(self, menu: MenuItem | None, scores: np.ndarray, reasons: dict[int, list[Reason]]) -> set[int]:
+        if menu is None:
+            return set()
+        members = {self._index[c] for c in menu.codes}
+        for i in members:
+            scores[i] += self.weights.menu
+            reasons[i].append(Reason("menu", f"符合所选菜单“{menu.name}”", f"matches the chosen menu icon “{menu.name_en}”"))
+        return members
+
+    def _apply_components(self, codes: Sequence[str], scores: np.ndarray, reasons: dict[int, list[Reason]],
+                          notes: list[str]) -> None:
+        for code in dict.fromkeys(str(c).strip().upper() for c in codes or ()):
+            i = self._index.get(code)
+            if i is None or self.taxonomy.categories[i].kind != "component":
+                notes.append("component.unknown_code")
+                continue
+            # A generic description ("井盖没了") near a surveyed 污水井盖 is that 污水井盖: the component inherits the
+            # best text score of its menu family before the boost.
+            family = [j for item in self.taxonomy.menu if not item.catch_all and code in item.codes
+                      for j in (self._index[c] for c in item.codes)]
+            scores[i] = max([scores[i], *(scores[j] for j in family)]) + self.weights.component
+            name = self.taxonomy.categories[i].name
+            reasons[i].append(Reason("component", f"附近有已普查的部件“{name}”", f"a surveyed {code} ({name}) is nearby"))
+
+    def _apply_image(self, image_scores: Mapping[str, float] | None, scores: np.ndarray,
+                     reasons: dict[int, list[Reason]]) -> None:
+        if not image_scores:
+            return
+        given: dict[int, float] = {}
+        for code, value in image_scores.items():
+            try:
+                p = float(value)
+            except (TypeError, ValueError):
+                p = math.nan
+            if not 0.0 <= p <= 1.0:
+                raise InvalidInput("照片识别分数无效", "Image scores must be probabilities between 0 and 1",
+                                   code="classify.bad_image_scores", details={"code": str(code)})
+            i = self._index.get(str(code).strip().upper())
+            if i is not None:
+                given[i] = max(given.get(i, 0.0), p)
+        if not given:
+            return
+        rest = max(0.0, 1.0 - sum(given.values())) / max(1, len(scores) - len(given))
+        probs = np.full(len(scores), rest)
+        for i, p in given.items():
+            probs[i] = p
+        scores += self.weights.image * np.log(np.clip(probs, 0.01, 1.0))
+        for i, p in given.items():
+            if p >= 0.2:
+                reasons[i].append(Reason("image", f"照片识别为该类（{p:.0%}）", f"the photo looks like this category ({p:.0%})"))
+
+    def _suggest(self, category: Category, confidence: float, text: str, reasons: list[Reason]) -> Suggestion:
+        index, phrases = pick_standard(self.taxonomy, category, text)
+        standard = category.standards[index]
+        if phrases:
+            reasons = [*reasons, Reason("word", f"“{'、'.join(phrases)}”符合立案条件：{standard.filing_condition}",
+                                        f"“{', '.join(phrases)}” matches the filing condition: {standard.filing_condition}")]
+        return Suggestion(
+            code=category.code, name=category.name, kind=category.kind, major_code=category.major_code,
+            major_name=category.major_name, confidence=round(min(1.0, max(0.0, confidence)), 4), standard_index=index,
+            filing_condition=standard.filing_condition, urgent=standard.urgent, time_limit=standard.time_limit,
+            reasons=reasons,
+        )
+
+
+def pick_standard(taxonomy: Taxonomy, category: Category, text: str) -> tuple[int, list[str]]:
+    """The standard whose filing condition the text matches best; ties go to an urgent one, then the first."""
+    best: tuple[float, int, int, list[str]] = (0.0, 0, 0, [])
+    for index, standard in enumerate(category.standards):
+        hits: list[str] = []
+        for cue in taxonomy.condition_cues:
+            if any(c in standard.filing_condition for c in cue.condition):
+                hit = next((p for p in cue.phrases if _contains(text, p.lower())), None)
+                if hit and hit not in hits:
+                    hits.append(hit)
+        for part in _SPLIT_CONDITION.split(standard.filing_condition):
+            if len(part) >= 2 and part in text and part not in hits:
+                hits.append(part)
+        key = (float(len(hits)), int(standard.urgent) if hits else 0, -index, hits)
+        if key[:3] > best[:3]:
+            best = key
+    return -best[2], best[3]
+
+
+def _terms(category: Category) -> list[str]:
+    parts = {p for p in re.split(r"[（）()、，,]", category.name) if len(p) >= 2}
+    terms = parts | {s.lower() for s in category.synonyms} | {s.lower() for s in category.synonyms_en}
+    return sorted(t for t in terms if t)
+
+
+def _length(term: str) -> int:
+    return len(term) if _MEANINGFUL.search(term) and not term.isascii() else 2 * len(term.split())
+
+
+def _contains(text: str, term: str) -> bool:
+    if not term:
+        return False
+    if term.isascii():
+        return re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", text) is not None
+    return term in text

@@ -1,0 +1,89 @@
+"""The learned text model: segmentation, training from examples and corrections, saving without pickle, versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.triage.taxonomy import load_taxonomy
+from backend.triage.textmodel import (
+    PACKAGED_MODEL, Model, Segmenter, dictionary_words, featurize, load_corpus, normalise, synthetic_examples, train,
+)
+
+TINY = [("井盖没了", "C0123"), ("井盖丢了好危险", "C0123"), ("垃圾成堆没人收", "E0110"), ("一堆垃圾好臭", "E0110"),
+        ("路灯不亮", "C0137"), ("路灯黑了", "C0137")]
+
+
+def test_normalise_strips_control_characters_and_truncates() -> None:
+    assert normalise("\x00井盖\u200b没了\x1b  \n") == "井盖 没了"
+    assert normalise("ＭＡＮＨＯＬＥ") == "manhole"
+    assert len(normalise("字" * 10_000)) == 2000
+
+
+def test_segmenter_knows_city_words_and_local_phrasing() -> None:
+    words = Segmenter(dictionary_words(load_taxonomy())).cut("井盖冇得了路边渍水好深")
+    assert "井盖" in words and "冇得" in words and "渍水" in words
+
+
+def test_features_mix_words_character_ngrams_and_english() -> None:
+    segmenter = Segmenter(["井盖"])
+    features = featurize("井gai没了 manhole covers missing", segmenter)
+    assert "c2:没了" in features and "e:manhole" in features and "e:cover" in features
+    assert "e2:manhole cover" in features and "e:the" not in featurize("the", segmenter)
+
+
+def test_synthetic_examples_come_from_names_synonyms_and_conditions() -> None:
+    examples = set(synthetic_examples(load_taxonomy()))
+    assert ("井盖没了", "C0123") in examples and ("牛皮癣", "E0201") in examples
+    assert ("manhole cover", "C0123") in examples
+
+
+def test_train_predicts_save_load_round_trips_without_pickle(tmp_path: Path) -> None:
+    model = train(TINY * 2, synthetic=False, iterations=80)
+    assert model.classes[int(np.argmax(model.predict_proba("井盖被偷了")))] == "C0123"
+    path = tmp_path / "model.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        assert data["features"].dtype.kind == "U"
+    loaded = Model.load(path)
+    assert loaded.version == model.version and loaded.version.startswith("lr-")
+    assert np.allclose(loaded.logits("垃圾好多"), model.logits("垃圾好多"), atol=0.05)
+
+
+def test_operator_corrections_change_the_model_and_its_version() -> None:
+    before = train(TINY, synthetic=False, iterations=80)
+    corrections = [("马葫芦盖子飞了", "C0102")] * 3
+    after = train(TINY + corrections, synthetic=False, iterations=80)
+    assert after.version != before.version
+    assert after.classes[int(np.argmax(after.predict_proba("马葫芦盖子飞了")))] == "C0102"
+
+
+def test_unknown_codes_in_examples_are_skipped() -> None:
+    model = train([*TINY, ("whatever", "Z0000")], synthetic=False, iterations=20)
+    assert "Z0000" not in model.classes
+
+
+def test_calibration_sets_a_temperature() -> None:
+    model = train(TINY * 3, synthetic=False, iterations=60, calibrate_on=TINY * 3)
+    assert 0.25 <= model.temperature <= 8.0
+
+
+def test_packaged_model_matches_the_packaged_taxonomy() -> None:
+    model = Model.load(PACKAGED_MODEL)
+    assert set(model.classes) == set(load_taxonomy().codes) and model.version
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_corpus_is_labelled_with_known_codes(split: str) -> None:
+    taxonomy = load_taxonomy()
+    rows = load_corpus(split=split)
+    assert rows and all(taxonomy.has(str(r["code"])) and isinstance(r["urgent"], bool) for r in rows)
+
+
+def test_corpus_size_and_coverage() -> None:
+    rows = load_corpus(split=None)
+    assert len(rows) >= 400 and len({r["code"] for r in rows}) >= 60
+    train_texts = {r["text"] for r in rows if r["split"] == "train"}
+    assert not train_texts & {r["text"] for r in rows if r["split"] == "test"}
