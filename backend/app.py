@@ -33,6 +33,7 @@ from backend.photos.controllers import ObjectController, PhotoController, Public
 from backend.photos.store import open_store
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
+from backend.triage.controllers import TaxonomyController
 
 log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             PublicController,
             MetaController,
+            TaxonomyController,
             OrgAdminController,
             OrgMapController,
             StatsController,
