@@ -21,7 +21,11 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
   ensureDeskCss();
   main.append(spinner());
   let disposeMap = () => {};
+  let shown = -1;
   const show = async (c) => {
+    // A live reload's GET may finish after an action's own answer: never go back to an older version.
+    if (c.version < shown) return;
+    shown = c.version;
     disposeMap();
     const left = h('div', { class: 'desk-col' }, infoPanel(c), photosPanel(c), h('section', { class: 'desk-panel' },
       h('h2', null, t('desk.section.map')), h('div', { class: 'case-map', id: 'case-map' })));

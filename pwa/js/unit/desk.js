@@ -80,7 +80,7 @@ export function caseCard(c, href, { fresh = false, extra = null } = {}) {
       stateBadge(c),
       withClock ? lightBadge(c.light) : null),
     h('div', { class: 'desk-card-body' },
-      h('strong', null, c.category_name || t('centre.no_suggestion').split('（')[0].split(' (')[0]),
+      h('strong', null, c.category_name || t('desk.unclassified')),
       h('p', { class: 'muted clamp' }, c.description || c.address || ''),
       h('div', { class: 'desk-card-meta small' },
         withClock ? h('span', { class: `time-left ${c.time_left_seconds < 0 ? 'over' : ''}` }, timeLeftText(c.time_left_seconds)) : null,

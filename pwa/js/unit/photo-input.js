@@ -36,6 +36,6 @@ export function photoInput(kind) {
     status.textContent = ids.length ? t('desk.photo.uploaded', { n: ids.length }) : '';
   });
   const el = h('div', { class: 'photo-input' },
-    h('label', { class: 'btn btn-outline photo-pick' }, input, `📷 ${t('desk.photo.add')}`), status, thumbs);
+    h('label', { class: 'btn btn-outline photo-pick' }, input, t('desk.photo.add')), status, thumbs);
   return { el, get: () => [...ids] };
 }
