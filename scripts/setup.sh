@@ -3,14 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# pip on some machines warns about every missing local index folder: keep its real messages only.
+quiet_pip() { .venv/bin/pip "$@" 2>&1 | { grep -v "^WARNING: Location .* is ignored" || true; }; }
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
+  quiet_pip install -q --upgrade pip
 fi
 if [ "${1:-}" = "--dev" ]; then
-  .venv/bin/pip install -q -e '.[dev]'
+  quiet_pip install -q -e '.[dev]'
 else
-  .venv/bin/pip install -q -e .
+  quiet_pip install -q -e .
 fi
 if [ -f pwa/package.json ]; then
   if [ -f pwa/package-lock.json ]; then npm ci --prefix pwa --no-audit --no-fund --silent; else npm install --prefix pwa --no-audit --no-fund --silent; fi

@@ -9,6 +9,7 @@ if [ "${CI:-}" = "true" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
   command -v redis-server >/dev/null || missing="$missing redis-server"
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing="$missing fonts-wqy-microhei"
   if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
