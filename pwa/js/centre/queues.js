@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
 import { h, spinner, toast } from '../ui.js';
 import { performAction } from '../unit/actions.js';
-import { caseCard, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
+import { caseCard, ensureDeskCss, liveReload, pageHead, stillHere } from '../unit/desk.js';
 import { centreNav } from './nav.js';
 import { lifecycle, may } from './rules.js';
 import { acceptSuggestion, suggestionItem } from './suggestions.js';
@@ -60,8 +60,12 @@ export async function renderQueues(main) {
     }, t(`centre.tab.${q}`), h('span', { class: 'queue-count' }, totals[i]))));
   }
 
+  let loads = 0;
+  const here = stillHere();
   async function loadList() {
+    const mine = ++loads;
     const page = await fetchQueue(current, 100);
+    if (mine !== loads || !here()) return; // a newer tab's answer wins
     const items = current === 'triage' || current === 'filing' ? page.items.reverse() : page.items; // oldest first to work
     list.replaceChildren(...(items.length ? items.map((c) => caseCard(c, `#/centre/case/${c.id}`, {
       fresh: !first && !seen.has(c.id), extra: quickActions(c, role, rules, load),

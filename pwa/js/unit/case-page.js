@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { formatTime, h, lightBadge, renderPhotos, renderTimeline, spinner, stateBadge } from '../ui.js';
 import { actionPanel } from './actions.js';
-import { ensureDeskCss, liveReload, pageHead, timeLeftText } from './desk.js';
+import { ensureDeskCss, liveReload, pageHead, stillHere, timeLeftText } from './desk.js';
 import { caseMap } from './case-map.js';
 import { categoryByCode } from './pickers.js';
 
@@ -22,9 +22,10 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
   main.append(spinner());
   let disposeMap = () => {};
   let shown = -1;
+  const here = stillHere();
   const show = async (c) => {
     // A live reload's GET may finish after an action's own answer: never go back to an older version.
-    if (c.version < shown) return;
+    if (c.version < shown || !here()) return;
     shown = c.version;
     disposeMap();
     const left = h('div', { class: 'desk-col' }, infoPanel(c), photosPanel(c), h('section', { class: 'desk-panel' },

@@ -117,6 +117,16 @@ export function liveReload(topics, reload) {
 }
 
 /**
+ * Whether the user is still on the page that called this (the hash path, ignoring its query), so that an answer
+ * arriving after they left is not drawn over the next page.
+ * @returns {() => boolean}
+ */
+export function stillHere() {
+  const path = (location.hash || '#/').split('?')[0];
+  return () => (location.hash || '#/').split('?')[0] === path;
+}
+
+/**
  * A page heading with an optional back link.
  * @param {string} title
  * @param {{back?: [string, string], sub?: string}} [opts] back: [hash, label]

@@ -4,7 +4,7 @@ import { api, session } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
 import { h, spinner } from '../ui.js';
-import { caseCard, ensureDeskCss, lightCounts, liveReload, pageHead, sortByLight } from './desk.js';
+import { caseCard, ensureDeskCss, lightCounts, liveReload, pageHead, sortByLight, stillHere } from './desk.js';
 
 const INBOX_STATES = ['dispatched', 'handling', 'return_requested', 'extension_requested', 'suspension_requested', 'suspended'];
 
@@ -30,10 +30,14 @@ export async function renderInbox(main) {
     load();
   };
 
+  let loads = 0;
+  const here = stillHere();
   async function load() {
+    const mine = ++loads;
     const params = new URLSearchParams({ view: 'inbox', page_size: '100', sort: 'due' });
     for (const k of ['state', 'category', 'area']) if (filters[k]) params.set(k, filters[k]);
     const page = await api(`cases?${params}`);
+    if (mine !== loads || !here()) return; // a newer filter's answer wins, whatever order they arrive in
     // The light is computed by the server at read time; filter on it here rather than on a stored column.
     const all = page.items;
     const shown = sortByLight(filters.light ? all.filter((c) => c.light === filters.light) : all);
