@@ -22,7 +22,8 @@ PG_URL = os.environ.get("SUISHOUPAI_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("SUISHOUPAI_TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
-TEMPLATE_DB = "suishoupai_template"
+# One template per test session, so parallel runs (or a crashed earlier one) never share it.
+TEMPLATE_DB = f"suishoupai_tpl_{os.getpid()}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,7 +78,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from backend.cli import migrate
 
     asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
@@ -85,7 +86,8 @@ def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     settings = base_settings(tmp_path_factory.mktemp("pgtemplate"), database_url=_pg_url(TEMPLATE_DB))
     migrate(settings)
     asyncio.run(_seed(settings))
-    return TEMPLATE_DB
+    yield TEMPLATE_DB
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
 
 
 @pytest.fixture(params=BACKENDS)
