@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.triage.timelimits import parse_time_limit  # noqa: E402
+from backend.triage.timelimits import parse_time_limit
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json"
 DEFAULT_OUT = ROOT / "backend" / "triage" / "data" / "taxonomy.json"
@@ -48,7 +48,7 @@ EXTENSIONS: list[tuple[str, str, str, str, str, str, list[tuple[str, str, str]],
      [("餐饮服务单位油烟直排或未安装油烟净化设施，影响周边居民", "安装净化设施或停止直排", "1天")], "city extension"),
     ("event", "0470", "街面秩序", "机动车乱停放", "公安交通管理部门、所属街办、属地行政执法部门", "公安交通管理部门",
      [("机动车在人行道、盲道、绿地或禁停路段违规停放，影响通行", "车辆驶离或规范停放", "2小时"),
-      ("机动车堵塞消防通道、路口或公交站，存在安全隐患的", "车辆驶离", "1紧急工作时")], "city extension"),
+      ("机动车占用消防通道、路口或公交站，存在安全隐患的", "车辆驶离", "1紧急工作时")], "city extension"),
     ("event", "0471", "街面秩序", "废弃车辆（僵尸车）", "公安交通管理部门、所属街办、属地行政执法部门", "公安交通管理部门",
      [("长期停放在道路、小区周边或停车场的废弃、报废车辆", "车辆清理", "5天")], "city extension"),
 ]
@@ -305,13 +305,16 @@ SYNONYMS_EN: dict[str, str] = {
 
 # Citizen phrases that point to a kind of filing condition; `condition` entries are substrings of filing conditions.
 CONDITION_CUES: list[dict[str, list[str]]] = [
-    {"condition": ["缺失"], "phrases": ["缺失", "没了", "没有了", "不见了", "丢了", "被偷", "偷了", "少了", "缺了", "没盖", "没得盖",
+    {"condition": ["缺失"], "phrases": ["缺失", "没了", "没有了", "不见了", "丢了", "被偷", "偷了", "少了", "没盖", "没得盖",
                                        "missing", "gone", "stolen"]},
     {"condition": ["移位"], "phrases": ["移位", "错位", "挪开", "移开", "翘起", "翘", "掀开", "翻开", "打开了", "shifted", "open"]},
     {"condition": ["开裂", "裂缝"], "phrases": ["裂", "碎", "cracked", "crack"]},
     {"condition": ["安全隐患", "影响安全", "危险"], "phrases": ["危险", "隐患", "安全", "掉进去", "掉下去", "摔", "绊倒", "差点",
                                                  "dangerous", "danger", "hazard", "unsafe", "fell"]},
-    {"condition": ["破损", "损坏"], "phrases": ["破", "坏", "烂", "缺角", "broken", "damaged"]},
+    {"condition": ["破损", "损坏"], "phrases": ["破", "坏", "烂", "缺角", "缺了一块", "broken", "damaged"]},
+    {"condition": ["故障", "紊乱"], "phrases": ["故障", "坏了", "闪", "乱套", "失灵", "malfunction", "broken", "not working"]},
+    {"condition": ["功能缺失"], "phrases": ["不出水", "不能用", "用不了", "失灵", "not working"]},
+    {"condition": ["外溢", "外流"], "phrases": ["冒", "外溢", "流出来", "溢出", "overflow"]},
     {"condition": ["声响", "弹跳"], "phrases": ["响", "咣当", "哐当", "异响", "晃", "松动", "rattle", "rattling", "loose", "noise"]},
     {"condition": ["倾斜"], "phrases": ["歪", "斜", "leaning", "tilted"]},
     {"condition": ["倒地", "倒伏", "倾倒"], "phrases": ["倒了", "倒地", "倒下", "倒伏", "吹倒", "fallen", "knocked over"]},
@@ -341,7 +344,7 @@ CONDITION_CUES: list[dict[str, list[str]]] = [
     {"condition": ["枯死", "长势不良"], "phrases": ["枯", "死了", "dead"]},
     {"condition": ["修剪不及时"], "phrases": ["挡住", "挡路", "遮挡", "太长", "修剪", "overgrown"]},
     {"condition": ["乱停放", "停放"], "phrases": ["停", "parked"]},
-    {"condition": ["堵塞消防通道", "路口"], "phrases": ["消防通道", "路口", "堵住", "fire lane"]},
+    {"condition": ["消防通道", "路口"], "phrases": ["消防通道", "路口", "堵住", "fire lane"]},
     {"condition": ["飞线充电"], "phrases": ["充电", "飞线"]},
 ]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.triage.classifier import Classifier, ClassifyInput  # noqa: E402
-from backend.triage.taxonomy import load_taxonomy  # noqa: E402
-from backend.triage.textmodel import load_corpus, train  # noqa: E402
+from backend.triage.classifier import Classifier, ClassifyInput
+from backend.triage.taxonomy import load_taxonomy
+from backend.triage.textmodel import load_corpus, train
 
 Row = dict[str, object]
 

@@ -134,11 +134,14 @@ class Classifier:
                 reasons[int(order[0])].append(Reason(
                     "menu", f"描述内容与所选菜单“{menu.name}”不符，以描述为准",
                     f"the description contradicts the chosen menu icon “{menu.name_en or menu.name}”; the text wins"))
+        fallback = Reason("word", "与已标注的相似描述接近（文本模型）", "close to similar labelled descriptions (text model)")
+        if not text:
+            fallback = Reason("word", "描述为空或无法识别，按类别常见程度排列",
+                              "no readable description: ordered by how common each category is")
         suggestions = []
         for i in order:
             category = self.taxonomy.categories[int(i)]
-            why = reasons[int(i)] or [Reason("word", "与已标注的相似描述接近（文本模型）",
-                                             "close to similar labelled descriptions (text model)")]
+            why = reasons[int(i)] or [fallback]
             suggestions.append(self._suggest(category, float(probs[i]), text, why))
         return ClassifyResult(suggestions, self.model.version, notes=notes)
 

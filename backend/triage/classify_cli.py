@@ -27,6 +27,10 @@ def _limit(limit: TimeLimit, lang: str) -> str:
     return f"{amount} {_CLOCK_EN[limit.clock]}" + (f" ({limit.note})" if limit.note else "")
 
 
+def _percent(confidence: float) -> str:
+    return "<1%" if 0 < confidence < 0.005 else f"{confidence:.0%}"
+
+
 def format_suggestions(result: ClassifyResult, lang: str = "zh") -> str:
     """Human-readable suggestions, one block per 小类, in Chinese (``zh``) or English (``en``)."""
     zh = lang != "en"
@@ -35,11 +39,11 @@ def format_suggestions(result: ClassifyResult, lang: str = "zh") -> str:
         kind = ("部件" if s.kind == "component" else "事件") if zh else s.kind
         urgency = ("紧急" if s.urgent else "一般") if zh else ("URGENT" if s.urgent else "normal")
         if zh:
-            lines.append(f"{rank}. {s.code} {s.name}（{kind}·{s.major_name}）  置信度 {s.confidence:.0%}  {urgency}")
+            lines.append(f"{rank}. {s.code} {s.name}（{kind}·{s.major_name}）  置信度 {_percent(s.confidence)}  {urgency}")
             lines.append(f"   处置时限 {_limit(s.time_limit, 'zh')} · 立案条件：{s.filing_condition}")
             lines.append("   理由：" + "；".join(r.text_zh for r in s.reasons))
         else:
-            lines.append(f"{rank}. {s.code} {s.name} ({kind}, {s.major_name})  confidence {s.confidence:.0%}  {urgency}")
+            lines.append(f"{rank}. {s.code} {s.name} ({kind}, {s.major_name})  confidence {_percent(s.confidence)}  {urgency}")
             lines.append(f"   time limit {_limit(s.time_limit, 'en')} · filing condition: {s.filing_condition}")
             lines.append("   reasons: " + "; ".join(r.text_en for r in s.reasons))
     if not result.suggestions:

@@ -16,9 +16,10 @@ import logging
 import re
 import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,7 @@ _RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WEIGHTS = {"w": 1.0, "c1": 0.2, "c2": 0.6, "c3": 0.6, "e": 1.0, "e2": 1.0}
 _STOPWORDS = frozenset(
-    "a an the on in at of to for and or is are was were be been it its this that there here my our your with by from "
-    "near after before again very so too all over up down out off into onto just some".split()
+    ["a", "an", "the", "on", "in", "at", "of", "to", "for", "and", "or", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "there", "here", "my", "our", "your", "with", "by", "from", "near", "after", "before", "again", "very", "so", "too", "all", "over", "up", "down", "out", "off", "into", "onto", "just", "some"]
 )
 
 
@@ -76,6 +76,12 @@ class Segmenter:
         return [w for w in self._ready().lcut(text, HMM=True) if _CJK.search(w)]  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=4)
+def segmenter_for(words: tuple[str, ...]) -> Segmenter:
+    """One segmenter per dictionary: jieba's initialisation costs about a second."""
+    return Segmenter(words)
+
+
 def dictionary_words(taxonomy: Taxonomy, user_dict: Path = USER_DICT) -> list[str]:
     """Category names, synonyms, condition phrases (Chinese only) and the hand-made user dictionary."""
     words: set[str] = set()
@@ -103,7 +109,7 @@ def featurize(text: str, segmenter: Segmenter) -> dict[str, float]:
     english = [_stem(w) for w in _RUNS.findall(text) if not _CJK.match(w) and not w.isdigit() and w not in _STOPWORDS]
     for word in english:
         features["e:" + word] = _WEIGHTS["e"]
-    for a, b in zip(english, english[1:]):
+    for a, b in pairwise(english):
         features[f"e2:{a} {b}"] = _WEIGHTS["e2"]
     return features
 
@@ -126,7 +132,7 @@ class Model:
     @property
     def segmenter(self) -> Segmenter:
         if self._segmenter is None:
-            self._segmenter = Segmenter(self.words)
+            self._segmenter = segmenter_for(tuple(self.words))
         return self._segmenter
 
     def logits(self, text: str) -> np.ndarray:
@@ -230,7 +236,7 @@ def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, cali
     """
     taxonomy = taxonomy or load_taxonomy()
     words = dictionary_words(taxonomy)
-    segmenter = Segmenter(words)
+    segmenter = segmenter_for(tuple(words))
     real = [(t, c) for t, c in examples if taxonomy.has(c)]
     extra = synthetic_examples(taxonomy) if synthetic else []
     classes = list(taxonomy.codes)

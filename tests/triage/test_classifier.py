@@ -172,6 +172,10 @@ def test_typical_report_is_fast(classifier: Classifier) -> None:
     ("C0137", "路灯不亮", 2),
     ("E0470", "车子停在人行道上", 0),
     ("E0470", "有车堵住了消防通道", 1),
+    ("E0470", "小区门口天天有车乱停，堵得进不去", 0),
+    ("C0210", "信号灯坏了，一直闪黄灯", 0),
+    ("C0303", "化粪池冒了", 2),
+    ("C0410", "喷泉不出水", 1),
 ])
 def test_the_filing_condition_that_matches_the_text_fixes_the_deadline(code: str, text: str, index: int) -> None:
     taxonomy = load_taxonomy()

@@ -9,7 +9,15 @@ import pytest
 
 from backend.triage.taxonomy import load_taxonomy
 from backend.triage.textmodel import (
-    PACKAGED_MODEL, Model, Segmenter, dictionary_words, featurize, load_corpus, normalise, synthetic_examples, train,
+    PACKAGED_MODEL,
+    Model,
+    Segmenter,
+    dictionary_words,
+    featurize,
+    load_corpus,
+    normalise,
+    synthetic_examples,
+    train,
 )
 
 TINY = [("井盖没了", "C0123"), ("井盖丢了好危险", "C0123"), ("垃圾成堆没人收", "E0110"), ("一堆垃圾好臭", "E0110"),
