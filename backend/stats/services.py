@@ -81,11 +81,13 @@ async def heatmap(category: str | None, start: datetime | None, end: datetime | 
         query = query.where(Case.created_at >= start)
     if end:
         query = query.where(Case.created_at < end)
-    bins = Counter[tuple[float, float]]()
+    # Bin to ~100 m but place each point at its cases' mean position, so it sits on them at any zoom.
+    bins: dict[tuple[int, int], list[float]] = {}
     rows = await query
     for r in rows:
-        key = (round(round(r["lng"] / HEAT_BIN_DEGREES) * HEAT_BIN_DEGREES, 6),
-               round(round(r["lat"] / HEAT_BIN_DEGREES) * HEAT_BIN_DEGREES, 6))
-        bins[key] += 1
-    points = [(lng, lat, w) for (lng, lat), w in bins.most_common()]
+        acc = bins.setdefault((round(r["lng"] / HEAT_BIN_DEGREES), round(r["lat"] / HEAT_BIN_DEGREES)), [0.0, 0.0, 0])
+        acc[0] += r["lng"]
+        acc[1] += r["lat"]
+        acc[2] += 1
+    points = sorted(((round(x / n, 6), round(y / n, 6), int(n)) for x, y, n in bins.values()), key=lambda p: -p[2])
     return Heatmap(points=points, total=len(rows), max_weight=points[0][2] if points else 0)

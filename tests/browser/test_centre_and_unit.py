@@ -5,6 +5,7 @@ request approved from the approvals queue, English; screenshots at 390×844 and 
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def _age(tmp_path: Path, case_id: int, minutes: int) -> None:
     """Move a case's dispatch time back, as if the clock had run (the light is computed at read time)."""
     db = sqlite3.connect(base_settings(tmp_path / "data").sqlite_path)
     row = db.execute("SELECT dispatched_at FROM \"case\" WHERE id = ?", (case_id,)).fetchone()
-    old = datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+    old = datetime.fromisoformat(str(row[0]))
     new = (old if old.tzinfo else old.replace(tzinfo=UTC)) - timedelta(minutes=minutes)
     value = new.isoformat() if "T" in str(row[0]) else str(new).replace("+00:00", "")
     db.execute("UPDATE \"case\" SET dispatched_at = ? WHERE id = ?", (value, case_id))
@@ -51,7 +52,6 @@ def city(live_server: str, tmp_path: Path) -> dict[str, Any]:
         for _ in range(100):
             if any(e["action"] == "triage" for e in lead.get(f"cases/{i}")["timeline"]):
                 break
-            import time
             time.sleep(0.1)
     red, yellow, new = ids
     _dispatch(live_server, red, water)

@@ -107,7 +107,7 @@ def test_full_loop_live_in_every_context(browser: Any, live_server: str, tmp_pat
     expect(citizen.locator(".timeline")).to_contain_text("处置反馈")
 
     # 5. The supervisor's task list gets the check live; the check passes on site with a photo.
-    task = supervisor.locator(f"ul.tasks [data-task=check]").filter(has_text=tracking_no)
+    task = supervisor.locator("ul.tasks [data-task=check]").filter(has_text=tracking_no)
     expect(task).to_be_visible(timeout=20_000)
     task.click()
     supervisor.set_input_files("#task-photo-check", str(photo))
