@@ -61,6 +61,8 @@ def blocked_reason(settings: Settings, case: Case, t: Transition) -> tuple[str, 
                 f"结案超过{settings.reopen_days}天，不能重新打开",
                 f"Closed more than {settings.reopen_days} days ago; it can no longer be reopened",
             )
+    if t.action == "dismiss_duplicate" and case.likely_duplicate_of is None:
+        return "case.no_duplicate_candidate", "没有待确认的疑似重复", "There is no likely duplicate to dismiss"
     if t.action == "file" and not case.category_code:
         return "case.category_required", "请先确定案件分类再立案", "Choose a category before filing"
     return None

@@ -112,6 +112,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("void", _INTAKE, S.VOIDED, _CENTRE_INTAKE, O.ANY, ("reason",), "作废", "Void"),
     _t("link_duplicate", _INTAKE, S.DUPLICATE, _CENTRE_INTAKE, O.ANY, ("original_case_id",),
        "合并为重复案件", "Link as duplicate"),
+    _t("dismiss_duplicate", _INTAKE | {S.PENDING_DISPATCH}, None, _CENTRE_INTAKE, O.ANY, (), "不是重复",
+       "Not a duplicate"),
     _t("dispatch", {S.PENDING_DISPATCH}, S.DISPATCHED, {R.DISPATCHER}, O.ANY, (), "派遣", "Dispatch"),
     _t("accept", {S.DISPATCHED}, S.HANDLING, {R.UNIT_STAFF}, O.UNIT, (), "签收", "Accept the task"),
     _t("request_return", {S.DISPATCHED, S.HANDLING}, S.RETURN_REQUESTED, {R.UNIT_STAFF}, O.UNIT, ("reason",),

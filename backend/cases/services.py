@@ -366,6 +366,10 @@ async def _apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body:
             data["original_case_id"] = original.id
             data["original_tracking_no"] = original.tracking_no
             extra.append(f"case:{original.id}")
+        case "dismiss_duplicate":
+            data["dismissed_candidate"] = case.likely_duplicate_of
+            case.likely_duplicate_of = None
+            case.flags = [f for f in case.flags or [] if f != "likely_duplicate"]
         case "dispatch":
             unit_id = body.unit_id or case.suggested_unit
             unit = await Unit.objects().get((Unit.id == unit_id) & (Unit.active == True))  # noqa: E712

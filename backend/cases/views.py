@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from piccolo.columns.combination import And, Or, Where
@@ -76,6 +77,13 @@ def _photo_ref(settings: Settings, row: dict[str, Any]) -> PhotoRef:
     )
 
 
+def _json_list(value: Any) -> list[Any]:
+    """A JSON column as a list: rows read with load_json are lists already, a fresh object may hold its text."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value or [])
+
+
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
     zh, en = STATE_NAMES[State(case.state)]
     timer = clock.timer(settings, case) if case.state in WITH_UNIT_VALUES else None
@@ -95,7 +103,7 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         lat=case.lat,
         location_source=case.location_source,
         location_accuracy_m=case.location_accuracy_m,
-        flags=list(case.flags or []),
+        flags=_json_list(case.flags),
         menu=case.menu,
         category_code=case.category_code,
         category_name=case.category_name,
@@ -105,7 +113,7 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         time_limit=case.time_limit,
         confidence=case.confidence,
         classifier_version=case.classifier_version,
-        suggestions=list(case.suggestions or []),
+        suggestions=_json_list(case.suggestions),
         unit_grid=case.unit_grid,
         community=case.community,
         street=case.street,

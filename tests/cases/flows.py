@@ -83,7 +83,16 @@ class Flow:
     def act(self, username: str, case_id: int, action: str, expect: int = 200, **fields: Any) -> dict[str, Any]:
         return act(self.client, self.h(username), case_id, action, expect, **self.body(username, fields))
 
+    def duplicate_candidate(self) -> dict[str, Any]:
+        """A citizen report at the same spot as a supervisor's open report of the same 小类: a likely duplicate."""
+        self.report("supervisor01", category_code="C0123")  # 不明井盖: what the classifier makes of the citizen's text
+        case = self.report()
+        assert case["category_code"] == "C0123" and case["likely_duplicate_of"] is not None, case
+        return case
+
     def case_in(self, state: str) -> dict[str, Any]:
+        if state == "duplicate_candidate":
+            return self.duplicate_candidate()
         case = self.report()
         for username, action, fields in PATHS[state]:
             self.act(username, case["id"], action, **fields)

@@ -222,3 +222,16 @@ def test_role_views_are_guarded(client):
     assert client.get("/api/v1/cases").status_code == 401
     r = client.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "auth.invalid"
+
+
+def test_likely_duplicate_is_confirmed_or_dismissed(client):
+    f = Flow(client)
+    kept = f.duplicate_candidate()
+    dismissed = f.act("operator01", kept["id"], "dismiss_duplicate")
+    assert dismissed["likely_duplicate_of"] is None and "likely_duplicate" not in dismissed["flags"]
+    assert dismissed["state"] == "new"
+    r = client.post(f"/api/v1/cases/{kept['id']}/actions/dismiss_duplicate", json={}, headers=f.h("operator01"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "case.no_duplicate_candidate"
+    linked = f.duplicate_candidate()
+    done = f.act("operator01", linked["id"], "link_duplicate", original_case_id=linked["likely_duplicate_of"])
+    assert done["state"] == "duplicate"
