@@ -85,9 +85,10 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(sqlite_template: Path) -> Iterator[Any]:
-    # Playwright's sync API keeps an event loop running in this thread: build the database template first.
+    # Playwright's sync API keeps an event loop running in this thread while it is open, which breaks every later
+    # asyncio.run() in the session: so it lives for one module only, and the database template is built first.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
