@@ -3,23 +3,27 @@
 
 import { flushOutbox } from './js/outbox.js';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const SHELL_CACHE = `ssp-shell-${VERSION}`;
 const RUNTIME_CACHE = `ssp-runtime-${VERSION}`;
 
 const SHELL = [
-  '/', '/index.html', '/manifest.webmanifest', '/css/app.css',
+  '/', '/index.html', '/manifest.webmanifest', '/css/app.css', '/css/desk.css',
   '/icons/icon-192.png', '/icons/icon-512.png', '/icons/maskable-192.png', '/icons/maskable-512.png',
-  '/js/app.js', '/js/api.js', '/js/i18n.js', '/js/messages.js', '/js/live.js', '/js/router.js', '/js/ui.js',
-  '/js/store.js', '/js/login.js', '/js/outbox.js', '/js/cache.js', '/js/photos.js', '/js/geo.js', '/js/map.js',
-  '/js/picker.js', '/js/report.js', '/js/case.js', '/js/icons.js',
-  '/js/citizen/index.js', '/js/citizen/mine.js', '/js/supervisor/index.js', '/js/supervisor/tasks.js',
+  // Every module app.js reaches (all roles share one app), so any role's screens open offline.
+  '/js/api.js', '/js/app.js', '/js/cache.js', '/js/case.js', '/js/centre/board.js', '/js/centre/case-panels.js',
+  '/js/centre/cluster.js', '/js/centre/heat-layer.js', '/js/centre/index.js', '/js/centre/map.js',
+  '/js/centre/nav.js', '/js/centre/queues.js', '/js/centre/rules.js', '/js/centre/suggestions.js',
+  '/js/citizen/index.js', '/js/citizen/mine.js', '/js/geo.js', '/js/i18n.js', '/js/icons.js', '/js/live.js',
+  '/js/login.js', '/js/map.js', '/js/messages.js', '/js/outbox.js', '/js/photos.js', '/js/picker.js',
+  '/js/report.js', '/js/router.js', '/js/store.js', '/js/supervisor/index.js', '/js/supervisor/tasks.js',
+  '/js/ui.js', '/js/unit/actions.js', '/js/unit/case-map.js', '/js/unit/case-page.js', '/js/unit/desk.js',
+  '/js/unit/inbox.js', '/js/unit/index.js', '/js/unit/leaflet.js', '/js/unit/messages.js', '/js/unit/photo-input.js',
+  '/js/unit/pickers.js',
   '/node_modules/leaflet/dist/leaflet.js', '/node_modules/leaflet/dist/leaflet.css',
   '/node_modules/idb/build/index.js',
   '/node_modules/exifr/dist/mini.esm.js',
 ];
-// Files other modules own: cached when present, without failing the install when one is missing.
-const OPTIONAL = ['/css/desk.css', '/js/unit/index.js', '/js/centre/index.js'];
 
 const NETWORK_ONLY = /^\/(api|ws|schema|healthz)(\/|$)/;
 
@@ -27,7 +31,6 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
     await cache.addAll(SHELL);
-    await Promise.allSettled(OPTIONAL.map((u) => cache.add(u)));
     await self.skipWaiting();
   })());
 });

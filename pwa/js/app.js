@@ -33,16 +33,23 @@ export function homeFor(role) {
 function renderShell() {
   const s = session();
   const top = document.getElementById('top');
+  const other = lang() === 'en' ? 'zh-CN' : 'en';
+  const who = s ? s.user.anonymous ? t('role.citizen') : `${s.user.display_name || s.user.username} · ${t(`role.${s.user.role}`)}` : '';
+  // On a phone only the short role fits beside the name and the icon buttons; the full line stays in the tooltip.
   top.replaceChildren(
     h('div', { class: 'brand' },
       h('img', { src: '/icons/icon-192.png', alt: '', width: 28, height: 28 }),
-      h('span', null, t('app.name')),
-      s ? h('span', { class: 'who muted small' }, s.user.anonymous ? t('role.citizen') : `${s.user.display_name || s.user.username} · ${t(`role.${s.user.role}`)}`) : null),
+      h('span', { class: 'brand-name' }, t('app.name')),
+      s ? h('span', { class: 'who', title: who },
+        h('span', { class: 'who-long' }, who),
+        h('span', { class: 'who-short' }, s.user.anonymous ? t('role.citizen') : t(`role.short.${s.user.role}`))) : null),
     h('div', { class: 'top-actions' },
       h('span', { class: 'live-dot', 'aria-hidden': 'true', title: t('live.on') }),
-      h('button', { type: 'button', class: 'btn btn-ghost', title: t('lang.label'), lang: lang() === 'en' ? 'zh-CN' : 'en',
-        onclick: () => setLang(lang() === 'en' ? 'zh-CN' : 'en') }, t('lang.switch')),
-      s ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: logout }, s.user.anonymous ? t('nav.login') : t('nav.logout')) : null));
+      h('button', { type: 'button', class: 'btn btn-ghost icon-btn lang-btn', 'aria-label': t('lang.switch'), title: t('lang.label'),
+        lang: other, onclick: () => setLang(other) }, icon('globe', 20), h('span', { 'aria-hidden': 'true' }, t('lang.short'))),
+      s ? h('button', { type: 'button', class: 'btn btn-ghost icon-btn', onclick: logout,
+        'aria-label': s.user.anonymous ? t('nav.login') : t('nav.logout'), title: s.user.anonymous ? t('nav.login') : t('nav.logout') },
+      icon(s.user.anonymous ? 'login' : 'logout', 22)) : null));
   const nav = document.getElementById('nav');
   const tabs = s ? tabsFor(s.user.role) : [];
   nav.hidden = tabs.length < 2;

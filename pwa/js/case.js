@@ -3,6 +3,7 @@
 import { api, newKey, session } from './api.js';
 import { pick, t } from './i18n.js';
 import { subscribe } from './live.js';
+import { enqueueAction, listOutbox, onOutboxChange, removeEntry } from './outbox.js';
 import { preparePhoto } from './photos.js';
 import { kvGet, kvSet } from './store.js';
 import { icon } from './icons.js';
@@ -22,6 +23,7 @@ export async function renderCase(main, { id }) {
     '‹ ', t('common.back')), box);
   const load = async () => {
     let c;
+    const queued = (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === Number(id));
     try {
       c = await api(`cases/${id}`);
       await kvSet(`case:${id}`, c);
@@ -33,16 +35,27 @@ export async function renderCase(main, { id }) {
       }
       toast(t('case.offline_copy'), 'info');
     }
-    box.replaceChildren(...draw(c, load));
+    box.replaceChildren(...draw(c, load, queued));
   };
   await load();
-  return subscribe([`case:${id}`], (ev) => {
+  let last = '';
+  const stopOutbox = onOutboxChange(async () => {
+    // Redraw when one of this case's queued results changes status (e.g. 待发送 → 已发送 when the signal returns).
+    const now = JSON.stringify((await listOutbox()).filter((e) => e.case_id === Number(id)).map((e) => e.status));
+    if (now !== last) load();
+    last = now;
+  });
+  const stopLive = subscribe([`case:${id}`], (ev) => {
     if (ev.text_zh || ev.text_en) toast(pick(ev, 'text'), 'info');
     load();
   }, { onResync: load });
+  return () => {
+    stopOutbox();
+    stopLive();
+  };
 }
 
-function draw(c, reload) {
+function draw(c, reload, queued) {
   const can = new Map((c.actions || []).map((a) => [a.action, a]));
   return [
     h('section', { class: 'card' },
@@ -57,17 +70,23 @@ function draw(c, reload) {
         c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null),
       c.description ? h('p', { class: 'desc' }, c.description) : null),
     c.photos?.length ? h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos)) : null,
-    actionsCard(c, can, reload),
+    actionsCard(c, can, reload, queued),
     h('section', { class: 'card' }, h('h2', null, t('case.timeline')), renderTimeline(c)),
   ].filter(Boolean);
 }
 
-function actionsCard(c, can, reload) {
-  const parts = [];
-  for (const action of ['verify', 'check']) if (can.has(action)) parts.push(taskForm(c, action, reload));
-  if (can.has('rate')) {
+function actionsCard(c, can, reload, queued) {
+  const parts = queued.map(queuedResult);
+  for (const action of ['verify', 'check']) {
+    const waiting = queued.some((e) => e.action === action && e.status !== 'sent');
+    if (can.has(action) && !waiting) parts.push(taskForm(c, action, reload));
+  }
+  // The rating shows after it is given (once only), so the citizen can see what they said.
+  if (c.rating != null) {
+    parts.push(h('div', { class: 'rate rated' }, h('h2', null, t('case.rated', { r: t(c.rating ? 'case.satisfied' : 'case.unsatisfied') })),
+      c.rating_comment ? h('p', { class: 'muted' }, c.rating_comment) : null));
+  } else if (can.has('rate')) {
     parts.push(h('div', { class: 'rate' }, h('h2', null, t('case.rate_q')),
-      c.rating != null ? h('p', { class: 'muted' }, t('case.rated', { r: c.rating ? t('case.satisfied') : t('case.unsatisfied') })) : null,
       h('div', { class: 'rating' },
         h('button', { type: 'button', class: 'btn btn-primary', onclick: () => rate(c, true, reload) }, icon('up'), t('case.satisfied')),
         h('button', { type: 'button', class: 'btn', onclick: () => rate(c, false, reload) }, icon('down'), t('case.unsatisfied')))));
@@ -131,16 +150,18 @@ function taskForm(c, action, reload) {
     if (!photos.length) return toast(t('task.need_photo'), 'error');
     submit.disabled = true;
     try {
-      const ids = [];
-      for (const p of photos) {
-        const form = new FormData();
-        form.append('file', new Blob([p.data], { type: p.type }), p.name);
-        form.append('kind', action);
-        p.key ??= newKey();
-        ids.push((await api('photos', { method: 'POST', form, idempotencyKey: p.key })).id);
+      // Through the outbox, like a report: on site there is often no signal.
+      const key = newKey();
+      const body = { result: new FormData(form).get('result'), note: note.value.trim() };
+      const entry = await enqueueAction(c, action, body, photos.map(({ name, type, data }) => ({ name, type, data })), key);
+      if (entry.status === 'failed') {
+        await removeEntry(key); // refused (e.g. the task moved on): say why instead of keeping it
+        toast(entry.error, 'error');
+        return;
       }
-      const result = new FormData(form).get('result');
-      await act(c, action, { result, photo_ids: ids, note: note.value.trim() }, reload);
+      toast(entry.status === 'sent' ? t('case.done', { action: actionName(action) }) : t('task.queued'),
+        entry.status === 'sent' ? 'ok' : 'info');
+      await reload();
     } catch (err) {
       toast(err.message, 'error');
     } finally {
@@ -148,4 +169,16 @@ function taskForm(c, action, reload) {
     }
   });
   return form;
+}
+
+/** A task result waiting in the outbox (待发送 / 发送中 / 已发送 / 失败 / 过期). */
+function queuedResult(e) {
+  return h('div', { class: `queued-result out-item-${e.status}`, dataset: { key: e.key, status: e.status } },
+    h('h2', null, t(`task.title.${e.action}`), ' ', h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`))),
+    h('p', { class: 'small' }, `${t(`result.${e.fields.result}`)} · ${t('outbox.photos', { n: e.photos.length })}`),
+    e.status === 'pending' ? h('p', { class: 'muted small' }, t('outbox.pending_hint')) : null,
+    e.error && e.status !== 'pending' ? h('p', { class: 'error small' }, e.error) : null,
+    e.status === 'sent' || e.status === 'failed' || e.status === 'expired'
+      ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => removeEntry(e.key) }, t(e.status === 'sent' ? 'common.close' : 'outbox.delete'))
+      : null);
 }

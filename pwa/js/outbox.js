@@ -1,9 +1,11 @@
-/** The outbox: reports kept in IndexedDB until the server has them.
+/** The outbox: reports and on-site task results (核实 verify, 核查 check) kept in IndexedDB until the server has them.
  *
- * Each entry holds the form fields, the photos as ArrayBuffers and a client-made idempotency key, so a retry after a
- * lost answer returns the same case instead of a second one. Entries are sent on submit, on `online`, on Background
- * Sync (from the service worker) and on app start; unsent entries expire after 7 days. This module runs in pages and
- * in the service worker, so it uses only fetch and IndexedDB.
+ * Each entry holds its fields, the photos as ArrayBuffers and a client-made idempotency key, so a retry after a lost
+ * answer returns the same case (or the same action) instead of a second one. A report goes out as one multipart
+ * request; an action first uploads each photo (`POST /photos`, each with its own key, the id kept in the entry once
+ * known) and then performs the action with the photo ids. Entries are sent on submit, on `online`, on Background Sync
+ * (from the service worker) and on app start; unsent entries expire after 7 days. This module runs in pages and in
+ * the service worker, so it uses only fetch and IndexedDB, and never waits on the service worker.
  */
 
 import { ApiError, parseResponse, session } from './api.js';
@@ -15,10 +17,14 @@ const SYNC_TAG = 'ssp-outbox';
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ssp-outbox') : null;
 let flushing = null;
 
-/** @typedef {{key: string, created_at: number, status: 'pending'|'sending'|'sent'|'failed'|'expired',
- *   fields: object, photos: Array<{name: string, type: string, data: ArrayBuffer}>, owner: number|null,
- *   token: string|null, attempts: number, error: string|null, result: {id: number, tracking_no: string}|null,
- *   sending_at?: number}} OutboxEntry */
+/** @typedef {{name: string, type: string, data: ArrayBuffer, key?: string, id?: number}} OutboxPhoto
+ *  key and id: an action's photo is uploaded on its own, with its own idempotency key; id is the server's answer. */
+/** @typedef {{key: string, kind: 'report'|'action', created_at: number,
+ *   status: 'pending'|'sending'|'sent'|'failed'|'expired', fields: object, photos: OutboxPhoto[],
+ *   case_id?: number, tracking_no?: string, action?: string, owner: number|null, token: string|null,
+ *   attempts: number, error: string|null, result: {id: number, tracking_no: string}|null,
+ *   sending_at?: number}} OutboxEntry
+ *  fields: the report's form fields, or the action's JSON body without photo_ids. */
 
 function changed() {
   channel?.postMessage('changed');
@@ -47,18 +53,34 @@ export function onOutboxChange(fn) {
  * @param {string} key idempotency key made by the client
  * @returns {Promise<OutboxEntry>} the entry after the first attempt
  */
-export async function enqueue(fields, photos, key) {
+export function enqueue(fields, photos, key) {
+  return keep({ key, kind: 'report', fields, photos });
+}
+
+/**
+ * Keep a lifecycle action with photos (a supervisor's verify or check) for sending and try to send it now.
+ * @param {{id: number, tracking_no: string}} c the case
+ * @param {string} action e.g. `verify`
+ * @param {object} body the action's JSON body without photo_ids (result, note)
+ * @param {Array<{name: string, type: string, data: ArrayBuffer}>} photos uploaded with kind = the action
+ * @param {string} key idempotency key of the action; each photo gets its own
+ * @returns {Promise<OutboxEntry>} the entry after the first attempt
+ */
+export function enqueueAction(c, action, body, photos, key) {
+  return keep({ key, kind: 'action', case_id: c.id, tracking_no: c.tracking_no, action, fields: body,
+    photos: photos.map((p, i) => ({ ...p, key: `${key}.p${i}` })) });
+}
+
+async function keep(part) {
   const s = session();
   /** @type {OutboxEntry} */
-  const entry = {
-    key, created_at: Date.now(), status: 'pending', fields, photos, owner: s?.user.id ?? null,
-    token: s?.token ?? null, attempts: 0, error: null, result: null,
-  };
+  const entry = { ...part, created_at: Date.now(), status: 'pending', owner: s?.user.id ?? null,
+    token: s?.token ?? null, attempts: 0, error: null, result: null };
   await (await db()).put('outbox', entry);
   changed();
-  await requestSync();
+  requestSync(); // not awaited: where service workers are blocked it would never settle
   await flushOutbox();
-  return (await db()).get('outbox', key);
+  return (await db()).get('outbox', entry.key);
 }
 
 /**
@@ -101,10 +123,11 @@ export async function retryEntry(key) {
   await flushOutbox();
 }
 
-/** Ask the browser to wake the service worker when the network returns (Background Sync, where supported). */
+/** Ask the browser to wake the service worker when the network returns (Background Sync, where supported).
+ * Uses getRegistration, not `ready`: `ready` never settles when no service worker may run (blocked, private mode). */
 export async function requestSync() {
   try {
-    const reg = await globalThis.navigator?.serviceWorker?.ready;
+    const reg = await globalThis.navigator?.serviceWorker?.getRegistration?.();
     await reg?.sync?.register(SYNC_TAG);
   } catch { /* not supported or not allowed: online and app-start retries still run */ }
 }
@@ -158,16 +181,11 @@ async function send(d, e) {
   changed();
   try {
     const token = e.token || session()?.token || (await kvGet('session'))?.token;
-    const res = await fetch('/api/v1/reports', {
-      method: 'POST',
-      headers: { 'Idempotency-Key': e.key, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: formFor(e),
-    });
-    const data = await parseResponse(res);
+    const auth = token ? { Authorization: `Bearer ${token}` } : {};
+    e.result = e.kind === 'action' ? await sendAction(d, e, auth) : await sendReport(e, auth);
     e.status = 'sent';
     e.error = null;
-    e.result = { id: data.id, tracking_no: data.tracking_no };
-    e.token = null; // no need to keep a credential on disk longer than the report
+    e.token = null; // no need to keep a credential on disk longer than the entry
   } catch (err) {
     const network = !(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429 ||
       err.status === 408;
@@ -182,7 +200,35 @@ async function send(d, e) {
   return true;
 }
 
-function formFor(e) {
+async function sendReport(e, auth) {
+  const res = await fetch('/api/v1/reports', {
+    method: 'POST', headers: { 'Idempotency-Key': e.key, ...auth }, body: reportForm(e),
+  });
+  const data = await parseResponse(res);
+  return { id: data.id, tracking_no: data.tracking_no };
+}
+
+/* Photos first, each id saved as soon as it is known, so a retry uploads only what is missing. */
+async function sendAction(d, e, auth) {
+  for (const p of e.photos) {
+    if (p.id) continue;
+    const form = new FormData();
+    form.append('file', new Blob([p.data], { type: p.type }), p.name);
+    form.append('kind', e.action);
+    const res = await fetch('/api/v1/photos', { method: 'POST', headers: { 'Idempotency-Key': p.key, ...auth }, body: form });
+    p.id = (await parseResponse(res)).id;
+    await d.put('outbox', e);
+  }
+  const res = await fetch(`/api/v1/cases/${e.case_id}/actions/${e.action}`, {
+    method: 'POST',
+    headers: { 'Idempotency-Key': e.key, 'Content-Type': 'application/json', ...auth },
+    body: JSON.stringify({ ...e.fields, photo_ids: e.photos.map((p) => p.id) }),
+  });
+  const data = await parseResponse(res);
+  return { id: data.id, tracking_no: data.tracking_no };
+}
+
+function reportForm(e) {
   const form = new FormData();
   for (const [k, v] of Object.entries(e.fields)) {
     if (v !== null && v !== undefined && v !== '') form.append(k, String(v));

@@ -44,3 +44,14 @@ def websocket_available(base: str, token: str) -> bool:
         return True
     except (InvalidHandshake, InvalidStatus, OSError):
         return False
+
+
+def assert_top_bar_fits(page: Any) -> None:
+    """The top bar stays one row at phone width: nothing wraps or spills out."""
+    box = page.evaluate("""() => {
+        const top = document.getElementById('top');
+        return { height: top.getBoundingClientRect().height, overflow: top.scrollWidth - top.clientWidth,
+                 buttons: [...top.querySelectorAll('button')].map((b) => [b.getAttribute('aria-label'), b.offsetHeight]) };
+    }""")
+    assert box["height"] <= 60 and box["overflow"] <= 0, box
+    assert all(label and height >= 44 for label, height in box["buttons"]), box

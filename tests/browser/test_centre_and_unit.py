@@ -154,3 +154,36 @@ def test_unit_inbox_filters_extension_and_approval(browser: Any, live_server: st
     desk_shot(unit, "unit-inbox-en")
     for p in (unit, disp):
         assert not p.errors, p.errors
+
+
+def test_not_a_duplicate_is_kept_on_the_server(browser: Any, live_server: str) -> None:
+    citizen = Api.login(live_server, "citizen01")
+    lead = Api.login(live_server, "shiftlead01")
+    first = citizen.report(*point_in("ZR01", 0), "路边井盖缺失")["id"]
+    second = citizen.report(*point_in("ZR01", 0), "路边井盖缺失，很危险")["id"]  # the same photo: a likely duplicate
+    for _ in range(100):
+        if lead.get(f"cases/{second}")["likely_duplicate_of"] == first:
+            break
+        time.sleep(0.1)
+    assert lead.get(f"cases/{second}")["likely_duplicate_of"] == first
+
+    page = open_as(browser, live_server, "shiftlead01", DESK)
+    page.goto(f"{live_server}/#/centre/case/{second}")
+    panel = page.locator(".dup-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator(".actions-panel [data-action=dismiss_duplicate]")).to_have_count(0)  # offered once, here
+    expect(page.locator(".timeline")).to_contain_text("自动分拣")
+    desk_shot(page, "centre-duplicate-pair")
+    panel.locator("[data-action=dismiss_duplicate]").click()
+    expect(panel).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text("不是重复")
+    after = lead.get(f"cases/{second}")
+    assert after["likely_duplicate_of"] is None
+    assert [e["data"].get("dismissed_candidate") for e in after["timeline"] if e["action"] == "dismiss_duplicate"] == [first]
+
+    page.reload()  # persisted: no panel in a fresh page either
+    expect(page.locator(".case-page")).to_be_visible()
+    expect(page.locator(".dup-panel")).to_have_count(0)
+    desk_shot(page, "centre-duplicate-dismissed")
+    assert not page.errors, page.errors
+    page.context.close()

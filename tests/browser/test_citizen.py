@@ -8,8 +8,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import GEOTAGGED_JPEG, Api, page_session, shot, wait_controlled
-from tests.browser.helpers import resolve_by_unit, websocket_available
+from tests.browser.conftest import GEOTAGGED_JPEG, LOUDI, PHONE, Api, page_session, shot, wait_controlled
+from tests.browser.desk_fixtures import open_as
+from tests.browser.helpers import assert_top_bar_fits, resolve_by_unit, websocket_available
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +108,146 @@ def test_offline_report_arrives_exactly_once(phone: Any, live_server: str) -> No
     items = Api(live_server, token).get("cases", view="mine")["items"]
     assert [c["description"] for c in items] == ["地下车库入口积水（离线上报）"]
     assert httpx.get(f"{live_server}/healthz").status_code == 200
+
+
+def test_report_sends_where_service_workers_are_blocked(browser: Any, live_server: str) -> None:
+    ctx = browser.new_context(viewport=PHONE, geolocation=LOUDI, permissions=["geolocation"], locale="zh-CN",
+                              service_workers="block")
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        start_anonymous(page, live_server)
+        assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0
+        page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+        expect(page.locator(".shot img")).to_have_count(1)
+        page.fill("#report-desc", "无服务工作线程时上报")
+        page.get_by_role("button", name="提交").click()
+        expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+
+        # Offline without a service worker: kept in IndexedDB, sent by the page when the network returns.
+        page.get_by_role("button", name="再报一个").click()
+        ctx.set_offline(True)
+        page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+        expect(page.locator(".shot img")).to_have_count(1)
+        page.fill("#report-desc", "无服务工作线程时离线上报")
+        page.get_by_role("button", name="提交").click()
+        expect(page.get_by_text("已保存，待发送")).to_be_visible(timeout=10000)
+        ctx.set_offline(False)
+        page.get_by_role("link", name="我的上报").first.click()
+        expect(page.locator(".cases .list-item")).to_have_count(2, timeout=15000)
+        expect(page.locator(".outbox-item")).to_have_count(0)
+        token = page_session(page)["token"]
+        items = Api(live_server, token).get("cases", view="mine")["items"]
+        assert sorted(c["description"] for c in items) == ["无服务工作线程时上报", "无服务工作线程时离线上报"]
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_rate_and_reopen_from_the_case_page(browser: Any, live_server: str) -> None:
+    citizen_api = Api.login(live_server, "citizen01")
+    case = citizen_api.report(112.0013, 27.7321, "路灯不亮，晚上很黑")
+    resolve_by_unit(live_server, case["id"])
+    operator, lead = Api.login(live_server, "operator01"), Api.login(live_server, "shiftlead01")
+    supervisor = Api.login(live_server, "supervisor01")
+    operator.act(case["id"], "assign_supervisor", supervisor_id=supervisor.get("me")["id"])
+    supervisor.act(case["id"], "check", result="pass", photo_ids=[supervisor.photo("check")])
+    lead.act(case["id"], "close", note="核查通过")
+
+    page = open_as(browser, live_server, "citizen01", PHONE)
+    try:
+        page.goto(f"{live_server}/#/case/{case['id']}")
+        expect(page.locator(".case-page .badge.state")).to_have_text("已结案")
+        expect(page.get_by_role("button", name="满意", exact=True)).to_be_visible()
+        shot(page, "citizen-11-case-closed-rate")
+        page.get_by_role("button", name="不满意", exact=True).click()
+        page.locator("dialog textarea[name=comment]").fill("井盖还是松的")
+        shot(page, "citizen-12-rate-dialog")
+        page.locator("dialog button[type=submit]").click()
+        expect(page.locator(".rate")).to_contain_text("您的评价：不满意")
+        rated = citizen_api.get(f"cases/{case['id']}")
+        assert rated["rating"] == 0 and rated["rating_comment"] == "井盖还是松的"
+        expect(page.locator(".timeline")).to_contain_text("评价")
+
+        page.get_by_role("button", name="重新打开").click()
+        page.locator("dialog textarea[name=reason]").fill("问题没有解决，井盖仍然松动")
+        page.locator("dialog button[type=submit]").click()
+        expect(page.locator(".case-page .badge.state")).to_have_text("待派遣", timeout=10000)
+        expect(page.get_by_role("button", name="重新打开")).to_have_count(0)
+        shot(page, "citizen-13-reopened")
+        reopened = citizen_api.get(f"cases/{case['id']}")
+        assert reopened["state"] == "pending_dispatch" and reopened["reopen_count"] == 1
+        assert [e["note"] for e in reopened["timeline"] if e["action"] == "reopen"] == ["问题没有解决，井盖仍然松动"]
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
+def test_english_switch_on_the_field_screens_persists(phone: Any, live_server: str) -> None:
+    page = phone.new_page()
+    start_anonymous(page, live_server)
+    assert_top_bar_fits(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("label[for=photo-camera]")).to_contain_text("Take photo")
+    expect(page.get_by_role("button", name="Submit")).to_be_visible()
+    expect(page.locator("#nav")).to_contain_text("My reports")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert_top_bar_fits(page)
+    shot(page, "citizen-14-report-english")
+
+    page.reload()
+    expect(page.get_by_role("button", name="Submit")).to_be_visible()
+    expect(page.locator(".loc-line")).to_contain_text("±12 m")
+    page.get_by_role("link", name="My reports").click()
+    expect(page.locator("h1")).to_have_text("My reports")
+    expect(page.locator(".cases")).to_contain_text("No reports yet")
+    shot(page, "citizen-15-mine-english")
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("h1")).to_have_text("我的上报")
+    page.reload()
+    expect(page.locator("h1")).to_have_text("我的上报")
+    assert phone.errors == []
+
+
+SET_CREATED = """async (ageMs) => {
+    const { db } = await import('/js/store.js');
+    const d = await db();
+    for (const e of await d.getAll('outbox')) { e.created_at = Date.now() - ageMs; await d.put('outbox', e); }
+}"""
+
+
+def test_outbox_warns_before_seven_days_and_expires_after(phone: Any, live_server: str) -> None:
+    page = phone.new_page()
+    start_anonymous(page, live_server)
+    token = page_session(page)["token"]
+    phone.set_offline(True)
+    page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+    expect(page.locator(".shot img")).to_have_count(1)
+    page.fill("#report-desc", "一周前的离线上报")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_text("已保存，待发送")).to_be_visible(timeout=10000)
+
+    day = 86_400_000
+    page.evaluate(SET_CREATED, int(6.5 * day))  # half a day left
+    page.goto(page.url.split("#")[0] + "#/mine")
+    item = page.locator(".outbox-item")
+    expect(item).to_have_attribute("data-status", "pending")
+    expect(item.get_by_role("alert")).to_have_text("注意：1 天内仍未发送将过期")
+    shot(page, "citizen-16-outbox-expiring")
+
+    page.evaluate(SET_CREATED, 8 * day)
+    page.evaluate("async () => (await import('/js/outbox.js')).flushOutbox()")
+    expect(item).to_have_attribute("data-status", "expired")
+    expect(item.get_by_role("alert")).to_contain_text("已超过 7 天未能发送")
+    expect(item.locator(".badge")).to_have_text("已过期")
+    shot(page, "citizen-17-outbox-expired")
+
+    phone.set_offline(False)  # an expired report is not sent by itself ...
+    page.wait_for_timeout(1500)
+    assert Api(live_server, token).get("cases", view="mine")["items"] == []
+    item.get_by_role("button", name="重试").click()  # ... only when the user asks again
+    expect(page.locator(".cases .list-item")).to_have_count(1, timeout=15000)
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    items = Api(live_server, token).get("cases", view="mine")["items"]
+    assert [c["description"] for c in items] == ["一周前的离线上报"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import re
 from typing import Any
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot, wait_controlled
+from tests.browser.conftest import ROOT, shot, wait_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +54,39 @@ def test_service_worker_controls_and_shell_loads_offline(phone: Any, live_server
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("button", name="Report without an account")).to_be_visible()
     shot(page, "install-02-offline-shell-english")
+
+
+def _precached() -> list[str]:
+    sw = (ROOT / "pwa" / "sw.js").read_text(encoding="utf-8")
+    block = sw[sw.index("const SHELL = ["):sw.index("];", sw.index("const SHELL = ["))]
+    return re.findall(r"'(/[^']*)'", block)
+
+
+def test_precache_holds_every_module_and_the_shell_stays_light() -> None:
+    shell = _precached()
+    pwa = ROOT / "pwa"
+    modules = {f"/{p.relative_to(pwa).as_posix()}" for p in (pwa / "js").rglob("*.js")}
+    assert modules - set(shell) == set(), "modules app.js reaches but the service worker does not precache"
+    files = [pwa / p.lstrip("/") for p in shell if p.endswith((".js", ".css"))] + [pwa / "sw.js"]
+    compressed = sum(len(gzip.compress(f.read_bytes(), compresslevel=9)) for f in files)
+    assert compressed < 150 * 1024, f"shell JS+CSS is {compressed} bytes gzipped"
+
+
+def test_every_lifecycle_action_has_both_labels(phone: Any, live_server: str) -> None:
+    from backend.cases.lifecycle import TRANSITIONS
+
+    # Timeline entries the system writes besides the lifecycle actions (report, triage jobs, escalation).
+    actions = [t.action for t in TRANSITIONS] + ["report", "triage", "reroute", "escalate"]
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("button", name="不登录，直接随手拍")).to_be_visible()
+    label = "async (a) => { const { actionName } = await import('/js/ui.js'); return a.map(actionName); }"
+    zh = dict(zip(actions, page.evaluate(label, actions), strict=True))
+    assert [a for a, s in zh.items() if s == a or not re.search(r"[\u4e00-\u9fff]", s)] == []
+    assert (zh["triage"], zh["dismiss_duplicate"], zh["escalate"]) == ("自动分拣", "不是重复", "超时预警")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("button", name="Report without an account")).to_be_visible()
+    en = dict(zip(actions, page.evaluate(label, actions), strict=True))
+    assert [a for a, s in en.items() if s == a or not s.isascii()] == []
+    assert (en["triage"], en["dismiss_duplicate"], en["escalate"]) == ("Auto-triage", "Not a duplicate",
+                                                                      "Deadline warning")

@@ -7,11 +7,6 @@ import { actionForm, performAction } from '../unit/actions.js';
 import { acceptSuggestion, suggestionItem } from './suggestions.js';
 
 const has = (c, a) => (c.actions || []).some((x) => x.action === a);
-const KEPT_KEY = 'ssp.dup.kept';
-
-function keptSet() {
-  try { return new Set(JSON.parse(sessionStorage.getItem(KEPT_KEY) || '[]')); } catch { return new Set(); }
-}
 
 /**
  * Classifier suggestions with reasons; accept one in a click, or choose another code (stored as a label).
@@ -39,32 +34,35 @@ export function triagePanel(c, reload) {
 }
 
 /**
- * A likely-duplicate pair side by side: confirm (link as duplicate) or keep it as its own case.
+ * A likely-duplicate pair side by side: confirm (link as duplicate) or dismiss the match (`dismiss_duplicate`, which
+ * clears `likely_duplicate_of` on the server, so every desk stops offering the pair).
  * @param {object} c
  * @param {(c?: object) => void} reload
  * @returns {HTMLElement|null}
  */
 export function duplicatePanel(c, reload) {
-  if (!c.likely_duplicate_of || !has(c, 'link_duplicate') || keptSet().has(c.id)) return null;
+  if (!c.likely_duplicate_of || !(has(c, 'link_duplicate') || has(c, 'dismiss_duplicate'))) return null;
   const original = h('div', { class: 'dup-side' }, t('common.loading'));
+  const run = (action, body, doneText) => async (e) => {
+    const buttons = e.currentTarget.parentElement.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      reload(await performAction(c.id, action, body, doneText));
+    } catch (err) {
+      toast(err.message, 'error');
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
   const panel = h('section', { class: 'desk-panel dup-panel' },
     h('h2', null, t('centre.duplicate')),
     h('div', { class: 'dup-pair' },
       h('div', { class: 'dup-side' }, h('h3', null, t('centre.dup.this')), brief(c)),
       original),
     h('div', { class: 'action-buttons' },
-      h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'link_duplicate' }, onclick: async () => {
-        try {
-          reload(await performAction(c.id, 'link_duplicate', { original_case_id: c.likely_duplicate_of }));
-        } catch (err) { toast(err.message, 'error'); }
-      } }, t('centre.dup.confirm')),
-      h('button', { type: 'button', class: 'btn', dataset: { action: 'keep' }, onclick: () => {
-        const kept = keptSet();
-        kept.add(c.id);
-        sessionStorage.setItem(KEPT_KEY, JSON.stringify([...kept]));
-        panel.remove();
-        toast(t('centre.dup.kept'));
-      } }, t('centre.dup.keep'))));
+      has(c, 'link_duplicate') ? h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'link_duplicate' },
+        onclick: run('link_duplicate', { original_case_id: c.likely_duplicate_of }) }, t('centre.dup.confirm')) : null,
+      has(c, 'dismiss_duplicate') ? h('button', { type: 'button', class: 'btn', dataset: { action: 'dismiss_duplicate' },
+        onclick: run('dismiss_duplicate', {}, t('centre.dup.kept')) }, t('centre.dup.keep')) : null));
   api(`cases/${c.likely_duplicate_of}`).then((o) => {
     original.replaceChildren(h('h3', null, t('centre.dup.original')),
       h('a', { href: `#/centre/case/${o.id}` }, o.tracking_no), brief(o));

@@ -20,5 +20,6 @@ export function registerCentreRoutes(route) {
   route('#/centre/case/:id', (main, { id }) => renderCasePage(main, Number(id), {
     back: ['#/centre', t('desk.back_centre')],
     panels: [requestPanel, duplicatePanel, triagePanel, routingPanel],
+    skip: (c) => (c.likely_duplicate_of ? ['dismiss_duplicate'] : []), // offered beside the pair instead
   }));
 }

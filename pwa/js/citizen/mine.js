@@ -19,7 +19,8 @@ export async function renderMine(main) {
   let serverIds = new Set();
 
   const drawOutbox = async () => {
-    const entries = (await listOutbox()).filter((e) => e.status !== 'sent' || !serverIds.has(e.result?.id));
+    // A sent report shows in the server's list once it is there; a sent task result shows on its case page.
+    const entries = (await listOutbox()).filter((e) => e.status !== 'sent' || (e.kind !== 'action' && !serverIds.has(e.result?.id)));
     outboxBox.replaceChildren(...entries.map(outboxItem));
     listBox.querySelector('.empty')?.toggleAttribute('hidden', entries.length > 0);
   };
@@ -64,7 +65,8 @@ function outboxItem(e) {
     : e.status === 'pending' && leftMs < 2 * 86400_000 ? t('outbox.expiring', { days }) : null;
   return h('div', { class: `list-item outbox-item out-item-${e.status}`, dataset: { key: e.key, status: e.status } },
     h('div', { class: 'body' },
-      h('div', { class: 'title' }, e.fields.description || t('outbox.untitled')),
+      h('div', { class: 'title' }, e.kind === 'action' ? `${t(`task.title.${e.action}`)} · ${e.tracking_no}`
+        : e.fields.description || t('outbox.untitled')),
       h('div', { class: 'meta' },
         h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`)),
         h('span', null, formatTime(new Date(e.created_at))),

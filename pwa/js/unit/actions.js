@@ -31,12 +31,13 @@ const RESULTS = { verify: ['confirmed', 'not_confirmed'], check: ['pass', 'fail'
  * @param {number} caseId
  * @param {string} action
  * @param {object} [body]
+ * @param {string} [doneText] the message shown on success (default: 已{action})
  * @returns {Promise<object>} the case after the action
  * @throws {ApiError}
  */
-export async function performAction(caseId, action, body = {}) {
+export async function performAction(caseId, action, body = {}, doneText = '') {
   const updated = await api(`cases/${caseId}/actions/${action}`, { method: 'POST', json: body, idempotencyKey: newKey() });
-  toast(t('desk.done', { action: actionName(action) }), 'ok');
+  toast(doneText || t('desk.done', { action: actionName(action) }), 'ok');
   return updated;
 }
 
