@@ -8,7 +8,7 @@ Policy:
   wins (then the oldest).
 - **Photo**: a report photo whose perceptual hash (64-bit dHash) is within ``PHASH_MAX_DISTANCE`` bits of a report
   photo of an open case, or whose bytes are identical (sha256, indexed, any age). Near-identical hashes are compared
-  against open cases reported within ``PHOTO_WINDOW_FACTOR`` × the duplicate window, which keeps the check fast at
+  against open cases reported within ``PHOTO_WINDOW_FACTOR`` × the duplicate window (24 h), which keeps the check fast at
   scale. A photo match counts only when the two categories agree, or when either case has no category yet: a photo
   never links across two different 小类.
 - A match is only a *candidate*: the case gets ``likely_duplicate_of`` and the flag ``likely_duplicate``; an operator
@@ -29,7 +29,7 @@ from backend.settings import Settings
 from backend.triage.geo import haversine_m
 
 PHASH_MAX_DISTANCE = 8
-PHOTO_WINDOW_FACTOR = 7  # near-identical photos are looked for among open cases of the last week (24 h × 7)
+PHOTO_WINDOW_FACTOR = 1  # near-identical photos: open cases of the same window as distance (24 h); identical bytes: any age
 OPEN = [s.value for s in OPEN_STATES]
 _M_PER_DEG_LAT = 111_195.0
 
@@ -100,14 +100,25 @@ async def by_photo(settings: Settings, case: Any) -> Candidate | None:
             if _categories_agree(case.category_code, row["code"]):
                 found.append((0, row["case"]))
     if hashes and not found:
+        # Recent open cases first (index on created_at), then their photos (index on photo.case): a join from the
+        # photo side would walk every photo ever taken.
         since = case.created_at - timedelta(hours=settings.duplicate_window_hours * PHOTO_WINDOW_FACTOR)
-        rows = await Photo.select(*columns).where(base & (Photo.phash != "") & (Photo.case.created_at >= since))
-        for row in rows:
-            if len(row["phash"]) != 16 or not _categories_agree(case.category_code, row["code"]):
-                continue
-            distance = min(hamming(h, row["phash"]) for h in hashes)
-            if distance <= PHASH_MAX_DISTANCE:
-                found.append((distance, row["case"]))
+        # Only the time is filtered in SQL, so that SQLite walks the created_at index (not the state one or the rowid).
+        recent = {r["id"]: r["category_code"] for r in await Case.select(Case.id, Case.category_code, Case.state).where(
+            Case.created_at >= since) if r["id"] < case.id and r["state"] in OPEN
+            and _categories_agree(case.category_code, r["category_code"])}
+        mine_bits = [int(h, 16) for h in hashes]
+        for start in range(0, len(recent), 5000):
+            ids = list(recent)[start:start + 5000]
+            for row in await Photo.select(Photo.case, Photo.phash).where(
+                Photo.case.is_in(ids) & (Photo.kind == "report") & (Photo.phash != "")
+            ):
+                if len(row["phash"]) != 16:
+                    continue
+                bits = int(row["phash"], 16)
+                distance = min((m ^ bits).bit_count() for m in mine_bits)
+                if distance <= PHASH_MAX_DISTANCE:
+                    found.append((distance, row["case"]))
     if not found:
         return None
     distance, case_id = min(found)
