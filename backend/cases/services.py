@@ -313,6 +313,7 @@ async def perform(
         )
         await _remember(actor, f"action:{case_id}", key, body_hash, case.id)
     await ctx.bus.publish([event])
+    ctx.extras.get("wake", lambda: None)()
     return await render_case(ctx.settings, actor, case)
 
 
@@ -376,7 +377,7 @@ async def _apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body:
             if unit is None:
                 raise InvalidInput(f"责任单位不存在：{unit_id}", f"No such active unit: {unit_id}", code="unit.not_found")
             case.unit = unit.id
-            _start_clock(settings, case, now)
+            start_clock(settings, case, now)
             data.update(unit_id=unit.id, unit_name=unit.name)
         case "accept":
             case.accepted_at = now
@@ -430,7 +431,7 @@ async def _apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body:
                 case.rework_count += 1
                 case.reported_back_at = None
                 case.accepted_at = None
-                _start_clock(settings, case, now)
+                start_clock(settings, case, now)
             else:
                 case.stage_due_at = None
         case "close":
@@ -451,7 +452,8 @@ async def _apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body:
     return data, extra
 
 
-def _start_clock(settings: Any, case: Case, now: Any) -> None:
+def start_clock(settings: Any, case: Case, now: Any) -> None:
+    """Dispatch starts a fresh handling clock (also after a failed check: 返工)."""
     case.dispatched_at = now
     case.accepted_at = None
     case.paused_at = None
@@ -489,6 +491,9 @@ async def _reclassify(ctx: AppContext, actor: Actor, case: Case, body: ActionIn,
                             suggested_code=(case.suggestions[0]["code"] if case.suggestions else ""),
                             created_by=actor.id, created_at=clock.now())
     )
+    if category.code != case.category_code:
+        # Routing and the duplicate check depend on the category: run them again in the background.
+        await enqueue("reroute", {"case_id": case.id})
     case.category_code = category.code
     case.category_name = category.name
     case.category_kind = category.kind

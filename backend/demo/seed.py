@@ -69,12 +69,15 @@ class _Demo:
 
     async def setup(self) -> None:
         from backend.jobs.queue import Handler  # noqa: F401 - typing only
-        from backend.triage.jobs import triage_case
+        from backend.triage.jobs import reroute_case, triage_case
 
         async def triage(payload: dict[str, Any]) -> None:
             await triage_case(self.ctx, payload)
 
-        self.handlers = {"triage": triage}
+        async def reroute(payload: dict[str, Any]) -> None:
+            await reroute_case(self.ctx, payload)
+
+        self.handlers = {"triage": triage, "reroute": reroute}
         self.citizens = [await _actor(f"citizen0{i}") for i in range(1, 6)]
         self.operator = await _actor("operator01")
         self.lead = await _actor("shiftlead01")
@@ -176,6 +179,7 @@ async def seed_cases(ctx: AppContext, per_path: int = 3, seed: int = 20261124) -
                 steps = path[1:]
             else:
                 steps = path
+            await drain(ctx.engine, demo.handlers)
             for step in steps:
                 await _step(demo, case_id, grid, code, step)
             made += 1

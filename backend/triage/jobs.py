@@ -18,7 +18,7 @@ from typing import Any
 
 from backend.cases import clock
 from backend.cases.lifecycle import State
-from backend.cases.services import event_payload, grid_supervisor, topics_for
+from backend.cases.services import event_payload, grid_supervisor, start_clock, topics_for
 from backend.cases.tables import Case, TimelineEntry
 from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
@@ -125,10 +125,7 @@ async def _auto_dispatch(ctx: AppContext, case: Case, now: datetime) -> list[dic
         case.suggested_unit) else None
     if unit is not None:
         case.state, case.unit = State.DISPATCHED.value, unit.id
-        case.dispatched_at, case.accepted_at, case.paused_at, case.pauses = now, None, None, []
-        case.extension_minutes, case.requested_extension_hours, case.light = 0, None, "green"
-        clock.recompute_due(settings, case)
-        case.stage_due_at = clock.stage_due(settings, now, "accept")
+        start_clock(settings, case, now)
         entries.append(_entry(case, now, "dispatch", State.PENDING_DISPATCH.value,
                               {"auto": True, "unit_id": unit.id, "unit_name": unit.name, "rule": case.routing_rule},
                               "自动派遣"))
