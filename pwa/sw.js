@@ -1,5 +1,7 @@
 /* The service worker: precaches the app shell, serves it offline, and sends the outbox on Background Sync.
- * Never touches /api, /ws or /schema: those always go to the network. */
+ * Never touches /api, /ws or /schema: those always go to the network.
+ * Size: the precached JS+CSS plus this file weigh 133 KB (130 KiB) with gzip -9, file by file (Nov 2026);
+ * the budget is 150 KB, checked by tests/browser/test_install.py. Leaflet is a third of it. */
 
 import { flushOutbox } from './js/outbox.js';
 

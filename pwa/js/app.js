@@ -61,9 +61,10 @@ function renderShell() {
 
 function markTab() {
   const hash = location.hash.split('?')[0];
+  // A case page belongs to the tab it is reached from: patrol tasks for a supervisor, my reports for a citizen.
+  const caseTab = session()?.user.role === 'supervisor' ? '#/tasks' : '#/mine';
   for (const a of document.querySelectorAll('#nav .tab')) {
-    const on = hash === a.dataset.hash || (a.dataset.hash === '#/mine' && hash.startsWith('#/case/')) ||
-      (a.dataset.hash === '#/tasks' && hash.startsWith('#/task/'));
+    const on = hash === a.dataset.hash || (a.dataset.hash === caseTab && hash.startsWith('#/case/'));
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }

@@ -21,29 +21,32 @@ export async function renderCase(main, { id }) {
   const box = h('div', { class: 'case-page' }, h('p', { class: 'loading' }, t('common.loading')));
   main.append(h('a', { href: session()?.user.role === 'supervisor' ? '#/tasks' : '#/mine', class: 'btn btn-ghost back' },
     '‹ ', t('common.back')), box);
+  let warned = false; // one "offline copy" toast per visit, however often the page redraws
+  let shown = ''; // the statuses of this case's queued results as last drawn
+  const queuedHere = async () => (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === Number(id));
   const load = async () => {
     let c;
-    const queued = (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === Number(id));
+    const queued = await queuedHere();
+    shown = JSON.stringify(queued.map((e) => e.status));
     try {
       c = await api(`cases/${id}`);
       await kvSet(`case:${id}`, c);
+      warned = false;
     } catch (err) {
       c = await kvGet(`case:${id}`);
       if (!c) {
         box.replaceChildren(h('p', { class: 'error' }, err.message));
         return;
       }
-      toast(t('case.offline_copy'), 'info');
+      if (!warned) toast(t('case.offline_copy'), 'info');
+      warned = true;
     }
     box.replaceChildren(...draw(c, load, queued));
   };
   await load();
-  let last = '';
   const stopOutbox = onOutboxChange(async () => {
     // Redraw when one of this case's queued results changes status (e.g. 待发送 → 已发送 when the signal returns).
-    const now = JSON.stringify((await listOutbox()).filter((e) => e.case_id === Number(id)).map((e) => e.status));
-    if (now !== last) load();
-    last = now;
+    if (JSON.stringify((await queuedHere()).map((e) => e.status)) !== shown) load();
   });
   const stopLive = subscribe([`case:${id}`], (ev) => {
     if (ev.text_zh || ev.text_en) toast(pick(ev, 'text'), 'info');

@@ -1,7 +1,7 @@
 /** One case for desk staff: photos, map, filing condition and time limit, the actions allowed now, the timeline; live. */
 
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { formatTime, h, lightBadge, renderPhotos, renderTimeline, spinner, stateBadge } from '../ui.js';
 import { actionPanel } from './actions.js';
 import { ensureDeskCss, liveReload, pageHead, stillHere, timeLeftText } from './desk.js';
@@ -77,7 +77,7 @@ function infoPanel(c) {
       row(t('desk.grid'), [c.responsibility_grid, c.unit_grid].filter(Boolean).join(' · ')),
       row(t('desk.source'), t(`desk.source.${c.source}`)),
       row(t('case.created'), formatTime(c.created_at)),
-      row(t('desk.flags'), (c.flags || []).join('、')),
+      row(t('desk.flags'), (c.flags || []).map(flagText).join(lang() === 'en' ? ', ' : '、')),
       row('', [c.rework_count ? t('desk.rework', { n: c.rework_count }) : '', c.return_count ? t('desk.returns', { n: c.return_count }) : '']
         .filter(Boolean).join(' · '))));
 }
@@ -85,4 +85,10 @@ function infoPanel(c) {
 function photosPanel(c) {
   if (!c.photos?.length) return null;
   return h('section', { class: 'desk-panel' }, h('h2', null, t('case.photos')), renderPhotos(c.photos));
+}
+
+/** A flag's label, or its code when this version has no label for it yet. */
+function flagText(flag) {
+  const text = t(`flag.${flag}`);
+  return text === `flag.${flag}` ? flag : text;
 }
