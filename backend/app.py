@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,6 +74,16 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _close_pool(engine: PostgresEngine) -> None:
+    """Close the pool; a connection some task never gave back must not hang shutdown forever."""
+    try:
+        await asyncio.wait_for(engine.close_connection_pool(), timeout=10)
+    except TimeoutError:
+        log.warning("database pool did not close in 10 s: terminating its connections")
+        if engine.pool is not None:
+            engine.pool.terminate()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
@@ -112,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if worker:
                 await worker.stop()
             if isinstance(engine, PostgresEngine):
-                await engine.close_connection_pool()
+                await _close_pool(engine)
 
     return Litestar(
         route_handlers=[
@@ -149,4 +160,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=settings.max_upload_bytes * settings.max_photos + 1024 * 1024,
         debug=False,
+        logging_config=None,  # logging is configured by configure_logging (no per-app queue listener thread)
     )

@@ -5,13 +5,13 @@ A job that was running when the process died is claimed again once its lock expi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.db import is_postgres, write_transaction
+from backend.loops import Loop
 from backend.jobs.tables import Job
 
 log = logging.getLogger("suishoupai.jobs")
@@ -96,41 +96,8 @@ async def drain(engine: Any, handlers: dict[str, Handler], limit: int = 10_000) 
     return done
 
 
-class Worker:
-    """Polls the queue in the background; ``wake()`` skips the wait when new work was just enqueued."""
+class Worker(Loop):
+    """Runs jobs in the background; ``wake()`` skips the wait when new work was just enqueued."""
 
     def __init__(self, engine: Any, handlers: dict[str, Handler], poll_seconds: float) -> None:
-        self.engine = engine
-        self.handlers = handlers
-        self.poll = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="suishoupai-worker")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                while await run_one(self.engine, self.handlers):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker; it is logged and retried
-                log.exception("worker loop error")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            except TimeoutError:
-                pass
+        super().__init__("suishoupai-worker", lambda: run_one(engine, handlers), poll_seconds)

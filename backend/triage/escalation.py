@@ -8,7 +8,6 @@ A light that goes back down (an approved extension) is stored silently.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from types import SimpleNamespace
@@ -19,6 +18,7 @@ from backend.cases.lifecycle import CLOCK_RUNNING
 from backend.cases.services import event_payload, topics_for
 from backend.cases.tables import Case, TimelineEntry
 from backend.context import AppContext
+from backend.loops import Loop
 from backend.db import write_transaction
 from backend.live.log import append_event, serialize_event_writes
 
@@ -78,30 +78,12 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-class Escalator:
+class Escalator(Loop):
     """Runs ``escalate_once`` every ``settings.escalation_interval_seconds`` on the app's event loop."""
 
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._task: asyncio.Task[None] | None = None
+        async def round_() -> bool:
+            await escalate_once(ctx)
+            return False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="suishoupai-escalation")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.ctx.settings.escalation_interval_seconds)
-            try:
-                await escalate_once(self.ctx)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not stop escalation: logged, retried next round
-                log.exception("escalation pass failed")
+        super().__init__("suishoupai-escalation", round_, ctx.settings.escalation_interval_seconds)
