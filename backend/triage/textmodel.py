@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -128,6 +128,10 @@ class Model:
     words: list[str]  # the segmenter dictionary the model was trained with
     version: str
     _segmenter: Segmenter | None = None
+    # A separate binary urgency model over the same features (None in models saved before it existed): its logit is
+    # ``values @ urgency_weights + urgency_intercept``; the classifier mixes it with the category distribution.
+    urgency_weights: np.ndarray | None = None
+    urgency_intercept: float = 0.0
 
     @property
     def segmenter(self) -> Segmenter:
@@ -137,6 +141,10 @@ class Model:
 
     def logits(self, text: str) -> np.ndarray:
         """Tempered scores per class; their softmax is the calibrated text-only probability."""
+        return self.scores(text)[0]
+
+    def scores(self, text: str) -> tuple[np.ndarray, float | None]:
+        """The tempered class scores and the urgency model's logit (None without one), from one featurization."""
         indices, values = [], []
         for feature, value in featurize(text, self.segmenter).items():
             index = self.vocabulary.get(feature)
@@ -144,9 +152,13 @@ class Model:
                 indices.append(index)
                 values.append(value)
         scores = self.intercept.copy()
+        urgency = None if self.urgency_weights is None else float(self.urgency_intercept)
         if indices:
-            scores += np.asarray(values, dtype=np.float32) @ self.weights[indices]
-        return scores / self.temperature
+            vector = np.asarray(values, dtype=np.float32)
+            scores += vector @ self.weights[indices]
+            if self.urgency_weights is not None:
+                urgency += float(vector @ self.urgency_weights[indices])
+        return scores / self.temperature, urgency
 
     def predict_proba(self, text: str) -> np.ndarray:
         return softmax(self.logits(text))
@@ -154,10 +166,14 @@ class Model:
     def save(self, path: str | Path) -> None:
         features = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         weights = np.where(np.abs(self.weights) < 1e-3, 0, self.weights).astype(np.float16)  # compresses well
+        urgency = {} if self.urgency_weights is None else {
+            "urgency_weights": np.where(np.abs(self.urgency_weights) < 1e-3, 0, self.urgency_weights).astype(np.float16),
+            "urgency_intercept": np.array(self.urgency_intercept),
+        }
         np.savez_compressed(
             path, classes=np.array(self.classes), features=np.array(features), weights=weights,
             intercept=self.intercept, temperature=np.array(self.temperature), words=np.array(self.words),
-            version=np.array(self.version),
+            version=np.array(self.version), **urgency,
         )
 
     @classmethod
@@ -169,6 +185,8 @@ class Model:
                 weights=data["weights"].astype(np.float32), intercept=data["intercept"].astype(np.float32),
                 temperature=float(data["temperature"]), words=[str(w) for w in data["words"]],
                 version=str(data["version"]),
+                urgency_weights=data["urgency_weights"].astype(np.float32) if "urgency_weights" in data else None,
+                urgency_intercept=float(data["urgency_intercept"]) if "urgency_intercept" in data else 0.0,
             )
 
 
@@ -229,16 +247,20 @@ def _fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
 
 
 def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, calibrate_on: Sequence[Example] = (),
-          folds: int = 3, synthetic: bool = True, iterations: int = 150) -> Model:
+          folds: int = 3, synthetic: bool = True, iterations: int = 150,
+          urgent: Mapping[str, bool] | None = None) -> Model:
     """Fit the model on ``examples`` plus (by default) the taxonomy's synthetic examples.
 
     ``calibrate_on`` (real reports, a subset of ``examples``) are cross-validated to fit the softmax temperature.
+    ``urgent`` labels real texts 紧急 or not for the urgency model; a text without a label counts as its category's
+    urgency when all of the category's standards agree, and is left out of the urgency model otherwise.
     """
     taxonomy = taxonomy or load_taxonomy()
     words = dictionary_words(taxonomy)
     segmenter = segmenter_for(tuple(words))
     real = [(t, c) for t, c in examples if taxonomy.has(c)]
-    extra = synthetic_examples(taxonomy) if synthetic else []
+    labelled = _synthetic(taxonomy) if synthetic else []
+    extra = [(t, c) for t, c, _ in labelled]
     classes = list(taxonomy.codes)
     features = {text: featurize(text, segmenter) for text, _ in real + extra}
 
@@ -259,28 +281,63 @@ def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, cali
         temperature = _fit_temperature(np.array(logits), np.array(targets))
     model = fit(real + extra)
     model.temperature = temperature
-    digest = hashlib.sha256(json.dumps(sorted(real + extra), ensure_ascii=False).encode()).hexdigest()[:10]
+    urgent = urgent or {}
+    urgency_rows = [(t, urgent[t] if t in urgent else _category_urgency(taxonomy, c)) for t, c in real]
+    urgency_rows += [(t, u) for t, _, u in labelled]
+    model.urgency_weights, model.urgency_intercept = fit_urgency(
+        [features[t] for t, u in urgency_rows if u is not None], [u for _, u in urgency_rows if u is not None],
+        model.vocabulary, iterations=iterations)
+    data: list[object] = sorted(real + extra)
+    if any(u is not None for _, u in urgency_rows):  # the urgency labels are part of what the model learned
+        data.append(sorted((t, u) for t, u in urgency_rows if u is not None))
+    digest = hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:10]
     model.version = f"lr-{dt.date.today():%Y%m%d}-{digest}"
     return model
 
 
+def fit_urgency(rows: list[dict[str, float]], labels: list[bool], vocabulary: Mapping[str, int], *,
+                l2: float = 1e-6, iterations: int = 150) -> tuple[np.ndarray, float]:
+    """A binary (紧急 or not) logistic regression over the same features, laid out on ``vocabulary``."""
+    weights = np.zeros(len(vocabulary), dtype=np.float32)
+    if len(set(labels)) < 2:
+        return weights, 0.0
+    vocab, w, b = _fit(rows, ["0" if not u else "1" for u in labels], ["0", "1"], l2=l2, iterations=iterations)
+    difference = w[:, 1] - w[:, 0]
+    for feature, index in vocab.items():
+        if feature in vocabulary:
+            weights[vocabulary[feature]] = difference[index]
+    # every training row carried the "bias" feature; prediction does not add it, so it goes into the intercept
+    return weights, float(b[1] - b[0] + difference[vocab["bias"]])
+
+
+def _category_urgency(taxonomy: Taxonomy, code: str) -> bool | None:
+    flags = {s.urgent for s in taxonomy.get(code).standards}
+    return flags.pop() if len(flags) == 1 else None
+
+
 def synthetic_examples(taxonomy: Taxonomy) -> list[Example]:
     """Names, synonyms and synonym + condition phrase combinations, e.g. ("井盖没了", "C0123")."""
-    examples: list[Example] = []
+    return [(t, c) for t, c, _ in _synthetic(taxonomy)]
+
+
+def _synthetic(taxonomy: Taxonomy) -> list[tuple[str, str, bool | None]]:
+    """Synthetic examples with their urgency: the standard's for a condition phrase, else the category's if unanimous."""
+    examples: list[tuple[str, str, bool | None]] = []
     for category in taxonomy.categories:
+        code, whole = category.code, _category_urgency(taxonomy, category.code)
         terms = [category.name, *category.synonyms]
-        examples += [(term, category.code) for term in terms]
-        examples += [(term, category.code) for term in category.synonyms_en]
-        examples.append((f"{category.major_name} {category.name}", category.code))
+        examples += [(term, code, whole) for term in terms]
+        examples += [(term, code, whole) for term in category.synonyms_en]
+        examples.append((f"{category.major_name} {category.name}", code, whole))
         head = terms[:4]
         for i, standard in enumerate(category.standards):
-            examples.append((f"{head[i % len(head)]}{standard.filing_condition}", category.code))
+            examples.append((f"{head[i % len(head)]}{standard.filing_condition}", code, standard.urgent))
             for cue in taxonomy.condition_cues:
                 if any(c in standard.filing_condition for c in cue.condition):
                     zh = [p for p in cue.phrases if _CJK.search(p)][:2]
                     en = [p for p in cue.phrases if not _CJK.search(p)][:1]
-                    examples += [(f"{head[(i + j) % len(head)]}{p}", category.code) for j, p in enumerate(zh)]
-                    examples += [(f"{s} {p}", category.code) for s in category.synonyms_en[:2] for p in en]
+                    examples += [(f"{head[(i + j) % len(head)]}{p}", code, standard.urgent) for j, p in enumerate(zh)]
+                    examples += [(f"{s} {p}", code, standard.urgent) for s in category.synonyms_en[:2] for p in en]
     return examples
 
 
@@ -299,9 +356,11 @@ def load_corpus(directory: Path = CORPUS_DIR, split: str | None = "train") -> li
 def retrain(extra_examples: Iterable[Example] = (), *, taxonomy: Taxonomy | None = None,
             out: str | Path = PACKAGED_MODEL, corpus_dir: Path = CORPUS_DIR) -> str:
     """Rebuild the model from the corpus's train split plus ``extra_examples`` (operators' corrections)."""
-    corpus = [(str(r["text"]), str(r["code"])) for r in load_corpus(corpus_dir, "train")]
+    rows = load_corpus(corpus_dir, "train")
+    corpus = [(str(r["text"]), str(r["code"])) for r in rows]
     extra = [(str(t), str(c)) for t, c in extra_examples]
-    model = train(corpus + extra, taxonomy, calibrate_on=corpus)
+    urgent = {str(r["text"]): bool(r["urgent"]) for r in rows if "urgent" in r}
+    model = train(corpus + extra, taxonomy, calibrate_on=corpus, urgent=urgent)
     model.save(out)
     return model.version
 
