@@ -34,7 +34,9 @@ def _percent(confidence: float) -> str:
 def format_suggestions(result: ClassifyResult, lang: str = "zh") -> str:
     """Human-readable suggestions, one block per 小类, in Chinese (``zh``) or English (``en``)."""
     zh = lang != "en"
-    lines = []
+    overall = getattr(result, "urgent", False)
+    lines = [("整体判断：紧急" if overall else "整体判断：一般") if zh else
+             ("overall: URGENT" if overall else "overall: normal")] if result.suggestions else []
     for rank, s in enumerate(result.suggestions, 1):
         kind = ("部件" if s.kind == "component" else "事件") if zh else s.kind
         urgency = ("紧急" if s.urgent else "一般") if zh else ("URGENT" if s.urgent else "normal")

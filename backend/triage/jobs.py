@@ -82,6 +82,8 @@ async def _classify_and_locate(triage: Triage, case: Case) -> dict[str, Any]:
         case.confidence = result.confidence
         if result.category is not None:
             _set(case, triage.category_fields(result.category, result.standard_index))
+        # Urgency is read from all suggestions, so an unsure category can still be urgent (and queue first).
+        case.urgent = bool(case.urgent or result.urgent)
     _set(case, triage.locate_fields(case.lng, case.lat))
     if triage.is_outside(case.lng, case.lat):
         _flag(case, "outside_area", True)

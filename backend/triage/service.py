@@ -37,6 +37,7 @@ class Classification:
     suggestions: list[dict[str, Any]]
     version: str
     error: str = ""
+    urgent: bool = False  # from the whole suggestion list: the right urgent 小类 may be ranked second
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ class Triage:
             category = self.taxonomy.get(top.code)
         index = top.standard_index if top is not None and category is not None and top.code == category.code else 0
         confidence = 1.0 if code else (top.confidence if top else 0.0)
-        return Classification(category, index, confidence, suggestions, result.model_version)
+        return Classification(category, index, confidence, suggestions, result.model_version,
+                              urgent=bool(getattr(result, "urgent", False)))
 
     def snap(self, lng: float, lat: float, category_code: str) -> Snap | None:
         """The nearest surveyed component of the same 小类 within ``component_snap_m``."""

@@ -22,7 +22,8 @@ def _run(argv: list[str], **kwargs: object) -> tuple[int, str, str]:
 def test_prints_suggestions_with_confidence_urgency_time_limit_and_reasons() -> None:
     code, out, _ = _run(["井盖没了，晚上很危险"])
     assert code == 0
-    first = out.splitlines()[0]
+    overall, first = out.splitlines()[:2]
+    assert overall == "整体判断：紧急"
     assert first.startswith("1. C") and "井盖" in first and "置信度" in first and "紧急" in first
     assert "处置时限 2紧急工作时" in out and "理由：" in out and "模型版本 lr-" in out
 
