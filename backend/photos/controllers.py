@@ -19,6 +19,7 @@ from backend.cases.controllers import IdemKey
 from backend.context import AppContext
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.photos import service
+from backend.photos.pipeline import QUALITY_TEXT
 from backend.photos.tables import Photo
 
 VARIANTS = ("thumb", "display", "original")
@@ -63,11 +64,6 @@ class PresignOut(Struct):
     expires_at: datetime
 
 
-WARNING_TEXT = {
-    "too_dark": ("照片太暗，可能看不清问题", "The photo is too dark to show the problem"),
-    "too_blurry": ("照片模糊，请尽量拍清楚", "The photo is blurred; please take a sharper one"),
-    "too_small": ("照片分辨率太低", "The photo's resolution is too low"),
-}
 
 
 def photo_out(photo: Photo) -> PhotoOut:
@@ -77,7 +73,7 @@ def photo_out(photo: Photo) -> PhotoOut:
         id=photo.id, kind=photo.kind, status=photo.status, content_type=photo.content_type, size=photo.size,
         width=photo.width, height=photo.height, sha256=photo.sha256, exif_lat=photo.exif_lat,
         exif_lng=photo.exif_lng, exif_time=photo.exif_time,
-        warnings=[WarningOut(w, *WARNING_TEXT.get(w, (w, w))) for w in warnings], error=photo.error,
+        warnings=[WarningOut(w, *QUALITY_TEXT.get(w, (w, w))) for w in warnings], error=photo.error,
         thumb_url=f"/api/v1/photos/{photo.id}/thumb" if ready else None,
         display_url=f"/api/v1/photos/{photo.id}/display" if ready else None,
     )

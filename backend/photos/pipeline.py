@@ -42,7 +42,7 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_QUALITY_TEXT = {
+QUALITY_TEXT = {
     "photo.too_dark": ("照片太暗，看不清现场", "The photo is too dark to see the scene"),
     "photo.too_blurry": ("照片模糊，请对焦后重拍", "The photo is blurred; please refocus and retake it"),
     "photo.too_small": ("照片分辨率过低", "The photo's resolution is too low"),
@@ -119,6 +119,15 @@ def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
             details={**size, "max_pixels": max_pixels},
         )
     return im
+
+
+def check_header(data: bytes, kind: str, max_pixels: int) -> tuple[int, int]:
+    """The stored size from the header alone: refuses unreadable headers and decompression bombs in microseconds."""
+    im = _open(data, kind, max_pixels)
+    try:
+        return im.width, im.height
+    finally:
+        im.close()
 
 
 def _orientation(im: Image.Image) -> int:
@@ -236,7 +245,7 @@ def _quality(grey: np.ndarray, width: int, height: int) -> tuple[tuple[QualityWa
         codes.append("photo.too_blurry")  # a dark frame also has little contrast: only one warning then
     if max(width, height) < SMALL_LONG or min(width, height) < SMALL_SHORT:
         codes.append("photo.too_small")
-    return tuple(QualityWarning(c, *_QUALITY_TEXT[c]) for c in codes), brightness, sharpness
+    return tuple(QualityWarning(c, *QUALITY_TEXT[c]) for c in codes), brightness, sharpness
 
 
 def process(data: bytes, *, max_pixels: int) -> ProcessedPhoto:

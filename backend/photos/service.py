@@ -18,10 +18,10 @@ from backend.accounts.roles import Role
 from backend.accounts.services import Actor
 from backend.context import AppContext
 from backend.db import write_transaction
-from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.jobs.queue import enqueue
 from backend.photos.exif import read_exif
-from backend.photos.pipeline import ProcessedPhoto, process, safe_filename
+from backend.photos.pipeline import ProcessedPhoto, check_header, process, safe_filename
 from backend.photos.sniff import CONTENT_TYPES, identify
 from backend.photos.tables import Photo
 
@@ -55,6 +55,7 @@ def check_upload(ctx: AppContext, data: bytes) -> Checked:
             code="photo.too_large", details={"limit_bytes": ctx.settings.max_upload_bytes},
         )
     kind = identify(data)
+    check_header(data, kind, ctx.settings.max_image_pixels)
     exif = read_exif(data)
     return Checked(data, kind, hashlib.sha256(data).hexdigest(), exif.lat, exif.lng,
                    exif.taken_at_in(ctx.settings.timezone) if exif.taken_at else exif.gps_time)
@@ -113,7 +114,11 @@ async def ingest(
         await ctx.store.delete(key)
         raise
     if process_now:
-        await process_photo(ctx, photo.id, data=checked.data)
+        failure = await process_photo(ctx, photo.id, data=checked.data)
+        if failure is not None:
+            # Broken beyond its header (e.g. truncated): tell the uploader now, and keep nothing.
+            await discard_photo(ctx, photo)
+            raise failure
         return await Photo.objects().output(load_json=True).get(Photo.id == photo.id)  # type: ignore[return-value]
     return photo
 
@@ -122,11 +127,11 @@ async def ingest_bytes(ctx: AppContext, actor: Actor, data: bytes, filename: str
     return await ingest(ctx, actor, check_upload(ctx, data), filename, kind)
 
 
-async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = None) -> None:
-    """Run the pipeline on a stored original and record the results; safe to repeat."""
+async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = None) -> AppError | None:
+    """Run the pipeline on a stored original and record the results; safe to repeat. Returns why it failed."""
     photo = await Photo.objects().get(Photo.id == photo_id)
     if photo is None or photo.status in ("ready", "failed", "awaiting_upload"):
-        return
+        return None
     if data is None:
         data = await ctx.store.get(photo.original_key)
     try:
@@ -135,7 +140,7 @@ async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = Non
     except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
         await Photo.update({Photo.status: "failed", Photo.error: exc.code, Photo.processed_at: _now()}).where(
             Photo.id == photo_id)
-        return
+        return exc
     base = photo.original_key.removeprefix("originals/").rsplit(".", 1)[0]
     display_key, thumb_key = f"display/{base}.jpg", f"thumb/{base}.jpg"
     await ctx.store.put(display_key, result.display.data, len(result.display.data), "image/jpeg")
@@ -149,6 +154,7 @@ async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = Non
                      "warnings": list(exif.warnings)},
         Photo.warnings: [q.code for q in result.quality], Photo.processed_at: _now(),
     }).where(Photo.id == photo_id)
+    return None
 
 
 async def photo_job(ctx: AppContext, payload: dict[str, Any]) -> None:
@@ -211,7 +217,9 @@ async def confirm(ctx: AppContext, actor: Actor, photo_id: int) -> Photo:
                             Photo.exif_lng: checked.exif_lng, Photo.exif_time: checked.exif_time}).where(
             Photo.id == photo_id)
         await enqueue("photo", {"photo_id": photo_id}, delay=RECOVERY_DELAY)
-    await process_photo(ctx, photo_id, data=data)
+    failure = await process_photo(ctx, photo_id, data=data)
+    if failure is not None:
+        raise failure
     return await Photo.objects().output(load_json=True).get(Photo.id == photo_id)  # type: ignore[return-value]
 
 
