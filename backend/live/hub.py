@@ -24,6 +24,10 @@ from backend.live.messages import ErrorOut, event_text
 
 log = logging.getLogger("suishoupai.live")
 
+# A burst (a catch-up page, many events published at once) yields to the senders this often, so connections that
+# keep up drain their outboxes between slices instead of overflowing.
+SLICE = 32
+
 
 class Hub:
     def __init__(self, channels: Any, heartbeat_seconds: float) -> None:
@@ -84,7 +88,11 @@ class Hub:
     # ------------------------------------------------------------ dispatch
 
     async def _consume(self) -> None:
+        handled = 0
         async for raw in self._subscriber.iter_events():
+            handled += 1
+            if handled % SLICE == 0:
+                await asyncio.sleep(0)
             try:
                 event = msgspec.json.decode(raw)
                 seq = int(event["seq"])
@@ -105,8 +113,10 @@ class Hub:
         """Dispatch everything in the log after ``self.seq``. Commits happen in seq order, so nothing is skipped."""
         try:
             while batch := await scan_log(self.seq):
-                for event in batch:
+                for i, event in enumerate(batch, 1):
                     self._dispatch(event)
+                    if i % SLICE == 0:
+                        await asyncio.sleep(0)
         except Exception:
             # The database is unreachable: keep serving; the next event or tick tries again.
             log.exception("live: could not read the event log")
