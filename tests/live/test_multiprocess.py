@@ -1,0 +1,96 @@
+"""Two app processes sharing one PostgreSQL database and Redis: an action on A reaches a subscriber on B."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.settings import Settings
+from tests.conftest import IN_CI, PG_URL, REDIS_URL, _pg_admin, _pg_url
+from tests.helpers import point_in
+from tests.live.conftest import ROOT, Churn, serve, token
+from tests.live.test_network import open_ws, quiet, read_events
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """A fresh database, migrated and seeded with the CLI as a deployment would, and a Redis db of its own."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI needs SUISHOUPAI_TEST_POSTGRES_URL")
+        pytest.skip("needs SUISHOUPAI_TEST_POSTGRES_URL (scripts/services.sh starts one)")
+    name = "live_" + uuid.uuid4().hex[:10]
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    settings = Settings(data_dir=tmp_path, database_url=_pg_url(name), secret_key="test-secret")
+    # A Redis database nobody else's test uses, so no other app's events cross this test's channel.
+    env = {"SUISHOUPAI_REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}"}
+    cli_env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(tmp_path), "SUISHOUPAI_DATABASE_URL": settings.database_url,
+               "SUISHOUPAI_SECRET_KEY": settings.secret_key, **env}
+    try:
+        for args in (["migrate"], ["seed-demo", "--no-cases"]):
+            subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=cli_env, check=True,
+                           capture_output=True, timeout=300)
+        yield settings, env
+    finally:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def test_an_action_on_one_process_reaches_a_subscriber_on_another(shared: tuple[Settings, dict[str, str]],
+                                                                   tmp_path: Path) -> None:
+    settings, env = shared
+    with serve(settings, tmp_path / "a.log", **env) as a, serve(settings, tmp_path / "b.log", **env) as b, \
+            httpx.Client(base_url=f"http://{a}", timeout=30) as http:
+        tok = token(http, "citizen01")
+        on_b, _ = open_ws(b, tok)  # natural topics: reporter:{me}
+        on_a, _ = open_ws(a, tok)
+        churn = Churn(http)  # report, triage, request_verify: three events, all made on A's side
+        churn.make(5)
+        seen_b = read_events(on_b, 8)
+        seen_a = read_events(on_a, 8)
+        assert [e["kind"] for e in seen_b[:2]] == ["case.created", "case.triaged"]
+        assert [e["action"] for e in seen_b[2:]] == ["request_verify"] + ["assign_supervisor"] * 5
+        assert all(e["case_id"] == churn.id for e in seen_b)
+        seqs = [e["seq"] for e in seen_b]
+        assert seqs == sorted(set(seqs)) == [e["seq"] for e in seen_a]
+        quiet(on_b)
+
+        # B's subscriber drops out; A keeps working; B's log replay fills the gap.
+        on_b.close()
+        churn.make(3)
+        on_b, replayed = open_ws(b, tok, since=seqs[-1])
+        assert [e["action"] for e in replayed] == ["assign_supervisor"] * 3
+        churn.make(1)
+        assert read_events(on_b, 1)[0]["seq"] > replayed[-1]["seq"]
+        quiet(on_b)
+        on_a.close()
+        on_b.close()
+
+
+def test_redis_channel_is_the_only_path_between_processes(shared: tuple[Settings, dict[str, str]],
+                                                          tmp_path: Path) -> None:
+    """Without Redis the second process hears nothing until its heartbeat polls the shared log."""
+    settings, _ = shared
+    slow_poll = {"SUISHOUPAI_WS_HEARTBEAT_SECONDS": "30"}
+    with serve(settings, tmp_path / "a.log", **slow_poll) as a, serve(settings, tmp_path / "b.log", **slow_poll) as b, \
+            httpx.Client(base_url=f"http://{a}", timeout=30) as http:
+        tok = token(http, "citizen01")
+        on_b, _ = open_ws(b, tok)
+        lng, lat = point_in("ZR01")
+        r = http.post("/api/v1/reports", headers={"Authorization": f"Bearer {tok}"},
+                      json={"lng": lng, "lat": lat, "description": "路灯不亮"})
+        assert r.status_code == 201, r.text
+        with pytest.raises(TimeoutError):
+            on_b.recv(timeout=3)
+        on_b.close()
+
