@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
@@ -65,7 +65,7 @@ class UserController(Controller):
 
     @get("/users", operation_id="listUsers", summary="用户列表 List users (admin; centre staff may list supervisors)")
     async def list_users(
-        self, actor: Actor, role: str | None = Parameter(default=None, max_length=16)
+        self, actor: Actor, role: Annotated[str | None, Parameter(max_length=16)] = None
     ) -> list[UserOut]:
         if actor.role is not Role.ADMIN:
             require_role(actor, Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER)

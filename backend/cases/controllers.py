@@ -25,7 +25,7 @@ from backend.errors import InvalidInput, NotFound
 
 IdemKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", default=None, min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
+    Parameter(header="Idempotency-Key", min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
               description="A client-made key: a retry with the same key returns the first answer"),
 ]
 
@@ -73,7 +73,7 @@ class ReportController(Controller):
     @post("/", operation_id="createReport", operation_class=ReportOperation,
           summary="上报问题 Report a problem: JSON with photo_ids, or multipart with 1–4 files in 'photos'")
     async def create(
-        self, ctx: AppContext, actor: Actor, request: Request[Any, Any, Any], idempotency_key: IdemKey
+        self, ctx: AppContext, actor: Actor, request: Request[Any, Any, Any], idempotency_key: IdemKey = None
     ) -> Response[CaseOut]:
         data, uploads, flags = await read_report(ctx, request)
         case, replayed = await services.create_report(ctx, actor, data, idempotency_key, uploads=uploads, flags=flags)
@@ -92,18 +92,18 @@ class CaseController(Controller):
         self,
         ctx: AppContext,
         actor: Actor,
-        view: Annotated[str, Parameter(default="mine", max_length=16,
-                                       description="mine | inbox | triage | filing | dispatch | approvals | tasks | all")],
-        state_filter: Annotated[str | None, Parameter(query="state", default=None, max_length=300,
-                                                      description="comma-separated states")],
-        category: Annotated[str | None, Parameter(default=None, max_length=8, pattern=r"^[0-9A-Za-z]*$")],
-        unit_id: Annotated[int | None, Parameter(default=None, ge=1)],
-        area: Annotated[str | None, Parameter(default=None, max_length=32)],
-        light: Annotated[str | None, Parameter(default=None, max_length=8)],
-        q: Annotated[str | None, Parameter(default=None, max_length=20)],
-        sort: Annotated[str, Parameter(default="created", max_length=10)],
-        page: Annotated[int, Parameter(default=1, ge=1, le=100_000)],
-        page_size: Annotated[int, Parameter(default=20, ge=1, le=100)],
+        view: Annotated[str, Parameter(max_length=16,
+                                       description="mine | inbox | triage | filing | dispatch | approvals | tasks | all")] = "mine",
+        state_filter: Annotated[str | None, Parameter(query="state", max_length=300,
+                                                      description="comma-separated states")] = None,
+        category: Annotated[str | None, Parameter(max_length=8, pattern=r"^[0-9A-Za-z]*$")] = None,
+        unit_id: Annotated[int | None, Parameter(ge=1)] = None,
+        area: Annotated[str | None, Parameter(max_length=32)] = None,
+        light: Annotated[str | None, Parameter(max_length=8)] = None,
+        q: Annotated[str | None, Parameter(max_length=20)] = None,
+        sort: Annotated[str, Parameter(max_length=10)] = "created",
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
     ) -> CasePage:
         states = [s for s in (state_filter or "").split(",") if s]
         return await views.list_cases(
@@ -131,7 +131,7 @@ class CaseController(Controller):
     @post("/{case_id:int}/actions/{action:str}", operation_id="performCaseAction", status_code=200,
           summary="执行操作 Perform a lifecycle action")
     async def perform(
-        self, ctx: AppContext, actor: Actor, case_id: int, action: str, data: ActionIn, idempotency_key: IdemKey
+        self, ctx: AppContext, actor: Actor, case_id: int, action: str, data: ActionIn, idempotency_key: IdemKey = None
     ) -> CaseOut:
         if len(action) > 32:
             raise InvalidInput("操作名过长", "Action name too long", code="case.unknown_action")
@@ -145,9 +145,9 @@ class PublicController(Controller):
     @get("/cases", operation_id="listPublicCases", summary="公开案件 Anonymised public list of filed cases")
     async def cases(
         self,
-        page: Annotated[int, Parameter(default=1, ge=1, le=100_000)],
-        page_size: Annotated[int, Parameter(default=50, ge=1, le=200)],
-        bbox: Annotated[str | None, Parameter(default=None, max_length=100, description="west,south,east,north")],
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        bbox: Annotated[str | None, Parameter(max_length=100, description="west,south,east,north")] = None,
     ) -> PublicCasePage:
         box = None
         if bbox:

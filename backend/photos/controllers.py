@@ -98,7 +98,7 @@ class PhotoController(Controller):
         ctx: AppContext,
         actor: Actor,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
-        idempotency_key: IdemKey,
+        idempotency_key: IdemKey = None,
     ) -> Response[PhotoOut]:
         if sum(isinstance(v, UploadFile) for v in data.values()) > 1:
             raise InvalidInput("一次只能上传一张照片", "Upload one photo per request", code="photo.too_many")
@@ -109,7 +109,7 @@ class PhotoController(Controller):
 
     @post("/presign", operation_id="presignPhoto", status_code=201,
           summary="直传签名 A presigned URL to PUT a photo straight to storage")
-    async def presign(self, ctx: AppContext, actor: Actor, data: PresignIn, idempotency_key: IdemKey) -> PresignOut:
+    async def presign(self, ctx: AppContext, actor: Actor, data: PresignIn, idempotency_key: IdemKey = None) -> PresignOut:
         photo, url, expires = await service.presign(ctx, actor, data.content_type, data.size, data.filename, data.kind,
                                                     idempotency_key)
         return PresignOut(photo_id=photo.id, upload_url=url, method="PUT",

@@ -52,7 +52,7 @@ class StatsController(Controller):
 
     @get("/overdue", operation_id="overdueBoard", summary="超时看板 Cases with a unit, by timer light (centre)")
     async def overdue(
-        self, ctx: AppContext, actor: Actor, unit_id: Annotated[int | None, Parameter(default=None, ge=1)]
+        self, ctx: AppContext, actor: Actor, unit_id: Annotated[int | None, Parameter(ge=1)] = None
     ) -> OverdueBoard:
         _centre(actor)
         return await services.overdue_board(ctx.settings, unit_id)
@@ -60,7 +60,7 @@ class StatsController(Controller):
     @get("/open-cases", operation_id="openCaseMap", summary="在办案件地图 Open cases as map points (centre)")
     async def open_cases(
         self, ctx: AppContext, actor: Actor, category: Category,
-        bbox: Annotated[str | None, Parameter(default=None, max_length=100, description="west,south,east,north")],
+        bbox: Annotated[str | None, Parameter(max_length=100, description="west,south,east,north")] = None,
     ) -> MapCases:
         _centre(actor)
         return await services.open_cases(ctx.settings, _bbox(bbox), category)
@@ -68,8 +68,8 @@ class StatsController(Controller):
     @get("/heatmap", operation_id="caseHeatmap", summary="热力图 Reported cases binned to ~100 m (centre)")
     async def heatmap(
         self, ctx: AppContext, actor: Actor, category: Category,
-        date_from: Annotated[date | None, Parameter(query="from", default=None, description="first day, local")],
-        date_to: Annotated[date | None, Parameter(query="to", default=None, description="last day, local, included")],
+        date_from: Annotated[date | None, Parameter(query="from", description="first day, local")] = None,
+        date_to: Annotated[date | None, Parameter(query="to", description="last day, local, included")] = None,
     ) -> Heatmap:
         _centre(actor)
         if date_from and date_to and date_to < date_from:
