@@ -34,7 +34,7 @@ HOST = "127.0.0.1"
 
 
 def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -265,7 +265,7 @@ def run_bare(args: argparse.Namespace, payload: str) -> dict[str, Any]:
 
         for _ in range(300):
             try:
-                control = connect(f"ws://{HOST}:{port}/control", compression=None)  # noqa: SIM115
+                control = connect(f"ws://{HOST}:{port}/control", compression=None)
                 break
             except OSError:
                 time.sleep(0.1)

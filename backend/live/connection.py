@@ -32,8 +32,19 @@ TOO_SLOW = 4429
 
 
 class Connection:
-    __slots__ = ("socket", "actor", "hub", "outbox", "topics", "cursor", "resumed", "closing", "sending_since",
-                 "_sender", "_aborter")
+    __slots__ = (
+        "_aborter",
+        "_sender",
+        "actor",
+        "closing",
+        "cursor",
+        "hub",
+        "outbox",
+        "resumed",
+        "sending_since",
+        "socket",
+        "topics",
+    )
 
     def __init__(self, socket: WebSocket[Any, Any, Any], actor: Actor, hub: Hub, limit: int) -> None:
         self.socket = socket
@@ -41,7 +52,7 @@ class Connection:
         self.hub = hub
         self.outbox: asyncio.Queue[Item] = asyncio.Queue(limit)
         self.topics: set[str] = set()
-        self.cursor = 0  # every event with seq <= cursor on our topics has been handed to the socket
+        self.cursor = 0  # every event with seq <= cursor on our topics has been handed to the transport
         self.resumed = False  # ``since`` is honoured on the first subscribe only
         self.closing = False
         self.sending_since: float | None = None
@@ -105,11 +116,11 @@ class Connection:
         if self._sender:
             self._sender.cancel()
         resume = error.details.get("resume_since")
+        # No timeout: these wait for the client to drain what is in flight (bounded by the transport's buffer).
+        # A dead client is found by the server's keepalive pings, which makes both raise.
         with suppress(Exception):
-            await asyncio.wait_for(self.socket.send_text(text(error)), 1.0)
-        with suppress(Exception):
-            reason = f"{error.code} resume_since={resume}" if resume is not None else error.code
-            await asyncio.wait_for(self.socket.close(code, reason), 1.0)
+            await self.socket.send_text(text(error))
+            await self.socket.close(code, f"{error.code} resume_since={resume}" if resume is not None else error.code)
 
     async def _send(self, data: str) -> None:
         self.sending_since = time.monotonic()
@@ -122,8 +133,8 @@ class Connection:
                 kind, seq, data = await self.outbox.get()
                 if kind == EVENT:
                     if seq > self.cursor:
-                        self.cursor = seq
                         await self._send(data)
+                        self.cursor = seq
                 elif kind == BEAT:
                     self.cursor = max(self.cursor, seq)
                     await self._send(text(Heartbeat(self.cursor)))
@@ -138,7 +149,7 @@ class Connection:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the socket went away mid-send: the handler sees the disconnect and cleans up
+        except Exception as exc:  # noqa: BLE001 - the socket went away mid-send; the handler sees the disconnect
             log.debug("live: send failed: %r", exc)
             self.closing = True
             self.hub.forget(self)
@@ -162,7 +173,7 @@ class Connection:
             for event in batch:
                 after = event["seq"]
                 if after > self.cursor and self.topics.intersection(event["topics"]):
-                    self.cursor = after
                     await self._send(event_text(event))
+                    self.cursor = after
         # Everything up to the end of the log has been sent; later events are queued behind the marker.
         self.cursor = max(self.cursor, after, hub_seq)

@@ -54,7 +54,7 @@ def open_client(settings: Settings) -> Iterator[Any]:
 def close(session: Any) -> None:
     try:
         session.__exit__(None, None, None)
-    except Exception:  # noqa: S110 - a session the server already closed has nothing left to say
+    except Exception:  # noqa: BLE001, S110 - a session the server already closed has nothing left to say
         pass
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from litestar.exceptions import WebSocketDisconnect
+
 from backend.live.log import prune_events
 from backend.settings import Settings
 from tests.helpers import login
@@ -103,7 +104,7 @@ def test_staff_may_watch_what_is_theirs(client: Any) -> None:
     churn = Churn(client)
     for user, topics in [("staff_ld_water", None), ("supervisor01", None), ("dispatcher01", ["unit:1", "grid:ZR01"]),
                          ("citizen01", [f"case:{churn.id}"]), ("admin", [f"case:{churn.id}", "command"])]:
-        ws, welcome, subscribed = start(client, user, **({"topics": topics} if topics else {}))
+        _ws, welcome, subscribed = start(client, user, **({"topics": topics} if topics else {}))
         assert subscribed["type"] == "subscribed", (user, subscribed)
         assert subscribed["topics"] == sorted(topics or welcome["natural_topics"])
 
