@@ -1,7 +1,8 @@
 """The ``/ws`` endpoint: authenticate with ``?token=``, then subscribe, unsubscribe and ping.
 
-Close codes: 4400 malformed request, 4401 not authenticated, 4403 topic not yours, 4429 too slow (resume with the
-seq in the error). Each close is preceded by an ``error`` message ``{code, message_zh, message_en, details}``.
+Close codes: 4401 not authenticated, 4403 topic not yours, 4429 too slow or stalled (resume with
+``details.resume_since``). Each close is preceded by an ``error`` message ``{code, message_zh, message_en, details}``.
+A malformed message only gets an ``error`` (code ``ws.bad_message``); the connection stays open.
 """
 
 from __future__ import annotations
