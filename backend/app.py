@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,13 +15,12 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
-from piccolo.engine.postgres import PostgresEngine
 
 from backend.accounts.auth import provide_ctx
 from backend.accounts.controllers import AuthController, UserController
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.context import AppContext
-from backend.db import bind_tables, build_engine, prepare_sqlite
+from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
@@ -74,16 +72,6 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _close_pool(engine: PostgresEngine) -> None:
-    """Close the pool; a connection some task never gave back must not hang shutdown forever."""
-    try:
-        await asyncio.wait_for(engine.close_connection_pool(), timeout=10)
-    except TimeoutError:
-        log.warning("database pool did not close in 10 s: terminating its connections")
-        if engine.pool is not None:
-            engine.pool.terminate()
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
@@ -94,12 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         from backend.triage.escalation import Escalator
         from backend.triage.service import Triage
 
-        engine = build_engine(settings)
-        bind_tables(engine)
-        if settings.is_sqlite:
-            prepare_sqlite(settings.sqlite_path)
-        if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool()
+        engine = await open_database(settings)
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
         app.state.ctx = ctx
         app.state.live = live = LiveService(channels, settings)
@@ -122,8 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await escalator.stop()
             if worker:
                 await worker.stop()
-            if isinstance(engine, PostgresEngine):
-                await _close_pool(engine)
+            await close_database(engine)
 
     return Litestar(
         route_handlers=[

@@ -13,21 +13,13 @@ from backend.settings import Settings, SettingsError
 
 
 async def _with_db(settings: Settings, work: Any) -> Any:
-    from piccolo.engine.postgres import PostgresEngine
+    from backend.db import close_database, open_database
 
-    from backend.db import bind_tables, build_engine, prepare_sqlite
-
-    engine = build_engine(settings)
-    bind_tables(engine)
-    if settings.is_sqlite:
-        prepare_sqlite(settings.sqlite_path)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool()
+    engine = await open_database(settings)
     try:
         return await work(engine)
     finally:
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
+        await close_database(engine)
 
 
 def migrate(settings: Settings) -> None:

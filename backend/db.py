@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from backend.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
+log = logging.getLogger("suishoupai.db")
 
 
 def build_engine(settings: Settings) -> Engine[Any]:
@@ -65,3 +68,26 @@ def write_transaction(engine: Engine[Any]) -> Any:
 
 def is_postgres(engine: Engine[Any]) -> bool:
     return isinstance(engine, PostgresEngine)
+
+
+async def open_database(settings: Settings) -> Engine[Any]:
+    """The engine for these settings, bound to every table, with its pool started (PostgreSQL)."""
+    engine = build_engine(settings)
+    bind_tables(engine)
+    if settings.is_sqlite:
+        prepare_sqlite(settings.sqlite_path)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool()
+    return engine
+
+
+async def close_database(engine: Engine[Any]) -> None:
+    """Close the pool; a connection some task never gave back must not hang shutdown forever."""
+    if not isinstance(engine, PostgresEngine):
+        return
+    try:
+        await asyncio.wait_for(engine.close_connection_pool(), timeout=10)
+    except TimeoutError:
+        log.warning("database pool did not close in 10 s: terminating its connections")
+        if engine.pool is not None:
+            engine.pool.terminate()
