@@ -57,9 +57,31 @@ def timer(settings: Settings, case: Any, at: datetime | None = None) -> TimerSta
     )
 
 
+def reading(settings: Settings, case: Any, handling: bool, at: datetime | None = None) -> tuple[str, float | None]:
+    """The light shown for a case and the seconds left: the handling clock while a unit has it, else the current
+    stage task's deadline (verify, dispatch, check…), else ``none``."""
+    at = at or now()
+    if handling:
+        status = timer(settings, case, at)
+        if status is not None:
+            return status.light, status.remaining.total_seconds()
+    if case.stage_due_at is not None and case.updated_at is not None and case.stage_due_at > case.updated_at:
+        span = (case.stage_due_at - case.updated_at).total_seconds()
+        used = (at - case.updated_at).total_seconds() / span
+        return light_for(used), (case.stage_due_at - at).total_seconds()
+    return "none", None
+
+
+def light_for(fraction: float) -> str:
+    from backend.triage.calendar import light
+
+    return light(fraction)
+
+
 def light_of(settings: Settings, case: Any) -> str:
-    status = timer(settings, case)
-    return status.light if status else "green"
+    from backend.cases.lifecycle import WITH_UNIT
+
+    return reading(settings, case, case.state in {s.value for s in WITH_UNIT})[0]
 
 
 def stage_due(settings: Settings, start: datetime, stage: str) -> datetime:

@@ -86,9 +86,7 @@ def _json_list(value: Any) -> list[Any]:
 
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
     zh, en = STATE_NAMES[State(case.state)]
-    timer = clock.timer(settings, case) if case.state in WITH_UNIT_VALUES else None
-    light = timer.light if timer else case.light
-    left = timer.remaining.total_seconds() if timer else None
+    light, left = clock.reading(settings, case, case.state in WITH_UNIT_VALUES)
     return CaseOut(
         id=case.id,
         tracking_no=case.tracking_no,
