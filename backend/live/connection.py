@@ -1,8 +1,14 @@
 """One websocket subscriber: a bounded outbox, one sender task that keeps seqs strictly increasing, and resume.
 
-Everything a connection sends goes through its outbox in order, so a reply (``subscribed``, ``pong``) or heartbeat
-always tells the truth about what came before it. The outbox holds at most ``ws_queue_limit`` items: a client that
-cannot keep up is closed with 4429 and the seq to resume from, never buffered without bound.
+Everything a connection sends goes out in order, so a reply (``subscribed``, ``pong``) or heartbeat always tells the
+truth about what came before it. The outbox holds at most ``ws_queue_limit`` items: a client that cannot keep up is
+closed with 4429 and the seq to resume from, never buffered without bound.
+
+Fast path: when the sender task is idle (outbox empty, nothing in flight), an event or heartbeat is written directly
+by the caller (the hub) instead of being queued and waking the sender — on a writable transport the ASGI send
+completes without suspending, so a broadcast to N connections is one synchronous loop. If the transport is paused
+(the client is not reading), the half-done send is handed to the sender task as the first outbox item, and everything
+after it queues behind it as before.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import types
+from collections.abc import Coroutine, Generator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("suishoupai.live")
 
-# Outbox items are (kind, seq, data).
-EVENT, BEAT, PONG, REPLY, SYNC, CLOSE = range(6)
+# Outbox items are (kind, seq, data). RESUME: a direct send that suspended; data is the rest of it, to await.
+EVENT, BEAT, PONG, REPLY, SYNC, CLOSE, RESUME = range(7)
 Item = tuple[int, int, Any]
 REPLAY_PAGE = 500
 TOO_SLOW = 4429
@@ -39,6 +47,7 @@ class Connection:
         "closing",
         "cursor",
         "hub",
+        "idle",
         "outbox",
         "resumed",
         "sending_since",
@@ -56,6 +65,7 @@ class Connection:
         self.resumed = False  # ``since`` is honoured on the first subscribe only
         self.closing = False
         self.sending_since: float | None = None
+        self.idle = False  # the sender waits on an empty outbox with nothing in flight: push may send directly
         self._sender: asyncio.Task[None] | None = None
         self._aborter: asyncio.Task[None] | None = None
 
@@ -64,6 +74,9 @@ class Connection:
 
     def push(self, item: Item) -> None:
         if self.closing:
+            return
+        if self.idle and item[0] <= BEAT and not self.outbox.qsize():
+            self._send_now(item)
             return
         try:
             self.outbox.put_nowait(item)
@@ -98,13 +111,16 @@ class Connection:
             return
         self.closing = True
         self.hub.forget(self)
+        if self._sender:
+            self._sender.cancel()
         self._aborter = asyncio.create_task(self._abort(code, error))
 
     async def finish(self) -> None:
         """The client is gone or we closed: let a queued close go out, then stop the sender."""
         self.closing = True
         self.hub.forget(self)
-        if self._sender and not self._sender.done():
+        # (Not when an abort already cancelled it: waiting on a cancelled task would raise CancelledError here.)
+        if self._sender and not self._sender.done() and not self._sender.cancelling():
             with suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._sender), 0.01 if self.outbox.empty() else 2.0)
             self._sender.cancel()
@@ -113,14 +129,41 @@ class Connection:
                 await self._aborter
 
     async def _abort(self, code: int, error: ErrorOut) -> None:
-        if self._sender:
-            self._sender.cancel()
         resume = error.details.get("resume_since")
         # No timeout: these wait for the client to drain what is in flight (bounded by the transport's buffer).
         # A dead client is found by the server's keepalive pings, which makes both raise.
         with suppress(Exception):
             await self.socket.send_text(text(error))
             await self.socket.close(code, f"{error.code} resume_since={resume}" if resume is not None else error.code)
+
+    def _send_now(self, item: Item) -> None:
+        """Send an EVENT or BEAT from the caller's task; only called while the sender is idle."""
+        kind, seq, data = item
+        if kind == EVENT:
+            if seq <= self.cursor:
+                return
+        else:
+            self.cursor = max(self.cursor, seq)
+            data, seq = text(Heartbeat(self.cursor)), 0
+        # The ASGI send itself (what ``send_text`` ends in, minus two coroutine frames per connection).
+        coro = self.socket.send({"type": "websocket.send", "bytes": None, "text": data})
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            if seq:
+                self.cursor = seq
+            return
+        except Exception as exc:  # noqa: BLE001 - the socket went away; the handler sees the disconnect
+            self._failed(exc)
+            return
+        # The transport is paused: the sender task finishes this send first (the outbox is empty, so it is next).
+        self.sending_since = time.monotonic()
+        self.outbox.put_nowait((RESUME, seq, _resume(coro, waiting_on)))
+
+    def _failed(self, exc: BaseException) -> None:
+        log.debug("live: send failed: %r", exc)
+        self.closing = True
+        self.hub.forget(self)
 
     async def _send(self, data: str) -> None:
         self.sending_since = time.monotonic()
@@ -130,8 +173,17 @@ class Connection:
     async def _send_loop(self) -> None:
         try:
             while True:
-                kind, seq, data = await self.outbox.get()
-                if kind == EVENT:
+                if self.outbox.qsize():
+                    kind, seq, data = self.outbox.get_nowait()
+                else:
+                    self.idle = True
+                    kind, seq, data = await self.outbox.get()
+                    self.idle = False
+                if kind == RESUME:
+                    await data
+                    self.sending_since = None
+                    self.cursor = max(self.cursor, seq)
+                elif kind == EVENT:
                     if seq > self.cursor:
                         await self._send(data)
                         self.cursor = seq
@@ -150,9 +202,9 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the socket went away mid-send; the handler sees the disconnect
-            log.debug("live: send failed: %r", exc)
-            self.closing = True
-            self.hub.forget(self)
+            self._failed(exc)
+        finally:
+            self.idle = False
 
     async def _sync(self, hub_seq: int, since: int | None) -> None:
         if since is None:
@@ -177,3 +229,28 @@ class Connection:
                     self.cursor = after
         # Everything up to the end of the log has been sent; later events are queued behind the marker.
         self.cursor = max(self.cursor, after, hub_seq)
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Generator[Any, Any, Any]:
+    """Carry on a coroutine that was started by hand and suspended on ``waiting_on``, exactly as a task would.
+
+    The awaiting task parks on ``waiting_on`` (a future, or None for a bare yield), then feeds results, exceptions and
+    cancellation into ``coro`` until it returns.
+    """
+    while True:
+        try:
+            sent = yield waiting_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - cancellation included: it belongs to ``coro``
+            try:
+                waiting_on = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                waiting_on = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
