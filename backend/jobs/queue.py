@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.db import is_postgres, write_transaction
-from backend.loops import Loop
 from backend.jobs.tables import Job
+from backend.loops import Loop
 
 log = logging.getLogger("suishoupai.jobs")
 

@@ -18,9 +18,9 @@ from backend.cases.lifecycle import CLOCK_RUNNING
 from backend.cases.services import event_payload, topics_for
 from backend.cases.tables import Case, TimelineEntry
 from backend.context import AppContext
-from backend.loops import Loop
 from backend.db import write_transaction
 from backend.live.log import append_event, serialize_event_writes
+from backend.loops import Loop
 
 log = logging.getLogger("suishoupai.escalation")
 

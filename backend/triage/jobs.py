@@ -18,8 +18,9 @@ from typing import Any
 
 from backend.cases import clock
 from backend.cases.lifecycle import State
-from backend.cases.services import event_payload, grid_supervisor, start_clock, topics_for
+from backend.cases.services import event_payload, topics_for
 from backend.cases.tables import Case, TimelineEntry
+from backend.cases.transitions import grid_supervisor, start_clock
 from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
 from backend.live.log import append_event, serialize_event_writes
