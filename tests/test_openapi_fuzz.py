@@ -22,10 +22,11 @@ def _token(url: str, username: str) -> str:
 
 
 def test_schemathesis_finds_no_server_errors(live_server):
-    # Each role opens other parts of the API; logout is left out so the token stays valid for the run.
+    # Each role opens other parts of the API; logout is left out so the token stays valid for the run. One worker:
+    # hypothesis parsing lambdas in several threads at once trips a CPython 3.11 AST bug (a tool error, not ours).
     for username in ("operator01", "staff_ld_water", "admin"):
         cmd = [str(ST), "run", live_server + "/schema/openapi.json", "--checks", "not_a_server_error",
-               "-n", "10", "--workers", "2", "--exclude-path", "/api/v1/auth/logout", "--seed", "20261124",
+               "-n", "10", "--exclude-path", "/api/v1/auth/logout", "--seed", "20261124",
                "-H", f"Authorization: Bearer {_token(live_server, username)}"]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{username}:\n{result.stdout[-4000:]}"
