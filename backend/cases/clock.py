@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from backend.settings import Settings
-from backend.triage.calendar import Pause, TimerStatus, WorkCalendar
+from backend.triage.calendar import Pause, TimerStatus, WorkCalendar, light
 from backend.triage.timelimits import TimeLimit, parse_time_limit
 
 DEFAULT_LIMIT = "5天"  # only for a case without a category; filing requires one
@@ -68,14 +68,8 @@ def reading(settings: Settings, case: Any, handling: bool, at: datetime | None =
     if case.stage_due_at is not None and case.updated_at is not None and case.stage_due_at > case.updated_at:
         span = (case.stage_due_at - case.updated_at).total_seconds()
         used = (at - case.updated_at).total_seconds() / span
-        return light_for(used), (case.stage_due_at - at).total_seconds()
+        return light(used), (case.stage_due_at - at).total_seconds()
     return "none", None
-
-
-def light_for(fraction: float) -> str:
-    from backend.triage.calendar import light
-
-    return light(fraction)
 
 
 def light_of(settings: Settings, case: Any) -> str:

@@ -9,7 +9,6 @@ from piccolo.columns.combination import And, Or, Where
 
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
-from backend.accounts.tables import User
 from backend.cases import clock
 from backend.cases.access import allowed_actions, ensure_visible
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
@@ -316,8 +315,3 @@ async def public_cases(page: int, page_size: int, bbox: tuple[float, float, floa
         )
     return PublicCasePage(items=items, total=await count, page=page, page_size=page_size)
 
-
-async def user_names(ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(ids))}

@@ -68,7 +68,6 @@ class _Demo:
         self.rng = rng
 
     async def setup(self) -> None:
-        from backend.jobs.queue import Handler  # noqa: F401 - typing only
         from backend.triage.jobs import reroute_case, triage_case
 
         async def triage(payload: dict[str, Any]) -> None:
