@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from backend.errors import AppError
 from backend.settings import Settings, SettingsError
 
 
@@ -77,15 +78,20 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from backend.demo.seed import seed_demo
 
+    if not settings.demo_mode:
+        raise SettingsError("seed-demo creates users with the well-known demo password: it needs "
+                            "SUISHOUPAI_DEMO_MODE=true (never on a deployment that faces the public)")
     migrate(settings)
     return int(asyncio.run(_with_db(settings, lambda engine: seed_demo(settings, engine, cases=not args.no_cases))))
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.accounts.passwords import check_policy
     from backend.accounts.roles import Role
     from backend.accounts.services import create_user
 
     password = args.password or getpass.getpass("password: ")
+    check_policy(password, args.username, args.display_name or "")
     migrate(settings)
 
     async def work(engine: Any) -> None:
@@ -137,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
+    except AppError as exc:
+        sys.stderr.write(f"error: {exc.message_zh} / {exc.message_en}\n")
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ DB = build_engine(Settings.from_env())
 
 APP_REGISTRY = AppRegistry(
     apps=[
+        "backend.audit.piccolo_app",
         "backend.org.piccolo_app",
         "backend.accounts.piccolo_app",
         "backend.cases.piccolo_app",

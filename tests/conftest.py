@@ -31,12 +31,28 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI=true needs SUISHOUPAI_TEST_POSTGRES_URL and SUISHOUPAI_TEST_REDIS_URL (.ci/run sets them)")
 
 
+# The demo city's users log in with the demo password, and many tests act faster than any person could: demo mode
+# and lifted rate limits, except where tests/accounts/test_throttle.py checks the real limits.
+TEST_OVERRIDES: dict[str, object] = {
+    "demo_mode": True,
+    "rate_reports_per_user": 100_000,
+    "rate_reports_per_ip": 100_000,
+    "rate_uploads_per_user": 100_000,
+    "rate_api_per_user": 100_000,
+    "rate_login_per_ip": 100_000,
+    "rate_device_per_ip_hour": 100_000,
+}
+# The same for an app started as a separate process.
+SERVER_ENV = {"SUISHOUPAI_" + k.upper(): str(v).lower() for k, v in TEST_OVERRIDES.items()}
+
+
 def base_settings(tmp: Path, **changes: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": tmp,
         "worker_poll_seconds": 0.05,
         "secret_key": "test-secret",
         "log_level": "WARNING",
+        **TEST_OVERRIDES,
     }
     values.update(changes)
     return Settings(**values)  # type: ignore[arg-type]
@@ -131,7 +147,7 @@ def live_server(settings: Settings) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(settings.data_dir), "SUISHOUPAI_LOG_LEVEL": "WARNING",
-           "SUISHOUPAI_SECRET_KEY": settings.secret_key}
+           "SUISHOUPAI_SECRET_KEY": settings.secret_key, **SERVER_ENV}
     env = {k: v for k, v in env.items() if not (k.startswith("SUISHOUPAI_") and k[11:] in {"DATABASE_URL", "REDIS_URL"})}
     if settings.database_url:
         env["SUISHOUPAI_DATABASE_URL"] = settings.database_url

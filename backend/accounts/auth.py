@@ -1,16 +1,24 @@
-"""Request authentication: the bearer token (or ``?token=`` on websockets) becomes an ``Actor``."""
+"""Request authentication: the bearer token becomes an ``Actor``; credentials never travel in a URL."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor, actor_for_token
 from backend.context import AppContext
-from backend.errors import Forbidden, NotAuthenticated
+from backend.errors import BadRequest, Forbidden, NotAuthenticated
+
+# Query parameters that look like a credential: refused outright, so no client ever learns to put one in a URL
+# (URLs end up in access logs, browser history and Referer headers).
+CREDENTIAL_PARAMS = frozenset({"token", "access_token", "auth", "authorization", "password", "api_key"})
+# What an account that must choose a new password may still do.
+PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/me", "/api/v1/auth/password", "/api/v1/auth/logout"})
+MAX_TOKEN_LENGTH = 200
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -18,20 +26,31 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return connection.query_params.get("token") or None
+    return None
+
+
+def refuse_credentials_in_url(request: Request[Any, Any, Any]) -> None:
+    """A ``before_request`` hook for every HTTP route."""
+    if CREDENTIAL_PARAMS.intersection(k.lower() for k in request.query_params):
+        raise BadRequest(
+            "登录凭证不能放在网址中，请使用 Authorization 请求头",
+            "Credentials are not accepted in the URL: send them in the Authorization header",
+            code="auth.credential_in_url",
+        )
 
 
 async def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     token = bearer_token(request)
     if not token:
         raise NotAuthenticated()
-    if len(token) > 200:
+    if len(token) > MAX_TOKEN_LENGTH:
         raise NotAuthenticated("登录凭证无效", "Invalid credential", code="auth.invalid")
-    return await actor_for_token(token)
-
-
-async def provide_optional_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
-    return await provide_actor(request) if bearer_token(request) else None
+    ctx: AppContext = request.app.state.ctx
+    actor = await actor_for_token(token, ctx.settings)
+    if actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden("请先修改初始密码", "Please change your initial password first",
+                        code="auth.password_change_required")
+    return actor
 
 
 def provide_ctx(state: State) -> AppContext:

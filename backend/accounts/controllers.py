@@ -1,23 +1,36 @@
-"""HTTP endpoints for login, logout, device credentials, the current user and (for admins) users."""
+"""HTTP endpoints for login, logout, password changes, device credentials, the current user, user administration
+and the security audit log. Every credential event is audited; every ended session also closes its websockets."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from litestar.stores.base import Store
 
-from backend.accounts import services
-from backend.accounts.auth import bearer_token, provide_actor, require_role
+from backend.accounts import services, users
+from backend.accounts.auth import provide_actor, require_role
 from backend.accounts.roles import ROLE_NAMES, Role
-from backend.accounts.schemas import LoginIn, TokenOut, UserIn, UserOut, UserPatch
-from backend.accounts.services import Actor
-from backend.accounts.tables import SupervisorGrid, User
+from backend.accounts.schemas import (
+    AuditOut,
+    LoginIn,
+    LogoutIn,
+    PasswordChangeIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from backend.accounts.services import Actor, LoginFailed
+from backend.accounts.throttle import LOCKOUT_STORE
+from backend.audit import service as audit
 from backend.context import AppContext
-from backend.errors import InvalidInput, NotFound
-from backend.org.tables import ResponsibilityGrid
+from backend.errors import InvalidInput, TooManyRequests
+
+AuditAction = Annotated[str | None, Parameter(max_length=40)]
 
 
 def user_out(actor: Actor) -> UserOut:
@@ -25,7 +38,17 @@ def user_out(actor: Actor) -> UserOut:
     return UserOut(
         id=actor.id, username=actor.username, display_name=actor.display_name, role=actor.role.value,
         role_zh=zh, role_en=en, unit_id=actor.unit_id, anonymous=actor.anonymous, grids=list(actor.grids),
+        must_change_password=actor.must_change_password,
     )
+
+
+def _lockouts(request: Request[Any, Any, Any]) -> Store:
+    return request.app.stores.get(LOCKOUT_STORE)
+
+
+def _caller(request: Request[Any, Any, Any], actor: Actor) -> users.Caller:
+    ip, agent = audit.request_meta(request)
+    return users.Caller(actor, ip, agent)
 
 
 class AuthController(Controller):
@@ -33,24 +56,62 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/login", operation_id="login", summary="登录 Log in with username and password", status_code=200)
-    async def login(self, ctx: AppContext, data: LoginIn) -> TokenOut:
-        token, expires, user = await services.login(
-            data.username, data.password, timedelta(hours=ctx.settings.token_ttl_hours)
-        )
-        return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(user.id)))
+    async def login(self, ctx: AppContext, request: Request[Any, Any, Any], data: LoginIn) -> TokenOut:
+        ip, agent = audit.request_meta(request)
+        try:
+            done = await services.login(ctx.settings, _lockouts(request), data.username, data.password, agent)
+        except LoginFailed as exc:
+            await audit.record("auth.login_failed", actor_id=None, actor_name=data.username, outcome="denied",
+                               ip=ip, user_agent=agent)
+            if exc.locked:
+                await audit.record("auth.locked", actor_id=None, actor_name=data.username, outcome="denied", ip=ip,
+                                   user_agent=agent, details={"minutes": ctx.settings.login_lockout_minutes})
+            raise
+        except TooManyRequests:
+            await audit.record("auth.login_failed", actor_id=None, actor_name=data.username, outcome="denied",
+                               ip=ip, user_agent=agent, details={"reason": "locked"})
+            raise
+        await audit.record("auth.login", actor_id=done.user.id, actor_name=done.user.username, ip=ip,
+                           user_agent=agent)
+        actor = await services.actor_for_user(done.user.id)
+        return TokenOut(token=done.token, expires_at=done.expires_at, user=user_out(actor),
+                        must_change_password=done.must_change_password)
 
     @post("/device", operation_id="createDevice", summary="匿名设备凭证 An anonymous citizen's device credential",
           status_code=201)
-    async def device(self, ctx: AppContext) -> TokenOut:
-        token, expires, user = await services.create_device(timedelta(days=ctx.settings.device_token_ttl_days))
+    async def device(self, ctx: AppContext, request: Request[Any, Any, Any]) -> TokenOut:
+        token, expires, user = await services.create_device(ctx.settings, audit.request_meta(request)[1])
         return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(user.id)))
 
-    @post("/logout", operation_id="logout", summary="退出 Log out (revoke this token)", status_code=204,
-          dependencies={"actor": Provide(provide_actor)})
-    async def logout(self, request: Request[Any, Any, Any], actor: Actor) -> None:
-        token = bearer_token(request)
-        if token:
-            await services.logout(token)
+    @post("/logout", operation_id="logout", status_code=204, dependencies={"actor": Provide(provide_actor)},
+          summary="退出 Log out: this session, or every session of this user (everywhere=true)")
+    async def logout(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
+                     data: LogoutIn | None = None) -> None:
+        everywhere = bool(data and data.everywhere)
+        ended = await services.end_sessions(actor.id, None if everywhere else [actor.session])
+        ip, agent = audit.request_meta(request)
+        await audit.record("auth.logout", actor_id=actor.id, actor_name=actor.username, ip=ip, user_agent=agent,
+                           details={"everywhere": everywhere, "sessions": len(ended)})
+        await ctx.bus.end_sessions(actor.id, None if everywhere else ended)
+
+    @post("/password", operation_id="changePassword", status_code=200, dependencies={"actor": Provide(provide_actor)},
+          summary="修改密码 Change your password: every session ends and this answer carries a new one")
+    async def change_password(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
+                              data: PasswordChangeIn) -> TokenOut:
+        ip, agent = audit.request_meta(request)
+        try:
+            await services.change_password(ctx.settings, actor, data.current_password, data.new_password)
+        except InvalidInput as exc:
+            await audit.record("auth.password_changed", actor_id=actor.id, actor_name=actor.username,
+                               outcome="denied", ip=ip, user_agent=agent, details={"reason": exc.code})
+            raise
+        await audit.record("auth.password_changed", actor_id=actor.id, actor_name=actor.username, ip=ip,
+                           user_agent=agent)
+        await ctx.bus.end_sessions(actor.id)
+        token, expires = await services.issue_token(
+            actor.id, "session", services.session_ttl(ctx.settings, actor.role), user_agent=agent,
+            limit=ctx.settings.max_sessions_per_user)
+        return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(actor.id)))
 
 
 class UserController(Controller):
@@ -72,42 +133,57 @@ class UserController(Controller):
             if role != Role.SUPERVISOR.value:
                 raise InvalidInput("只能查询监督员列表", "Only the supervisor list is available to your role",
                                    code="user.list_forbidden")
-        query = User.select(User.id).where(User.anonymous == False).order_by(User.id)  # noqa: E712
-        if role:
-            query = query.where(User.role == role)
-        return [user_out(await services.actor_for_user(r["id"])) for r in await query.limit(500)]
+        return await users.list_users(role)
 
-    @post("/users", operation_id="createUser", summary="创建用户 Create a user (admin)")
-    async def create_user(self, actor: Actor, data: UserIn) -> UserOut:
+    @post("/users", operation_id="createUser", summary="创建用户 Create a user (admin; must change the password)")
+    async def create_user(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
+                          data: UserIn) -> UserOut:
         require_role(actor, Role.ADMIN)
-        user = await services.create_user(
-            data.username, data.password, Role(data.role), data.display_name, data.unit_code, data.phone
-        )
-        return user_out(await services.actor_for_user(user.id))
+        return await users.create(ctx, _caller(request, actor), data)
 
-    @patch("/users/{user_id:int}", operation_id="updateUser", summary="修改用户 Update a user (admin)")
-    async def update_user(self, actor: Actor, user_id: int, data: UserPatch) -> UserOut:
+    @patch("/users/{user_id:int}", operation_id="updateUser",
+           summary="修改用户 Update, deactivate, reset or re-role a user (admin)")
+    async def update_user(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor, user_id: int,
+                          data: UserPatch) -> UserOut:
         require_role(actor, Role.ADMIN)
-        user = await User.objects().get(User.id == user_id)
-        if user is None:
-            raise NotFound(f"用户不存在：{user_id}", f"No such user: {user_id}", code="user.not_found")
-        if data.display_name is not None:
-            user.display_name = data.display_name
-        if data.active is not None:
-            user.active = data.active
-        if data.password is not None:
-            user.password_hash = services.hash_password(data.password)
-        await user.save()
-        if data.grids is not None:
-            if user.role != Role.SUPERVISOR.value:
-                raise InvalidInput("只有监督员可以分配责任网格", "Only supervisors get responsibility grids",
-                                   code="user.grids_for_supervisors")
-            grids = await ResponsibilityGrid.select(ResponsibilityGrid.id, ResponsibilityGrid.code).where(
-                ResponsibilityGrid.code.is_in(data.grids or ["-"]))
-            if len(grids) != len(set(data.grids)):
-                raise InvalidInput("存在未知的责任网格", "Unknown responsibility grid", code="grid.not_found")
-            await SupervisorGrid.delete().where(SupervisorGrid.user == user.id)
-            await SupervisorGrid.delete().where(SupervisorGrid.grid.is_in([g["id"] for g in grids] or [-1]))
-            for g in grids:
-                await SupervisorGrid.insert(SupervisorGrid(user=user.id, grid=g["id"]))
-        return user_out(await services.actor_for_user(user.id))
+        change = await users.update(ctx, _caller(request, actor), user_id, data)
+        if change.sessions_ended:
+            await ctx.bus.end_sessions(user_id)
+        for other in change.rights_changed:
+            await ctx.bus.rights_changed(other)
+        return change.user
+
+    @post("/users/{user_id:int}/unlock", operation_id="unlockUser", status_code=200,
+          summary="解锁账号 Lift a login lockout (admin)")
+    async def unlock_user(self, request: Request[Any, Any, Any], actor: Actor, user_id: int) -> dict[str, bool]:
+        require_role(actor, Role.ADMIN)
+        return {"was_locked": await users.unlock(_caller(request, actor), _lockouts(request), user_id)}
+
+    @get("/admin/audit", operation_id="searchAudit", summary="安全审计日志 Search the security audit log (admin)")
+    async def audit_log(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        action: AuditAction = None,
+        actor_name: Annotated[str | None, Parameter(max_length=64)] = None,
+        target: Annotated[str | None, Parameter(max_length=128)] = None,
+        outcome: Annotated[str | None, Parameter(pattern=r"^(ok|denied|failed)$")] = None,
+        ip: Annotated[str | None, Parameter(max_length=64)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> list[AuditOut]:
+        require_role(actor, Role.ADMIN)
+        if action and action not in audit.ACTIONS:
+            raise InvalidInput(f"未知的审计动作：{action}", f"Unknown audit action: {action}", code="audit.bad_action",
+                               details={"allowed": sorted(audit.ACTIONS)})
+        rows = await audit.search(action=action, actor_name=actor_name, target=target, outcome=outcome, ip=ip,
+                                  since=since, until=until, before_id=before_id, limit=limit)
+        meta = audit.request_meta(request)
+        await audit.record("audit.searched", actor_id=actor.id, actor_name=actor.username, ip=meta[0],
+                           user_agent=meta[1], details={"action": action, "target": target, "results": len(rows)})
+        return [AuditOut(id=r["id"], at=r["at"], action=r["action"], action_zh=audit.ACTIONS[r["action"]][0],
+                         action_en=audit.ACTIONS[r["action"]][1], outcome=r["outcome"], actor_id=r["actor_id"],
+                         actor_name=r["actor_name"], ip=r["ip"], user_agent=r["user_agent"], target=r["target"],
+                         details=r["details"] or {}) for r in rows]

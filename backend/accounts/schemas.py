@@ -28,12 +28,38 @@ class UserOut(Struct):
     anonymous: bool
     grids: list[str]
     active: bool = True
+    must_change_password: bool = False
 
 
 class TokenOut(Struct):
     token: str
     expires_at: datetime
     user: UserOut
+    must_change_password: bool = False
+
+
+class LogoutIn(Struct, forbid_unknown_fields=True):
+    everywhere: bool = False  # end every session of this user, not only this one
+
+
+class PasswordChangeIn(Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class AuditOut(Struct):
+    id: int
+    at: datetime
+    action: str
+    action_zh: str
+    action_en: str
+    outcome: str
+    actor_id: int | None
+    actor_name: str
+    ip: str
+    user_agent: str
+    target: str
+    details: dict[str, object]
 
 
 class UserIn(Struct, forbid_unknown_fields=True):
@@ -49,4 +75,7 @@ class UserPatch(Struct, forbid_unknown_fields=True):
     display_name: Annotated[str, Meta(max_length=64)] | None = None
     active: bool | None = None
     grids: Annotated[list[Annotated[str, Meta(max_length=32)]], Meta(max_length=100)] | None = None
+    # A reset: a temporary password the user must change at the next login.
     password: Annotated[str, Meta(min_length=8, max_length=128)] | None = None
+    role: RoleName | None = None
+    unit_code: Annotated[str, Meta(max_length=32)] | None = None

@@ -16,6 +16,9 @@ class User(Table, tablename="app_user"):
     anonymous = Boolean(default=False)  # a device credential, not a person's account
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Admin-created and reset accounts must choose their own password before doing anything else.
+    must_change_password = Boolean(default=False)
+    password_changed_at = Timestamptz(null=True, default=None)
 
 
 class AuthToken(Table):
@@ -25,7 +28,9 @@ class AuthToken(Table):
     user = ForeignKey(User, index=True)
     kind = Varchar(length=16, default="session")  # session | device
     created_at = Timestamptz()
-    expires_at = Timestamptz()
+    expires_at = Timestamptz()  # the absolute limit
+    last_seen_at = Timestamptz(null=True, default=None)  # for the idle limit (staff sessions)
+    user_agent = Varchar(length=200, default="")
 
 
 class SupervisorGrid(Table):

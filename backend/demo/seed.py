@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backend.accounts.passwords import DEMO_PASSWORD
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor, actor_for_user, create_user
 from backend.accounts.tables import SupervisorGrid, User
@@ -25,7 +26,6 @@ from backend.org.loader import DEMO_CITY, load_city
 from backend.org.tables import ResponsibilityGrid, Unit, UnitGrid
 from backend.settings import Settings
 
-DEMO_PASSWORD = "ssp-demo-2026"
 MEDIA = Path(__file__).resolve().parent.parent.parent / "media" / "samples" / "demo"
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import base_settings
+from tests.conftest import SERVER_ENV, base_settings
 
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -57,7 +57,7 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     data.mkdir()
     shutil.copy(sqlite_template, base_settings(data).sqlite_path)
     port = _free_port()
-    env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(data), "SUISHOUPAI_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(data), "SUISHOUPAI_LOG_LEVEL": "WARNING", **SERVER_ENV}
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "backend.app:create_app", "--factory", "--host", "127.0.0.1",

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from tests.conftest import IN_CI, REDIS_URL
+from tests.conftest import IN_CI, REDIS_URL, SERVER_ENV
 from tests.helpers import act, login, report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +104,7 @@ def serve(settings: Settings, log: Path, **env: str) -> Iterator[str]:
         "SUISHOUPAI_SECRET_KEY": settings.secret_key,
         "SUISHOUPAI_LOG_LEVEL": "WARNING",
         "SUISHOUPAI_WORKER_POLL_SECONDS": "0.05",
+        **SERVER_ENV,
         **env,
     }
     with log.open("ab") as out:

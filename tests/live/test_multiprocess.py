@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from tests.conftest import IN_CI, PG_URL, REDIS_URL, _pg_admin, _pg_url
+from tests.conftest import IN_CI, PG_URL, REDIS_URL, SERVER_ENV, _pg_admin, _pg_url
 from tests.helpers import point_in
 from tests.live.conftest import ROOT, Churn, serve, token
 from tests.live.test_network import open_ws, quiet, read_events
@@ -36,7 +36,7 @@ def shared(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
     # A Redis database nobody else's test uses, so no other app's events cross this test's channel.
     env = {"SUISHOUPAI_REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}"}
     cli_env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(tmp_path), "SUISHOUPAI_DATABASE_URL": settings.database_url,
-               "SUISHOUPAI_SECRET_KEY": settings.secret_key, **env}
+               "SUISHOUPAI_SECRET_KEY": settings.secret_key, **SERVER_ENV, **env}
     try:
         for args in (["migrate"], ["seed-demo", "--no-cases"]):
             subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=cli_env, check=True,
