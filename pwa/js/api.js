@@ -48,7 +48,8 @@ export function clearSession() {
 /** Load the session saved in IndexedDB; call once before the first render. */
 export async function restoreSession() {
   const s = await kvGet('session');
-  if (s && (!s.expires_at || Date.parse(s.expires_at) > Date.now())) current = s;
+  // A session that still had to change its initial password is not resumed: log in again and change it.
+  if (s && !s.user?.must_change_password && (!s.expires_at || Date.parse(s.expires_at) > Date.now())) current = s;
   return current;
 }
 
