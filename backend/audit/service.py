@@ -35,7 +35,9 @@ ACTIONS = {
     "user.deleted": ("注销账号", "Account deleted"),
     "data.exported": ("导出数据", "Data exported"),
     "audit.searched": ("查询审计日志", "Audit log searched"),
-    "rules.changed": ("修改规则", "Rules changed"),
+    "rules.changed": ("修改路由规则", "Routing rules changed"),
+    "org.unit_changed": ("修改责任单位", "Unit changed"),
+    "org.components_imported": ("导入部件", "Components imported"),
     "settings.changed": ("修改设置", "Settings changed"),
 }
 OUTCOMES = ("ok", "denied", "failed")
@@ -72,6 +74,22 @@ async def record(
             ip=ip[:64], user_agent=user_agent[:256], target=target[:128], details=_clean(details),
         )
     )
+
+
+async def record_request(
+    request: ASGIConnection[Any, Any, Any, Any],
+    action: str,
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    outcome: str = "ok",
+    target: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """``record`` with the caller's address and user agent taken from the request."""
+    ip, agent = request_meta(request)
+    await record(action, actor_id=actor_id, actor_name=actor_name, outcome=outcome, ip=ip, user_agent=agent,
+                 target=target, details=details)
 
 
 async def search(

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, delete, get, post, put
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 
 from backend.accounts.auth import provide_actor, require_role
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
+from backend.audit.service import record_request
 from backend.context import AppContext
 from backend.org import admin
 from backend.org.schemas import ComponentCollectionIn, FeatureCollection, ImportOut, RuleIn, RuleOut, UnitIn, UnitOut
 
 STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
+AnyRequest = Request[Any, Any, Any]
+
+
+async def _audit(request: AnyRequest, actor: Actor, action: str, target: str, **details: Any) -> None:
+    await record_request(request, action, actor_id=actor.id, actor_name=actor.username, target=target,
+                         details=details)
 CACHE = {"Cache-Control": "public, max-age=300"}
 
 
@@ -30,19 +39,25 @@ class OrgAdminController(Controller):
         return await admin.list_rules()
 
     @post("/routing-rules", operation_id="createRoutingRule", summary="新建路由规则 Create a routing rule")
-    async def create_rule(self, ctx: AppContext, actor: Actor, data: RuleIn) -> RuleOut:
+    async def create_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, data: RuleIn) -> RuleOut:
         require_role(actor, Role.ADMIN)
-        return await admin.create_rule(ctx, data)
+        rule = await admin.create_rule(ctx, data)
+        await _audit(request, actor, "rules.changed", f"rule:{rule.id}", change="created")
+        return rule
 
     @put("/routing-rules/{rule_id:int}", operation_id="updateRoutingRule", summary="修改路由规则 Replace a routing rule")
-    async def update_rule(self, ctx: AppContext, actor: Actor, rule_id: int, data: RuleIn) -> RuleOut:
+    async def update_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, rule_id: int,
+                          data: RuleIn) -> RuleOut:
         require_role(actor, Role.ADMIN)
-        return await admin.update_rule(ctx, rule_id, data)
+        rule = await admin.update_rule(ctx, rule_id, data)
+        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="updated")
+        return rule
 
     @delete("/routing-rules/{rule_id:int}", operation_id="deleteRoutingRule", summary="删除路由规则 Delete a routing rule")
-    async def delete_rule(self, ctx: AppContext, actor: Actor, rule_id: int) -> None:
+    async def delete_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, rule_id: int) -> None:
         require_role(actor, Role.ADMIN)
         await admin.delete_rule(ctx, rule_id)
+        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="deleted")
 
     @get("/units", operation_id="listUnits", summary="责任单位 List responsible units (staff)")
     async def list_units(self, actor: Actor) -> list[UnitOut]:
@@ -50,14 +65,19 @@ class OrgAdminController(Controller):
         return await admin.list_units()
 
     @post("/units", operation_id="createUnit", summary="新建责任单位 Create a unit")
-    async def create_unit(self, ctx: AppContext, actor: Actor, data: UnitIn) -> UnitOut:
+    async def create_unit(self, ctx: AppContext, request: AnyRequest, actor: Actor, data: UnitIn) -> UnitOut:
         require_role(actor, Role.ADMIN)
-        return await admin.create_unit(ctx, data)
+        unit = await admin.create_unit(ctx, data)
+        await _audit(request, actor, "org.unit_changed", f"unit:{unit.id}", change="created")
+        return unit
 
     @put("/units/{unit_id:int}", operation_id="updateUnit", summary="修改责任单位 Replace a unit")
-    async def update_unit(self, ctx: AppContext, actor: Actor, unit_id: int, data: UnitIn) -> UnitOut:
+    async def update_unit(self, ctx: AppContext, request: AnyRequest, actor: Actor, unit_id: int,
+                          data: UnitIn) -> UnitOut:
         require_role(actor, Role.ADMIN)
-        return await admin.update_unit(ctx, unit_id, data)
+        unit = await admin.update_unit(ctx, unit_id, data)
+        await _audit(request, actor, "org.unit_changed", f"unit:{unit_id}", change="updated")
+        return unit
 
     @get("/components", operation_id="listComponents",
          summary="部件 Surveyed components as GeoJSON (staff), optionally within bbox=w,s,e,n")
@@ -67,9 +87,13 @@ class OrgAdminController(Controller):
 
     @post("/components/import", operation_id="importComponents", status_code=200,
           summary="导入部件 Import surveyed components from a GeoJSON FeatureCollection (insert or update by id)")
-    async def import_components(self, ctx: AppContext, actor: Actor, data: ComponentCollectionIn) -> ImportOut:
+    async def import_components(self, ctx: AppContext, request: AnyRequest, actor: Actor,
+                                data: ComponentCollectionIn) -> ImportOut:
         require_role(actor, Role.ADMIN)
-        return await admin.import_components(ctx, data)
+        result = await admin.import_components(ctx, data)
+        await _audit(request, actor, "org.components_imported", "components", added=result.added,
+                     updated=result.updated)
+        return result
 
 
 class OrgMapController(Controller):

@@ -72,6 +72,10 @@ def test_an_admin_edited_rule_changes_routing(client):
     assert r.status_code == 200, r.text
     case = submit(client, sup, lng, lat, category_code="E0101", description="私搭乱建")
     assert case["suggested_unit"]["code"].startswith("jd_")
+    # Both changes are in the security audit log, with who made them.
+    changes = client.get("/api/v1/admin/audit", params={"action": "rules.changed"}, headers=admin).json()
+    assert [(e["details"]["change"], e["target"], e["actor_name"]) for e in changes] == [
+        ("updated", f"rule:{rule['id']}", "admin"), ("created", f"rule:{rule['id']}", "admin")]
 
 
 def test_rule_input_is_validated(client):
