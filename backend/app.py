@@ -29,6 +29,7 @@ from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
+from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.live = live = LiveService(channels, settings)
         worker = None
         escalator = Escalator(ctx)
+        uploads = UploadExpiry(ctx)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
@@ -98,11 +100,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ctx.extras["wake"] = worker.wake
                 worker.start()
                 escalator.start()
+                uploads.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
             await live.stop()
             await escalator.stop()
+            await uploads.stop()
             if worker:
                 await worker.stop()
             await close_database(engine)

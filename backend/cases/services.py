@@ -117,7 +117,7 @@ async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: s
         if row["case"] is not None and row["case"] != case.id:
             raise Conflict(f"照片已用于其他案件：{pid}", f"Photo already belongs to another case: {pid}",
                            code="photo.already_used", details={"photo_id": pid})
-        if row["status"] in ("failed", "awaiting_upload"):
+        if row["status"] not in ("pending", "ready"):  # failed, or a direct upload not confirmed
             raise InvalidInput(f"照片不可用：{pid}", f"Photo is not usable: {pid}", code="photo.not_ready",
                                details={"photo_id": pid, "status": row["status"]})
     await Photo.update({Photo.case: case.id, Photo.kind: kind}).where(Photo.id.is_in(photo_ids))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -10,19 +10,21 @@ from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
-from litestar.response import Redirect
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from backend.accounts.auth import provide_actor
 from backend.accounts.services import Actor
 from backend.cases.controllers import IdemKey
 from backend.context import AppContext
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound
 from backend.photos import service
 from backend.photos.pipeline import QUALITY_TEXT
+from backend.photos.sniff import CONTENT_TYPES
 from backend.photos.tables import Photo
 
 VARIANTS = ("thumb", "display", "original")
+OBJECT_CSP = "default-src 'none'; sandbox"
+SNIFFED_TYPES = {v: k for k, v in CONTENT_TYPES.items()}
 
 
 class WarningOut(Struct):
@@ -57,13 +59,15 @@ class PresignIn(Struct, forbid_unknown_fields=True):
 
 
 class PresignOut(Struct):
+    """How to send the photo: ``PUT`` the bytes with ``headers`` (local store), or ``POST`` a multipart/form-data body
+    with every entry of ``fields`` and then the file, as the last part named ``file`` (S3). Then confirm it."""
+
     photo_id: int
     upload_url: str
     method: str
     headers: dict[str, str]
     expires_at: datetime
-
-
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def photo_out(photo: Photo) -> PhotoOut:
@@ -108,12 +112,12 @@ class PhotoController(Controller):
         return Response(photo_out(photo), status_code=201)
 
     @post("/presign", operation_id="presignPhoto", status_code=201,
-          summary="直传签名 A presigned URL to PUT a photo straight to storage")
+          summary="直传签名 A one-time grant to send one photo of this type and size straight to storage")
     async def presign(self, ctx: AppContext, actor: Actor, data: PresignIn, idempotency_key: IdemKey = None) -> PresignOut:
-        photo, url, expires = await service.presign(ctx, actor, data.content_type, data.size, data.filename, data.kind,
-                                                    idempotency_key)
-        return PresignOut(photo_id=photo.id, upload_url=url, method="PUT",
-                          headers={"Content-Type": photo.content_type}, expires_at=expires)
+        photo, grant, expires = await service.presign(ctx, actor, data.content_type, data.size, data.filename,
+                                                      data.kind, idempotency_key)
+        return PresignOut(photo_id=photo.id, upload_url=grant.url, method=grant.method, headers=grant.headers,
+                          expires_at=expires, fields=grant.fields)
 
     @post("/{photo_id:int}/confirm", operation_id="confirmPhoto", status_code=200,
           summary="确认直传 Confirm a direct upload: checked, then processed")
@@ -122,25 +126,49 @@ class PhotoController(Controller):
 
     @get("/{photo_id:int}", operation_id="getPhoto", summary="照片信息 Photo metadata")
     async def detail(self, actor: Actor, photo_id: int) -> PhotoOut:
-        return photo_out(await service.readable_photo(actor, photo_id, "thumb"))
+        return photo_out(await service.readable_photo(actor, photo_id, "meta"))
 
     @get("/{photo_id:int}/{variant:str}", operation_id="getPhotoImage", summary="照片图像 thumb | display | original")
     async def image(self, ctx: AppContext, actor: Actor, photo_id: int, variant: str) -> Response[bytes]:
         return await _serve(ctx, actor, photo_id, variant)
 
 
-async def _serve(ctx: AppContext, actor: Actor | None, photo_id: int, variant: str) -> Any:
+async def _serve(ctx: AppContext, actor: Actor | None, photo_id: int, variant: str) -> Response[bytes]:
     if variant not in VARIANTS:
         raise NotFound("没有这种图像", "No such image variant", code="photo.bad_variant")
     photo = await service.readable_photo(actor, photo_id, variant)
     if variant == "original":
-        url = await ctx.store.presigned_get_url(photo.original_key, timedelta(minutes=5))
-        return Redirect(url, status_code=307, headers={"Cache-Control": "no-store"})
+        # Through the app, checked for staff on every request, and downloaded rather than shown: an original keeps
+        # its EXIF (GPS included) and may be HEIC, which browsers cannot show anyway.
+        data = await ctx.store.get(photo.original_key)
+        return inert_image(data, photo.content_type, f"photo-{photo.id}", attachment=True, cache="private, no-store")
     key = photo.display_key if variant == "display" else photo.thumb_key
     if photo.status != "ready" or not key:
         raise NotFound("照片仍在处理中", "The photo is still being processed", code="photo.not_ready")
     cache = "public, max-age=86400" if actor is None else "private, max-age=3600"
-    return Response(await ctx.store.get(key), media_type="image/jpeg", headers={"Cache-Control": cache})
+    return inert_image(await ctx.store.get(key), "image/jpeg", f"photo-{photo.id}-{variant}", cache=cache)
+
+
+def inert_image(data: bytes, content_type: str, stem: str, *, cache: str, attachment: bool = False) -> Response[bytes]:
+    """Stored bytes served so that a browser can never run them, whatever they turn out to contain.
+
+    The type is the one the server sniffed (only image types pass; anything else would go out as an opaque
+    download), the browser may not second-guess it (nosniff), and opened as a page it gets a sandbox with no script,
+    no plugins and an opaque origin, so it can read nothing of the app's. The file name is ours, plain ASCII: the
+    uploader's name may carry personal data and is not needed here.
+    """
+    kind = SNIFFED_TYPES.get(content_type)
+    if kind is None:
+        content_type, attachment, ext = "application/octet-stream", True, "bin"
+    else:
+        ext = service.EXTENSIONS[kind]
+    disposition = "attachment" if attachment else "inline"
+    return Response(data, media_type=content_type, headers={
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": OBJECT_CSP,
+        "Content-Disposition": f'{disposition}; filename="{stem}.{ext}"',
+        "Cache-Control": cache,
+    })
 
 
 class PublicPhotoController(Controller):
@@ -156,7 +184,7 @@ class PublicPhotoController(Controller):
 
 
 class ObjectController(Controller):
-    """The local store's presigned URLs land here; S3 URLs go to the object store itself."""
+    """The local store's upload grants land here (S3 grants go to the object store itself). Nothing is read here."""
 
     path = "/api/v1/objects"
     tags = ["photos"]
@@ -166,27 +194,9 @@ class ObjectController(Controller):
     async def put_object(self, ctx: AppContext, request: Request[Any, Any, Any], key: str,
                          expires: Annotated[str, Parameter(max_length=20)],
                          sig: Annotated[str, Parameter(max_length=128)]) -> dict[str, str]:
-        key = key.lstrip("/")
-        store = ctx.store
-        if not hasattr(store, "verify_signature") or not store.verify_signature(key, expires, sig, "PUT"):
-            raise Forbidden("上传链接无效或已过期", "The upload link is invalid or expired", code="store.bad_signature")
-        photo = await Photo.objects().get(Photo.original_key == key)
-        if photo is None or photo.status != "awaiting_upload":
-            raise Forbidden("上传链接无效", "The upload link is not valid", code="store.bad_signature")
-        content_type = request.headers.get("content-type", "")
-        await store.put(key, request.stream(), None, content_type or "application/octet-stream",
-                        max_bytes=ctx.settings.max_upload_bytes)
+        length = request.headers.get("content-length")
+        if length is not None and not length.isdigit():
+            raise InvalidInput("Content-Length 无效", "Invalid Content-Length", code="store.bad_length")
+        await service.receive_upload(ctx, key.lstrip("/"), expires, sig, request.headers.get("content-type", ""),
+                                     int(length) if length is not None else None, request.stream())
         return {"status": "ok"}
-
-    @get("/{key:path}", operation_id="getObject")
-    async def get_object(self, ctx: AppContext, key: str, expires: Annotated[str, Parameter(max_length=20)],
-                         sig: Annotated[str, Parameter(max_length=128)]) -> Response[bytes]:
-        key = key.lstrip("/")
-        store = ctx.store
-        if not hasattr(store, "verify_signature") or not store.verify_signature(key, expires, sig, "GET"):
-            raise Forbidden("下载链接无效或已过期", "The link is invalid or expired", code="store.bad_signature")
-        info = await store.stat(key)
-        if info is None:
-            raise NotFound("对象不存在", "No such object", code="store.not_found")
-        return Response(await store.get(key), media_type=info.content_type, headers={"Cache-Control": "no-store"})
-

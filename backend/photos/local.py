@@ -1,4 +1,4 @@
-"""The embedded object store: files under a directory, written atomically, with HMAC-signed relative URLs."""
+"""The embedded object store: files under a directory, written atomically, with HMAC-signed upload URLs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from typing import BinaryIO, TypeVar
 from urllib.parse import quote
 
 from backend.errors import InvalidInput, NotFound, Unavailable
-from backend.photos.store import Body, ObjectInfo, ObjectStore, check_expiry, checked_chunks, validate_key
+from backend.photos.store import (
+    Body,
+    ObjectInfo,
+    ObjectStore,
+    UploadGrant,
+    check_expiry,
+    check_grant,
+    checked_chunks,
+    validate_key,
+)
 
 T = TypeVar("T")
 _META = ".meta"  # keys cannot start with a dot, so this tree never collides with an object
@@ -89,35 +98,32 @@ class LocalStore(ObjectStore):
             with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 await asyncio.to_thread(target.unlink)
 
-    async def presigned_put_url(self, key: str, expires: timedelta, content_type: str) -> str:
-        return self._signed_url("PUT", key, expires)
+    async def presign_upload(self, key: str, expires: timedelta, content_type: str, size: int) -> UploadGrant:
+        validate_key(key)
+        check_grant(content_type, size)
+        deadline = int(time.time()) + check_expiry(expires)
+        sig = self._signature("PUT", key, deadline, content_type, size)
+        url = f"{self._prefix}/{quote(key, safe='/')}?expires={deadline}&sig={sig}"
+        return UploadGrant("PUT", url, {"Content-Type": content_type}, {})
 
-    async def presigned_get_url(self, key: str, expires: timedelta) -> str:
-        return self._signed_url("GET", key, expires)
-
-    def _signature(self, method: str, key: str, expires: int) -> str:
-        message = f"{method.upper()}\n{key}\n{expires}".encode()
+    def _signature(self, method: str, key: str, expires: int, content_type: str, size: int) -> str:
+        # Every part is free of line breaks (keys and media types are checked), so the message cannot be forged by
+        # moving text from one part into the next.
+        message = f"{method.upper()}\n{key}\n{expires}\n{content_type}\n{size}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def _signed_url(self, method: str, key: str, expires: timedelta) -> str:
-        validate_key(key)
-        deadline = int(time.time()) + check_expiry(expires)
-        sig = self._signature(method, key, deadline)
-        return f"{self._prefix}/{quote(key, safe='/')}?expires={deadline}&sig={sig}"
-
-    def verify_signature(
-        self, key: str, expires: int | str, sig: str, method: str, *, now: float | None = None
+    def verify_upload(
+        self, key: str, expires: int | str, sig: str, content_type: str, size: int, *, now: float | None = None
     ) -> bool:
-        """True when ``sig`` was made by this store for ``method`` on ``key`` and ``expires`` has not passed."""
         try:
             validate_key(key)
+            check_grant(content_type, size)
             deadline = int(expires)
         except (InvalidInput, ValueError, TypeError):
             return False
         if deadline < (time.time() if now is None else now):
             return False
-        return hmac.compare_digest(self._signature(method, key, deadline), str(sig))
-
+        return hmac.compare_digest(self._signature("PUT", key, deadline, content_type, size), str(sig))
 
 async def _fs(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     """Run a blocking filesystem call in a thread; a disk error means the store is unavailable."""

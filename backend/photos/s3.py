@@ -6,15 +6,25 @@ import asyncio
 import hashlib
 import tempfile
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import urllib3
 from minio import Minio
+from minio.datatypes import PostPolicy
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 
 from backend.errors import NotFound, Unavailable
-from backend.photos.store import Body, ObjectInfo, ObjectStore, check_expiry, checked_chunks, validate_key
+from backend.photos.store import (
+    Body,
+    ObjectInfo,
+    ObjectStore,
+    UploadGrant,
+    check_expiry,
+    check_grant,
+    checked_chunks,
+    validate_key,
+)
 
 T = TypeVar("T")
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bodies above this are spooled to a temporary file, not held in memory
@@ -49,6 +59,7 @@ class S3Store(ObjectStore):
     ) -> None:
         self.bucket = bucket
         self.region = region
+        self._url = f"{'https' if secure else 'http'}://{endpoint}"  # where clients POST their uploads (path style)
         # Short connect timeout and few retries: a dead store should answer 503 in seconds, not minutes.
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3.0, read=timeout_s),
@@ -129,12 +140,14 @@ class S3Store(ObjectStore):
         except NotFound:
             pass
 
-    async def presigned_put_url(self, key: str, expires: timedelta, content_type: str) -> str:
+    async def presign_upload(self, key: str, expires: timedelta, content_type: str, size: int) -> UploadGrant:
         validate_key(key)
-        seconds = timedelta(seconds=check_expiry(expires))
-        return await self._call(self.client.presigned_put_object, self.bucket, key, expires=seconds, key=key)
-
-    async def presigned_get_url(self, key: str, expires: timedelta) -> str:
-        validate_key(key)
-        seconds = timedelta(seconds=check_expiry(expires))
-        return await self._call(self.client.presigned_get_object, self.bucket, key, expires=seconds, key=key)
+        check_grant(content_type, size)
+        # A POST policy, unlike a presigned PUT, lets the server itself refuse any other key, type or length.
+        policy = PostPolicy(self.bucket, datetime.now(UTC) + timedelta(seconds=check_expiry(expires)))
+        policy.add_equals_condition("key", key)
+        policy.add_equals_condition("Content-Type", content_type)
+        policy.add_content_length_range_condition(size, size)
+        signed = await self._call(self.client.presigned_post_policy, policy, key=key)
+        fields = {"key": key, "Content-Type": content_type, **signed}
+        return UploadGrant("POST", f"{self._url}/{self.bucket}", {}, fields)

