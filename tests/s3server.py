@@ -79,16 +79,19 @@ class SeaweedS3:
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
-                raise RuntimeError(f"weed exited with {self._proc.returncode}:\n{self.log_tail()}")
+                message = f"weed exited with {self._proc.returncode}:\n{self.log_tail()}"
+                self.stop()
+                raise RuntimeError(message)
             try:
                 client.list_buckets()
                 return
             except Exception as exc:  # noqa: BLE001 - anything but success means "not yet"
                 last = exc
                 time.sleep(0.25)
+        message = f"SeaweedFS S3 did not answer on {self.endpoint} in {START_TIMEOUT_S:.0f} s ({last!r}):\n"
+        message += self.log_tail()
         self.stop()
-        raise RuntimeError(f"SeaweedFS S3 did not answer on {self.endpoint} in {START_TIMEOUT_S:.0f} s ({last!r}):\n"
-                           f"{self.log_tail()}")
+        raise RuntimeError(message)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
