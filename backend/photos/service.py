@@ -188,6 +188,16 @@ def _is_past(deadline: datetime | None, now: datetime, margin: timedelta = timed
     return deadline is None or deadline + margin <= now
 
 
+def _expired(photo_id: int) -> Conflict:
+    return Conflict("上传链接已过期，请重新上传", "The upload link has expired: start again",
+                    code="photo.upload_expired", details={"photo_id": photo_id})
+
+
+def _size_mismatch(announced: int, received: int) -> InvalidInput:
+    return InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
+                        code="photo.size_mismatch", details={"announced": announced, "received": received})
+
+
 async def presign(ctx: AppContext, actor: Actor, content_type: str, size: int, filename: str, kind: str,
                   idem_key: str | None) -> tuple[Photo, UploadGrant, datetime]:
     """Record an upload of ``size`` bytes of ``content_type`` and grant the client one direct upload of it."""
@@ -214,8 +224,7 @@ async def presign(ctx: AppContext, actor: Actor, content_type: str, size: int, f
                        details={"photo_id": photo.id, "status": photo.status})
     deadline = photo.upload_expires_at
     if deadline is None or _is_past(deadline, now + timedelta(seconds=1)):
-        raise Conflict("上传链接已过期，请重新上传", "The upload link has expired: start again",
-                       code="photo.upload_expired", details={"photo_id": photo.id})
+        raise _expired(photo.id)
     # A retry gets a grant for the same upload with the first deadline, never a longer one.
     grant = await ctx.store.presign_upload(photo.original_key, deadline - now, photo.content_type, photo.size)
     return photo, grant, deadline
@@ -232,8 +241,7 @@ async def receive_upload(ctx: AppContext, key: str, expires: str, sig: str, cont
                                code="photo.type_mismatch",
                                details={"announced": photo.content_type, "received": content_type[:60]})
     if content_length is not None and content_length != photo.size:
-        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
-                           code="photo.size_mismatch", details={"announced": photo.size, "received": content_length})
+        raise _size_mismatch(photo.size, content_length)
     # Claiming the row is the lock: of two uploads with the same grant, one gets it and the other is refused.
     claimed = await Photo.update({Photo.status: "uploading"}).where(
         (Photo.id == photo.id) & (Photo.status == "awaiting_upload")).returning(Photo.id)
@@ -260,8 +268,7 @@ async def confirm(ctx: AppContext, actor: Actor, photo_id: int) -> Photo:
     if photo.status not in UNCONFIRMED:
         return await Photo.objects().output(load_json=True).get(Photo.id == photo_id)  # type: ignore[return-value]
     if _is_past(photo.upload_expires_at, _now(), CONFIRM_WINDOW):
-        raise Conflict("上传链接已过期，请重新上传", "The upload link has expired: start again",
-                       code="photo.upload_expired", details={"photo_id": photo_id})
+        raise _expired(photo_id)
     claimed = await Photo.update({Photo.status: "confirming"}).where(
         (Photo.id == photo_id) & Photo.status.is_in(["awaiting_upload", "uploaded"])).returning(Photo.id)
     if not claimed:
@@ -314,12 +321,10 @@ async def _reopen(photo_id: int, status: str) -> None:
 
 async def _check_direct_upload(ctx: AppContext, photo: Photo, stored_size: int, staging: str) -> Checked:
     if stored_size != photo.size:
-        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
-                           code="photo.size_mismatch", details={"announced": photo.size, "received": stored_size})
+        raise _size_mismatch(photo.size, stored_size)
     data = await ctx.store.get(staging)
     if len(data) != photo.size:  # replaced between stat and read
-        raise InvalidInput("上传的文件大小与申报不符", "The uploaded size differs from the announced size",
-                           code="photo.size_mismatch", details={"announced": photo.size, "received": len(data)})
+        raise _size_mismatch(photo.size, len(data))
     checked = check_upload(ctx, data)
     if CONTENT_TYPES[checked.kind] != photo.content_type:
         raise UnsupportedMedia("上传的文件类型与申报不符", "The uploaded file is not the announced type",
