@@ -18,14 +18,18 @@ Every error body is ``{"error": {"code", "message_zh", "message_en", "details"}}
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
+    InternalServerException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
+    ServiceUnavailableException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -154,14 +158,49 @@ def _validation_details(exc: ValidationException) -> dict[str, Any]:
     return {"reason": str(exc.detail)}
 
 
+# Litestar's own request errors carry English text only (litestar/_multipart.py, connection/request.py): each gets a
+# stable code and Chinese text here, matched on the start of its message. The multipart parser's "Request Entity Too
+# Large" (too many parts, a part header too big) comes with status 400 until Litestar 3 (a FIXME in _multipart.py):
+# it is a size limit like any other, so it answers 413 here.
+_LITESTAR_ERRORS: dict[str, tuple[int, str, str, str]] = {
+    "Invalid multipart/form-data": (400, "request.bad_multipart", "表单数据格式错误或不完整",
+                                    "Malformed or incomplete multipart/form-data"),
+    "Unexpected eof in multipart/form-data": (400, "request.bad_multipart", "表单数据格式错误或不完整",
+                                              "Malformed or incomplete multipart/form-data"),
+    "multipart boundary missing": (400, "request.bad_multipart", "表单数据缺少分隔符（boundary）",
+                                   "The multipart Content-Type has no boundary"),
+    "Invalid content-length": (400, "request.bad_content_length", "Content-Length 请求头无效",
+                               "Invalid Content-Length header"),
+    "Request Entity Too Large": (413, PayloadTooLarge.code, PayloadTooLarge.message_zh, PayloadTooLarge.message_en),
+    # The client went away before sending the whole body: nobody reads the answer, but it is not a server error.
+    "client disconnected prematurely": (400, "request.incomplete", "请求内容不完整，连接已中断",
+                                        "The request body was cut off"),
+}
+
+
+def _litestar_error(exc: HTTPException) -> AppError | None:
+    detail = str(exc.detail)
+    for prefix, (status, code, zh, en) in _LITESTAR_ERRORS.items():
+        if detail.startswith(prefix):
+            err = AppError(zh, en, code=code)
+            err.status = status
+            return err
+    if isinstance(exc.__cause__, SerializationException):  # a body Litestar itself decodes for a typed handler
+        return BadRequest("JSON 格式错误", "Malformed JSON", code="request.bad_json")
+    return None
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    """Litestar's own errors (validation, routing, size limits) get the same body shape and bilingual text."""
+    """Litestar's own errors (body parsing, routing, size limits, validation) in the same envelope, in both languages."""
     status = exc.status_code
-    if isinstance(exc, ValidationException):
+    known = _litestar_error(exc)
+    if known is not None:
+        err: AppError = known
+    elif isinstance(exc, ValidationException):
         details = _validation_details(exc)
         first = (details.get("fields") or [{}])[0] if isinstance(details.get("fields"), list) else {}
         where = f"{first.get('key', '')}: {first.get('message', '')}".strip(": ") or str(exc.detail)
-        err: AppError = InvalidInput(
+        err = InvalidInput(
             "请求参数无效（" + where + "）",
             "Invalid request (" + where + ")",
             code="request.invalid",
@@ -179,10 +218,20 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         err.status = 405
     elif status == 413:
         err = PayloadTooLarge()
+    elif isinstance(exc, ServiceUnavailableException):
+        err = Unavailable()
+    elif isinstance(exc, InternalServerException) or status >= 500:
+        return internal_error_handler(request, exc)
     else:
-        err = AppError(str(exc.detail), str(exc.detail), code=f"http.{status}")
+        # Any other client error Litestar may raise: a stable code per status, Litestar's own words in details only.
+        phrase = HTTPStatus(status).phrase  # HTTPException itself accepts only standard statuses
+        err = AppError(f"请求无法处理（HTTP {status}）", f"The request cannot be processed ({status} {phrase})",
+                       code=f"http.{status}", details={"reason": str(exc.detail)})
         err.status = status
-    return _respond(err.status, err.body())
+    response = _respond(err.status, err.body())
+    if status == 405 and exc.headers and "allow" in exc.headers:  # RFC 9110: a 405 names the methods that work
+        response.headers["Allow"] = exc.headers["allow"]
+    return response
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
