@@ -18,10 +18,12 @@ from litestar.static_files import create_static_files_router
 
 from backend.accounts.auth import provide_ctx
 from backend.accounts.controllers import AuthController, UserController
+from backend.apidocs import render_plugins
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
+from backend.headers import SecurityHeaders, Shell
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
 from backend.live.endpoint import live_socket
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     channels = _channels(settings)
+    shell = Shell.load(settings, PWA_DIR)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -128,11 +131,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicPhotoController,
             ObjectController,
             live_socket,
-            create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, include_in_schema=False,
+            shell.handler(),
+            create_static_files_router(path="/", directories=[PWA_DIR], html_mode=False, include_in_schema=False,
                                        name="pwa"),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[SecurityHeaders(settings, shell)],
         plugins=[channels],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
@@ -140,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="智慧城管随手拍：上报、分拣、派遣、处置、核查、结案、评价。Smart city-management reporting API.",
             path="/schema",
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="login token")}
             ),

@@ -82,6 +82,10 @@ class Settings:
     port: int = 8000
     workers: int = 1
     public_url: str = ""
+    # Map tiles: an XYZ template (https://host/{z}/{x}/{y}.png; {s} is Leaflet's a/b/c subdomain); empty = no base
+    # map. Its host is the only outside origin the PWA's Content-Security-Policy lets images come from.
+    tile_url: str = ""
+    tile_attribution: str = ""
     log_level: str = "INFO"
     log_json: bool = False
     secret_key: str = "dev-only-secret-change-me"
@@ -183,6 +187,10 @@ class Settings:
             raise SettingsError(f"{PREFIX}STORE=s3 needs {PREFIX}S3_ACCESS_KEY and {PREFIX}S3_SECRET_KEY")
         if self.redis_url and urlparse(self.redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, got {self.redis_url!r}")
+        tiles = urlparse(self.tile_url)
+        if self.tile_url and (tiles.scheme not in {"http", "https"} or not tiles.netloc
+                              or not all(p in self.tile_url for p in ("{z}", "{x}", "{y}"))):
+            raise SettingsError(f"{PREFIX}TILE_URL must look like https://host/{{z}}/{{x}}/{{y}}.png, got {self.tile_url!r}")
         if not 0.0 <= self.auto_classify_threshold <= 1.0:
             raise SettingsError(f"{PREFIX}AUTO_CLASSIFY_THRESHOLD must be within [0, 1]")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

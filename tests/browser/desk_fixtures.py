@@ -29,7 +29,8 @@ def open_as(browser: Any, base: str, username: str | None, viewport: dict[str, i
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.locator("form button[type=submit]").first.click()
-        page.wait_for_function("!location.hash.startsWith('#/login')")
+        # A function, not an expression string: Playwright polls a string with eval, which the PWA's CSP refuses.
+        page.wait_for_function("() => !location.hash.startsWith('#/login')")
     return page
 
 
