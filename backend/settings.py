@@ -114,6 +114,7 @@ class Settings:
     image_model_path: str = ""
     ws_heartbeat_seconds: float = 20.0
     ws_queue_limit: int = 256
+    ws_max_per_user: int = 8  # concurrent websockets per user, per process; the next one is refused (4429)
 
     @property
     def resolved_database_url(self) -> str:

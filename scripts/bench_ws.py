@@ -92,12 +92,13 @@ async def bare_server(port: int) -> None:
 # ------------------------------------------------------------------ subscriber processes
 
 
-def client_main(pipe: Any, url: str, count: int, subscribe: str | None) -> None:
+def client_main(pipe: Any, url: str, count: int, hello: list[str]) -> None:
     raise_fd_limit()
-    asyncio.run(_clients(pipe, url, count, subscribe))
+    asyncio.run(_clients(pipe, url, count, hello))
 
 
-async def _clients(pipe: Any, url: str, count: int, subscribe: str | None) -> None:
+async def _clients(pipe: Any, url: str, count: int, hello: list[str]) -> None:
+    """``hello``: what each client sends first (the app: auth and subscribe, then it waits for ``subscribed``)."""
     from websockets.asyncio.client import connect
 
     got: dict[int, list[float]] = {}
@@ -107,9 +108,9 @@ async def _clients(pipe: Any, url: str, count: int, subscribe: str | None) -> No
     async def one() -> None:
         async with gate:
             ws = await connect(url, compression=None, open_timeout=120, ping_interval=None, max_size=2**20)
-            if subscribe:
-                await ws.recv()  # welcome
-                await ws.send(subscribe)
+            for message in hello:
+                await ws.send(message)
+            if hello:
                 while '"subscribed"' not in str(await ws.recv()):
                     pass
         sockets.append(ws)
@@ -140,13 +141,13 @@ async def _clients(pipe: Any, url: str, count: int, subscribe: str | None) -> No
 
 
 class Clients:
-    def __init__(self, url: str, total: int, procs: int, subscribe: str | None) -> None:
+    def __init__(self, url: str, total: int, procs: int, hello: list[str]) -> None:
         ctx = mp.get_context("spawn")
         self.pipes, self.procs = [], []
         share = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
         for n in share:
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=client_main, args=(theirs, url, n, subscribe), daemon=True)
+            proc = ctx.Process(target=client_main, args=(theirs, url, n, hello), daemon=True)
             proc.start()
             self.pipes.append(mine)
             self.procs.append(proc)
@@ -188,7 +189,9 @@ def summary(name: str, lat: list[float], expected: int, rss_delta_kb: int, n: in
 
 def run_app(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUISHOUPAI_")}
-    env.update(SUISHOUPAI_DATA_DIR=str(work), SUISHOUPAI_LOG_LEVEL="WARNING", SUISHOUPAI_SECRET_KEY="bench")
+    # Every subscriber is citizen01: lift the per-user connection limit for the benchmark.
+    env.update(SUISHOUPAI_DATA_DIR=str(work), SUISHOUPAI_LOG_LEVEL="WARNING", SUISHOUPAI_SECRET_KEY="bench",
+               SUISHOUPAI_WS_MAX_PER_USER=str(args.subscribers))
     if args.database_url:
         env["SUISHOUPAI_DATABASE_URL"] = args.database_url
     for cmd in (["migrate"], ["seed-demo", "--no-cases"]):
@@ -207,9 +210,10 @@ def run_app(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], str]:
         http = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60)
         churn = Churn(http)
         tok = login(http, "citizen01")["Authorization"].removeprefix("Bearer ")
-        subscribe = json.dumps({"type": "subscribe", "topics": [f"case:{churn.id}"]})
+        hello = [json.dumps({"type": "auth", "token": tok}),
+                 json.dumps({"type": "subscribe", "topics": [f"case:{churn.id}"]})]
         before = rss_kb(server.pid)
-        clients = Clients(f"ws://{HOST}:{port}/ws?token={tok}", args.subscribers, args.procs, subscribe)
+        clients = Clients(f"ws://{HOST}:{port}/ws", args.subscribers, args.procs, hello)
         t0 = time.monotonic()
         clients.wait_ready()
         print(f"app: {args.subscribers} subscribers connected in {time.monotonic() - t0:.1f} s", flush=True)
@@ -270,7 +274,7 @@ def run_bare(args: argparse.Namespace, payload: str) -> dict[str, Any]:
             except OSError:
                 time.sleep(0.1)
         before = rss_kb(server.pid)
-        clients = Clients(f"ws://{HOST}:{port}/", args.subscribers, args.procs, None)
+        clients = Clients(f"ws://{HOST}:{port}/", args.subscribers, args.procs, [])
         clients.wait_ready()
         time.sleep(3)
         delta = rss_kb(server.pid) - before

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.accounts.services import Actor
 from backend.live.log import last_seq, pruned_through, scan_log
-from backend.live.messages import ErrorOut, Heartbeat, Pong, Resync, Subscribed, event_text, text
+from backend.live.messages import ErrorOut, Heartbeat, Pong, Resync, Revoked, Subscribed, event_text, text
 
 if TYPE_CHECKING:
     from litestar import WebSocket
@@ -36,7 +36,7 @@ log = logging.getLogger("suishoupai.live")
 EVENT, BEAT, PONG, REPLY, SYNC, CLOSE, RESUME = range(7)
 Item = tuple[int, int, Any]
 REPLAY_PAGE = 500
-TOO_SLOW = 4429
+UNAUTHENTICATED, FORBIDDEN, TOO_SLOW = 4401, 4403, 4429
 
 
 class Connection:
@@ -98,6 +98,11 @@ class Connection:
         self.topics.difference_update(topics)
         self.hub.unwatch(self, topics)
         self.push((SYNC, self.hub.seq, None))
+
+    def revoke(self, topics: list[str]) -> None:
+        """Stop watching topics the actor may no longer see, and say so (``revoked``, then ``subscribed``)."""
+        self.push((REPLY, 0, text(Revoked(sorted(topics)))))
+        self.unsubscribe(topics)
 
     def refuse(self, code: int, error: ErrorOut) -> None:
         """Send ``error`` after what is already queued, then close with ``code``."""

@@ -1,7 +1,7 @@
 """The websocket protocol's messages, as small msgspec structs tagged by ``type`` (version ``v`` on events).
 
-Client → server: ``subscribe``, ``unsubscribe``, ``ping``.
-Server → client: ``welcome``, ``subscribed``, ``event``, ``heartbeat``, ``pong``, ``resync``, ``error``.
+Client → server: ``auth`` (first, and only first), then ``subscribe``, ``unsubscribe``, ``ping``.
+Server → client: ``welcome``, ``subscribed``, ``event``, ``heartbeat``, ``pong``, ``resync``, ``revoked``, ``error``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,12 @@ from typing import Any
 import msgspec
 
 from backend.live.log import EVENT_VERSION
+
+
+class Auth(msgspec.Struct, tag="auth", tag_field="type"):
+    """The first message: the login token or device credential (never in the URL, where access logs keep it)."""
+
+    token: str
 
 
 class Subscribe(msgspec.Struct, tag="subscribe", tag_field="type", forbid_unknown_fields=False):
@@ -30,6 +36,7 @@ class Ping(msgspec.Struct, tag="ping", tag_field="type"):
 
 ClientMessage = Subscribe | Unsubscribe | Ping
 client_decoder = msgspec.json.Decoder(ClientMessage)
+auth_decoder = msgspec.json.Decoder(Auth)
 
 
 class EventOut(msgspec.Struct, tag="event", tag_field="type", omit_defaults=False):
@@ -81,6 +88,16 @@ class Resync(msgspec.Struct, tag="resync", tag_field="type"):
     code: str = "ws.resync"
     message_zh: str = "部分历史消息已过期，请刷新数据"
     message_en: str = "Some history has expired; reload the data"
+
+
+class Revoked(msgspec.Struct, tag="revoked", tag_field="type"):
+    """Topics dropped because the caller may no longer watch them (the case went to another unit, their grids
+    changed); a ``subscribed`` with the remaining topics follows."""
+
+    topics: list[str]
+    code: str = "ws.topic_revoked"
+    message_zh: str = "你已无权继续接收这些主题的消息"
+    message_en: str = "You may no longer watch these topics"
 
 
 class ErrorOut(msgspec.Struct, tag="error", tag_field="type"):

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
+from backend.cases.access import can_see
+from backend.cases.tables import Case
+
+# Case actions after which someone who could see the case may no longer: its unit, supervisor or grid changed.
+OWNER_CHANGING = frozenset({"triage", "reroute", "request_verify", "assign_supervisor", "dispatch", "approve_return",
+                            "report_back"})
 
 
 def natural_topics(actor: Actor) -> list[str]:
@@ -21,11 +27,11 @@ def _int(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
-async def _may_see_case(actor: Actor, case_id: int) -> bool:
-    from backend.cases.access import can_see
-    from backend.cases.tables import Case
+async def load_case(case_id: int) -> Case | None:
+    return await Case.objects().get(Case.id == case_id)
 
-    case = await Case.objects().get(Case.id == case_id)
+
+def may_see_case(actor: Actor, case: Case | None) -> bool:
     # An unknown case is refused like someone else's, so ids cannot be probed.
     return case is not None and can_see(actor, case)
 
@@ -40,7 +46,7 @@ async def may_watch(actor: Actor, topic: str) -> bool:
     if ident is None:
         return False
     if kind == "case":
-        return await _may_see_case(actor, ident)
+        return may_see_case(actor, await load_case(ident))
     if kind == "reporter":
         return ident == actor.id
     if kind == "unit":

@@ -1,6 +1,7 @@
 /**
  * Live case events over one shared websocket (protocol: backend/live/messages.py and the README).
  *
+ * - The credential goes in the first message (`{type:'auth', token}`), never in the URL (access logs keep URLs).
  * - Subscribe by topic; every caller's topics share one connection and one `subscribe`.
  * - `last_seq` is tracked per topic set from events and from `subscribed`, `heartbeat`, `pong` and `resync`;
  *   a reconnect resumes with `since` = that, and an event whose seq is not above it is dropped, so each event
@@ -8,7 +9,10 @@
  * - Close 4401 (not signed in): the session is cleared and `ssp:unauthorised` is dispatched (the app shows the login
  *   screen); no reconnect with that token. 4403: the refused topics (`details.topics` of the `error` before it) are
  *   dropped and never asked for again this session; the rest reconnect at once. 4429 (too slow): reconnect at once
- *   with `since` = `details.resume_since`. Anything else: reconnect with backoff.
+ *   with `since` = `details.resume_since`; 4429 without it (too many connections for this account): back off.
+ *   Anything else: reconnect with backoff.
+ * - `revoked` (the case went to another unit, your grids changed): those topics are dropped from every caller and
+ *   each caller's `onRevoked` is told; a later `subscribe` may ask for them again.
  */
 
 import { clearSession, session } from './api.js';
@@ -18,7 +22,7 @@ const FORBIDDEN = 4403;
 const TOO_SLOW = 4429;
 const MAX_KEYS = 32; // topic sets remembered for resuming
 
-const subs = new Map(); // id -> {topics, onEvent, onResync}
+const subs = new Map(); // id -> {topics, onEvent, onResync, onRevoked}
 const lastSeq = new Map(); // topic-set key -> last seq seen (insertion order: oldest first)
 const refused = new Set(); // topics the server refused (4403) this session
 let nextId = 1;
@@ -127,6 +131,21 @@ function deliver(msg) {
       advance(msg.last_seq, true);
       for (const s of [...subs.values()]) if (s.onResync) safe(() => s.onResync());
       break;
+    case 'revoked': {
+      // The server has stopped sending them; a `subscribed` with what is left follows.
+      const gone = msg.topics || [];
+      conn.topics = conn.topics.filter((x) => !gone.includes(x));
+      conn.key = topicKey(conn.topics);
+      for (const s of [...subs.values()]) {
+        const lost = s.topics.filter((x) => gone.includes(x));
+        if (!lost.length) continue;
+        s.topics = s.topics.filter((x) => !gone.includes(x));
+        if (s.onRevoked) safe(() => s.onRevoked(lost));
+      }
+      console.warn('live: no longer yours to watch:', gone.join(', '));
+      if (!allTopics().length) disconnect();
+      break;
+    }
     case 'error':
       conn.error = msg; // read by onclose (4403: details.topics, 4429: details.resume_since)
       if (msg.code === 'ws.bad_message') console.warn('live:', msg.message_en);
@@ -150,7 +169,7 @@ function connect() {
   const topics = allTopics();
   if (!topics.length) return;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const sock = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(token)}`);
+  const sock = new WebSocket(`${proto}//${location.host}/ws`);
   const c = { sock, topics: [], confirmed: [], key: '', since: null, last: null, error: null, resume: resumeOverride };
   resumeOverride = null;
   conn = c;
@@ -162,6 +181,7 @@ function connect() {
     c.last = c.resume === null || mine === null ? c.since : Math.max(c.resume, mine);
     retry = 0;
     armWatchdog();
+    send({ type: 'auth', token });
     syncTopics(true);
     setLive(true);
   };
@@ -210,7 +230,11 @@ function closed(e, c, token) {
   if (e.code === TOO_SLOW) {
     const m = /resume_since=(\d+)/.exec(e.reason || '');
     const since = typeof details.resume_since === 'number' ? details.resume_since : m ? Number(m[1]) : null;
-    if (since !== null) resumeOverride = since;
+    if (since === null) {
+      scheduleReconnect(); // too many connections for this account: hammering would not help
+      return;
+    }
+    resumeOverride = since;
     retry = 0;
     connect();
     return;
@@ -241,12 +265,13 @@ function disconnect() {
  * in seq order, also across reconnects; topics the server refuses (4403) are dropped.
  * @param {string[]} topics
  * @param {(event: object) => void} onEvent called for each `{type:'event', seq, case_id, state, ...}`
- * @param {{onResync?: () => void}} [options] onResync: the server lost our place; reload state from the API
+ * @param {{onResync?: () => void, onRevoked?: (topics: string[]) => void}} [options] onResync: the server lost our
+ *   place; reload state from the API. onRevoked: these topics are no longer yours to watch and were dropped.
  * @returns {() => void} unsubscribe
  */
-export function subscribe(topics, onEvent, { onResync } = {}) {
+export function subscribe(topics, onEvent, { onResync, onRevoked } = {}) {
   const id = nextId++;
-  subs.set(id, { topics: [...topics].filter((x) => !refused.has(x)), onEvent, onResync });
+  subs.set(id, { topics: [...topics].filter((x) => !refused.has(x)), onEvent, onResync, onRevoked });
   if (conn) syncTopics();
   else connect();
   return () => {

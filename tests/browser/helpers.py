@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.browser.conftest import Api
@@ -39,7 +40,8 @@ def websocket_available(base: str, token: str) -> bool:
     from websockets.sync.client import connect
 
     try:
-        with connect(f"{base.replace('http', 'ws', 1)}/ws?token={token}", open_timeout=3) as ws:
+        with connect(f"{base.replace('http', 'ws', 1)}/ws", open_timeout=3) as ws:
+            ws.send(json.dumps({"type": "auth", "token": token}))
             ws.send('{"type": "subscribe", "topics": [], "since": null}')
         return True
     except (InvalidHandshake, InvalidStatus, OSError):

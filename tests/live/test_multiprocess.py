@@ -1,8 +1,10 @@
-"""Two app processes sharing one PostgreSQL database and Redis: an action on A reaches a subscriber on B."""
+"""Two app processes sharing one PostgreSQL database and Redis: an action on A reaches a subscriber on B, and a
+session ended anywhere closes its websockets on every process."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 import subprocess
@@ -14,11 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backend.live.bus import EventBus
 from backend.settings import Settings
 from tests.conftest import IN_CI, PG_URL, REDIS_URL, SERVER_ENV, _pg_admin, _pg_url
 from tests.helpers import point_in
 from tests.live.conftest import ROOT, Churn, serve, token
-from tests.live.test_network import open_ws, quiet, read_events
+from tests.live.test_network import ended, open_ws, quiet, read_events
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -82,7 +85,9 @@ def test_redis_channel_is_the_only_path_between_processes(shared: tuple[Settings
     """Without Redis the second process hears nothing until its heartbeat polls the shared log."""
     settings, _ = shared
     slow_poll = {"SUISHOUPAI_WS_HEARTBEAT_SECONDS": "30"}
-    with serve(settings, tmp_path / "a.log", **slow_poll) as a, serve(settings, tmp_path / "b.log", **slow_poll) as b, \
+    # B runs no job worker: had it picked up the report's triage job, it would publish the triage event itself.
+    with serve(settings, tmp_path / "a.log", **slow_poll) as a, \
+            serve(settings, tmp_path / "b.log", **slow_poll, SUISHOUPAI_RUN_WORKER="false") as b, \
             httpx.Client(base_url=f"http://{a}", timeout=30) as http:
         tok = token(http, "citizen01")
         on_b, _ = open_ws(b, tok)
@@ -94,3 +99,43 @@ def test_redis_channel_is_the_only_path_between_processes(shared: tuple[Settings
             on_b.recv(timeout=3)
         on_b.close()
 
+
+async def end_sessions_from_elsewhere(redis_url: str, user_id: int, sessions: list[str]) -> None:
+    """Publish ``end_sessions`` as a third process would: through Redis only."""
+    from litestar.channels import ChannelsPlugin
+    from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        async with ChannelsPlugin(backend=RedisChannelsPubSubBackend(redis=redis),
+                                  arbitrary_channels_allowed=True) as channels:
+            await EventBus(channels).end_sessions(user_id, sessions)
+    finally:
+        await redis.aclose()
+
+
+def test_a_session_ended_anywhere_closes_its_websockets_on_every_process(shared: tuple[Settings, dict[str, str]],
+                                                                         tmp_path: Path) -> None:
+    settings, env = shared
+    slow_sweep = {"SUISHOUPAI_WS_HEARTBEAT_SECONDS": "30", **env}  # only the control message can close them in time
+    with serve(settings, tmp_path / "a.log", **slow_sweep) as a, serve(settings, tmp_path / "b.log", **slow_sweep) as b, \
+            httpx.Client(base_url=f"http://{a}", timeout=30) as http:
+        first, second, third = (token(http, "citizen01") for _ in range(3))
+        me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {first}"}).json()["id"]
+        sockets = [open_ws(address, first)[0] for address in (a, b)]
+        on_b = open_ws(b, second)[0]
+        kept = open_ws(b, third)[0]
+
+        asyncio.run(end_sessions_from_elsewhere(env["SUISHOUPAI_REDIS_URL"], me,
+                                                [hashlib.sha256(first.encode()).hexdigest()]))
+        for ws in sockets:
+            error, code, took = ended(ws, within=2)
+            assert code == 4401 and error is not None and error["code"] == "auth.session_ended" and took < 1
+
+        # A logout on A closes that session's socket on B.
+        assert http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {second}"}).status_code == 204
+        error, code, took = ended(on_b, within=2)
+        assert code == 4401 and took < 1
+        quiet(kept)
+        kept.close()

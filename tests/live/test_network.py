@@ -21,9 +21,16 @@ from backend.settings import Settings
 from tests.live.conftest import Churn, token
 
 
+def authed(address: str, tok: str, **options: Any) -> ClientConnection:
+    """Connect and send the credential as the first message (never in the URL)."""
+    ws = connect(f"ws://{address}/ws", open_timeout=10, **options)
+    ws.send(json.dumps({"type": "auth", "token": tok}))
+    return ws
+
+
 def open_ws(address: str, tok: str, **subscribe: Any) -> tuple[ClientConnection, list[dict[str, Any]]]:
     """Connect, subscribe, and read through the ``subscribed`` reply; returns the socket and any replayed events."""
-    ws = connect(f"ws://{address}/ws?token={tok}", open_timeout=10)
+    ws = authed(address, tok)
     assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
     ws.send(json.dumps({"type": "subscribe", **subscribe}))
     replayed = []
@@ -72,18 +79,57 @@ def test_resume_after_a_disconnect_delivers_ten_missed_events_once_in_order(serv
 
 def test_refusals_over_the_network(server: Callable[..., Any]) -> None:
     with server() as address, httpx.Client(base_url=f"http://{address}", timeout=30) as http:
-        ws = connect(f"ws://{address}/ws?token=nope", open_timeout=10)
+        ws = authed(address, "nope")
         error = json.loads(ws.recv(timeout=10))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
         assert error["code"] == "auth.invalid" and closed.value.rcvd is not None and closed.value.rcvd.code == 4401
-        ws = connect(f"ws://{address}/ws?token={token(http, 'citizen01')}", open_timeout=10)
+        ws = authed(address, token(http, "citizen01"))
         ws.recv(timeout=10)
         ws.send(json.dumps({"type": "subscribe", "topics": ["command"]}))
         assert json.loads(ws.recv(timeout=10))["code"] == "ws.topic_forbidden"
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+def ended(ws: ClientConnection, within: float = 10) -> tuple[dict[str, Any] | None, int | None, float]:
+    """Read until the server closes: the last error before it, the close code, and how long it took."""
+    began, error = time.monotonic(), None
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            msg = json.loads(ws.recv(timeout=within))
+            if msg["type"] == "error":
+                error = msg
+    return error, closed.value.rcvd.code if closed.value.rcvd else None, time.monotonic() - began
+
+
+def test_a_token_in_the_url_is_refused_and_so_is_a_ninth_connection(server: Callable[..., Any]) -> None:
+    with server() as address, httpx.Client(base_url=f"http://{address}", timeout=30) as http:
+        tok = token(http, "citizen01")
+        error, code, _ = ended(connect(f"ws://{address}/ws?token={tok}", open_timeout=10))
+        assert code == 4400 and error is not None and error["code"] == "ws.token_in_url"
+        eight = [open_ws(address, tok)[0] for _ in range(8)]  # the default limit, whatever the credential
+        error, code, _ = ended(authed(address, token(http, "citizen01")))
+        assert code == 4429 and error is not None and error["code"] == "ws.too_many_connections"
+        quiet(eight[-1])
+        for ws in eight:
+            ws.close()
+
+
+def test_logout_closes_that_sessions_websockets_within_a_second(server: Callable[..., Any]) -> None:
+    # Heartbeats 30 s apart: the sweep on the heartbeat cannot be what closes it.
+    with server(SUISHOUPAI_WS_HEARTBEAT_SECONDS="30") as address, \
+            httpx.Client(base_url=f"http://{address}", timeout=30) as http:
+        tok, other = token(http, "citizen01"), token(http, "citizen01")
+        ws, _ = open_ws(address, tok)
+        kept, _ = open_ws(address, other)
+        r = http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 204, r.text
+        error, code, took = ended(ws, within=2)
+        assert code == 4401 and error is not None and error["code"].startswith("auth.") and took < 1
+        quiet(kept)
+        kept.close()
 
 
 def write_events(settings: Settings, case_id: int, n: int) -> None:
@@ -114,7 +160,7 @@ def test_a_slow_client_is_dropped_with_a_resume_hint_and_resumes(settings: Setti
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
         sock.connect((host, int(port)))
-        slow = connect(f"ws://{address}/ws?token={tok}", sock=sock, max_queue=1, compression=None, open_timeout=10)
+        slow = authed(address, tok, sock=sock, max_queue=1, compression=None)
         slow.recv(timeout=10)
         slow.send(json.dumps({"type": "subscribe", "topics": [f"case:{churn.id}"]}))
         assert json.loads(slow.recv(timeout=10))["type"] == "subscribed"

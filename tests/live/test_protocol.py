@@ -13,11 +13,14 @@ from tests.helpers import login
 from tests.live.conftest import Churn, close, open_client, token
 
 
-def connect(client: Any, username: str | None, query: str | None = None) -> Any:
-    """Open /ws as ``username`` (None: without a token); the test client closes it when it shuts down."""
-    query = query if query is not None else (f"?token={token(client, username)}" if username else "")
-    session = client.websocket_connect("/ws" + query).__enter__()
+def connect(client: Any, username: str | None, credential: str | None = None) -> Any:
+    """Open /ws and authenticate as ``username`` (or with ``credential``; neither: send nothing); the test client
+    closes it when it shuts down."""
+    session = client.websocket_connect("/ws").__enter__()
     client.live_sessions.append(session)
+    credential = credential or (token(client, username) if username else None)
+    if credential is not None:
+        session.send_json({"type": "auth", "token": credential})
     return session
 
 
@@ -39,6 +42,8 @@ def events(ws: Any, n: int) -> list[dict[str, Any]]:
 
 def refused(client: Any, username: str | None, topics: list[str] | None = None) -> tuple[dict[str, Any], int]:
     ws = connect(client, username)
+    if username is None:
+        ws.send_json({"type": "subscribe", "topics": topics})
     first = ws.receive_json(timeout=5)
     if first["type"] == "welcome":
         ws.send_json({"type": "subscribe", "topics": topics})
@@ -91,7 +96,7 @@ def test_refusals_close_with_a_code_and_a_reason(client: Any) -> None:
     assert refused(client, "supervisor02", ["grid:NOPE", "supervisor:1"])[0]["details"]["topics"] == ["grid:NOPE",
                                                                                                       "supervisor:1"]
     assert refused(client, "citizen01", ["case:999999"])[1] == 4403  # unknown cases look like someone else's
-    ws = connect(client, None, "?token=not-a-real-token")
+    ws = connect(client, None, "not-a-real-token")
     error = ws.receive_json(timeout=5)
     assert error == {"type": "error", "code": "auth.invalid", "message_zh": error["message_zh"],
                      "message_en": error["message_en"], "details": {}}
@@ -136,7 +141,7 @@ def test_resume_replays_missed_events_once_then_goes_live(client: Any) -> None:
     live = events(ws, 2)
     seqs = [e["seq"] for e in [*seen, *replayed, *live]]
     assert len(seqs) == 9 and seqs == sorted(set(seqs))
-    timeline = client.get(f"/api/v1/cases/{churn.id}", headers=churn.citizen).json()["timeline"]
+    timeline = client.get(f"/api/v1/cases/{churn.id}", headers=churn.operator).json()["timeline"]  # staff's view
     assert sum(t["action"] == "assign_supervisor" for t in timeline) == 9
 
 
