@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from backend.accounts.auth import provide_ctx
 from backend.accounts.controllers import AuthController, UserController
+from backend.accounts.privacy_controllers import PRIVACY_HANDLERS
 from backend.apidocs import render_plugins
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.context import AppContext
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             AuthController,
             UserController,
+            *PRIVACY_HANDLERS,
             ReportController,
             CaseController,
             PublicController,

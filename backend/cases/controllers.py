@@ -18,7 +18,7 @@ from backend.cases import services, views
 from backend.cases.access import allowed_actions
 from backend.cases.intake import read_report
 from backend.cases.lifecycle import STATE_NAMES, TRANSITIONS
-from backend.cases.schemas import ActionIn, ActionOut, CaseOut, CasePage, PublicCasePage
+from backend.cases.schemas import ActionIn, ActionOut, CasePage, CaseView, PublicCasePage
 from backend.cases.tables import Case
 from backend.context import AppContext
 from backend.errors import InvalidInput, NotFound
@@ -74,7 +74,7 @@ class ReportController(Controller):
           summary="上报问题 Report a problem: JSON with photo_ids, or multipart with 1–4 files in 'photos'")
     async def create(
         self, ctx: AppContext, actor: Actor, request: Request[Any, Any, Any], idempotency_key: IdemKey = None
-    ) -> Response[CaseOut]:
+    ) -> Response[CaseView]:
         data, uploads, flags = await read_report(ctx, request)
         case, replayed = await services.create_report(ctx, actor, data, idempotency_key, uploads=uploads, flags=flags)
         return Response(case, status_code=200 if replayed else 201,
@@ -112,11 +112,11 @@ class CaseController(Controller):
         )
 
     @get("/{case_id:int}", operation_id="getCase", summary="案件详情 A case with its timeline, photos and actions")
-    async def detail(self, ctx: AppContext, actor: Actor, case_id: int) -> CaseOut:
+    async def detail(self, ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
         return await views.case_detail(ctx.settings, actor, case_id)
 
     @get("/track/{tracking_no:str}", operation_id="getCaseByTrackingNo", summary="按编号查询 A case by tracking number")
-    async def by_tracking(self, ctx: AppContext, actor: Actor, tracking_no: str) -> CaseOut:
+    async def by_tracking(self, ctx: AppContext, actor: Actor, tracking_no: str) -> CaseView:
         row = await Case.select(Case.id).where(Case.tracking_no == tracking_no.upper()[:20]).first()
         if row is None:
             raise NotFound(f"案件不存在：{tracking_no}", f"No such case: {tracking_no}", code="case.not_found")
@@ -132,7 +132,7 @@ class CaseController(Controller):
           summary="执行操作 Perform a lifecycle action")
     async def perform(
         self, ctx: AppContext, actor: Actor, case_id: int, action: str, data: ActionIn, idempotency_key: IdemKey = None
-    ) -> CaseOut:
+    ) -> CaseView:
         if len(action) > 32:
             raise InvalidInput("操作名过长", "Action name too long", code="case.unknown_action")
         return await services.perform(ctx, actor, case_id, action, data, idempotency_key)

@@ -80,7 +80,9 @@ class UnitRef(Struct):
     name: str
 
 
-class CaseOut(Struct):
+class CaseOut(Struct, tag="staff", tag_field="view"):
+    """A case as staff see it: the whole record."""
+
     id: int
     tracking_no: str
     state: str
@@ -139,8 +141,66 @@ class CaseOut(Struct):
     actions: list[ActionOut] = []
 
 
+class ReporterTimelineOut(Struct):
+    """A step of the case as its reporter sees it: who acted is a role and an organisation, never a person."""
+
+    id: int
+    at: datetime
+    action: str
+    actor_role: str
+    actor_zh: str  # e.g. "受理员 · 城市管理指挥中心", "责任单位 · 娄底市环境卫生事务中心"
+    actor_en: str
+    from_state: str
+    to_state: str
+    note: str  # only what the reporter wrote, or a fixed public text (a merge), never staff's internal notes
+    photo_ids: list[int]
+    result: str | None = None  # verify / check outcome
+
+
+class ReporterPhotoRef(Struct):
+    id: int
+    kind: str  # report | after
+    thumb_url: str | None
+    display_url: str | None
+
+
+class ReporterCaseOut(Struct, tag="reporter", tag_field="view"):
+    """A case as the citizen who reported it sees it (PIPL): their report, its progress and the organisation handling
+    it. No staff names, no classifier or routing output, no supervision light, no other case's id or number."""
+
+    id: int
+    tracking_no: str
+    state: str
+    state_zh: str
+    state_en: str
+    description: str
+    address: str
+    lng: float
+    lat: float
+    location_source: str
+    flags: list[str]  # only the checks of what they sent (location_mismatch, old_photo, outside_area)
+    category_code: str  # empty until staff have seen the report (before that it is only the classifier's guess)
+    category_name: str
+    unit_name: str | None  # the responsible unit handling it
+    merged: bool  # merged into another citizen's report of the same problem (which one is not said)
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    due_at: datetime | None
+    rating: int | None
+    rating_comment: str
+    version: int
+    photos: list[ReporterPhotoRef] = []
+    timeline: list[ReporterTimelineOut] = []
+    actions: list[ActionOut] = []
+
+
+# What a case read answers: the full record for staff, the reporter's view for citizens (tagged ``view: "reporter"``).
+CaseView = CaseOut | ReporterCaseOut
+
+
 class CasePage(Struct):
-    items: list[CaseOut]
+    items: list[CaseView]
     total: int
     page: int
     page_size: int

@@ -12,7 +12,7 @@ from backend.accounts.services import Actor
 from backend.cases import clock
 from backend.cases.access import blocked_reason, describe_allowed, ensure_visible, may, transition
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
-from backend.cases.schemas import ActionIn, CaseOut, ReportIn
+from backend.cases.schemas import ActionIn, CaseView, ReportIn
 from backend.cases.tables import Case, IdempotencyRecord, TimelineEntry, TrackingCounter
 from backend.cases.transitions import apply
 from backend.cases.views import load_case, render_case
@@ -139,7 +139,7 @@ async def _lock_case(ctx: AppContext, case_id: int) -> Case:
 async def create_report(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, *,
     uploads: list[tuple[Checked, str]] | None = None, flags: list[str] | None = None,
-) -> tuple[CaseOut, bool]:
+) -> tuple[CaseView, bool]:
     """File a new report; returns (case, replayed). A retry with the same key returns the first answer.
 
     ``uploads`` are photos sent with the report (multipart): stored and processed first, and removed again if the
@@ -179,7 +179,7 @@ async def create_report(
 async def _create_case(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, body_hash: str, flags: list[str],
     category: Any, photo_ids: list[int],
-) -> tuple[CaseOut, bool]:
+) -> tuple[CaseView, bool]:
     if len(photo_ids) > ctx.settings.max_photos:
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
@@ -246,7 +246,7 @@ def _missing(t: Transition, body: ActionIn, case: Case) -> list[str]:
 
 async def perform(
     ctx: AppContext, actor: Actor, case_id: int, action: str, body: ActionIn, key: str | None
-) -> CaseOut:
+) -> CaseView:
     t = transition(action)
     if t is None:
         raise NotFound(f"未知操作：{action}", f"Unknown action: {action}", code="case.unknown_action")

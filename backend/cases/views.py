@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.columns.combination import And, Or, Where
 
-from backend.accounts.roles import Role
+from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor
 from backend.cases import clock
 from backend.cases.access import allowed_actions, ensure_visible
@@ -15,9 +15,13 @@ from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
     CaseOut,
     CasePage,
+    CaseView,
     PhotoRef,
     PublicCaseOut,
     PublicCasePage,
+    ReporterCaseOut,
+    ReporterPhotoRef,
+    ReporterTimelineOut,
     TimelineOut,
     UnitRef,
 )
@@ -42,6 +46,22 @@ LIGHTS = ("green", "yellow", "red")
 WITH_UNIT_VALUES = frozenset(s.value for s in WITH_UNIT)
 # Reports not yet filed (or voided) are not shown to the public.
 NOT_PUBLIC = frozenset({State.NEW.value, State.VERIFYING.value, State.PENDING_FILING.value, State.VOIDED.value})
+
+
+# What a citizen sees of their own report (PIPL): the public milestones. Internal workflow — approval requests,
+# reassignments, re-routing, deadline warnings, duplicate checks, category corrections — stays with staff.
+REPORTER_ACTIONS = frozenset({
+    "report", "triage", "request_verify", "verify", "accept_report", "file", "void", "link_duplicate", "dispatch",
+    "accept", "approve_suspension", "resume", "report_back", "check", "close", "rate", "reopen",
+})
+# Report and after-handling photos, as on the public map; verify and check photos are staff's working material.
+REPORTER_PHOTO_KINDS = frozenset({"report", "after"})
+# The checks of what the reporter sent; staff's own flags (unrouted, likely_duplicate, not_confirmed) stay internal.
+REPORTER_FLAGS = frozenset({"location_mismatch", "old_photo", "outside_area"})
+ROLE_VALUES = frozenset(r.value for r in Role)
+# Centre staff and supervisors are shown to citizens as the centre, unit staff as their unit: never as a person.
+CENTRE_NAME = ("城市管理指挥中心", "City management command centre")
+MERGED_NOTE = ("已与其他群众的相同上报合并", "Merged with the same report from another citizen")
 
 
 def public_states() -> frozenset[str]:
@@ -74,6 +94,11 @@ def _photo_ref(settings: Settings, row: dict[str, Any]) -> PhotoRef:
         display_url=photo_url(settings, row["id"], "display") if ready else None,
         warnings=list(row["warnings"] or []),
     )
+
+
+def _reporter_photo(settings: Settings, row: dict[str, Any]) -> ReporterPhotoRef:
+    ref = _photo_ref(settings, row)
+    return ReporterPhotoRef(id=ref.id, kind=ref.kind, thumb_url=ref.thumb_url, display_url=ref.display_url)
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -151,20 +176,114 @@ async def _units_for(cases: list[Case]) -> dict[int, Unit]:
     return {u.id: u for u in await Unit.objects().output(load_json=True).where(Unit.id.is_in(list(ids)))}
 
 
-async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseOut:
+def is_reporter_view(actor: Actor) -> bool:
+    """Citizens (with an account or an anonymous device) get the reporter's view of a case, staff the full record."""
+    return actor.role is Role.CITIZEN
+
+
+def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> ReporterCaseOut:
+    zh, en = STATE_NAMES[State(case.state)]
+    unit = units.get(case.unit) if case.unit else None
+    seen_by_staff = case.state != State.NEW.value
+    return ReporterCaseOut(
+        id=case.id,
+        tracking_no=case.tracking_no,
+        state=case.state,
+        state_zh=zh,
+        state_en=en,
+        description=case.description,
+        address=case.address,
+        lng=case.lng,
+        lat=case.lat,
+        location_source=case.location_source,
+        flags=[f for f in _json_list(case.flags) if f in REPORTER_FLAGS],
+        category_code=case.category_code if seen_by_staff else "",
+        category_name=case.category_name if seen_by_staff else "",
+        unit_name=unit.name if unit else None,
+        merged=case.duplicate_of is not None,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        closed_at=case.closed_at,
+        due_at=case.due_at,
+        rating=case.rating,
+        rating_comment=case.rating_comment,
+        version=case.version,
+        **extra,
+    )
+
+
+def reporter_actor(role: str, unit_name: str | None) -> tuple[str, str]:
+    """Who acted, as a citizen may be told: the role and the organisation (zh, en)."""
+    if role not in ROLE_VALUES:
+        return "系统", "System"
+    zh, en = ROLE_NAMES[Role(role)]
+    if role == Role.CITIZEN.value:
+        return zh, en
+    if role == Role.UNIT_STAFF.value:
+        return (f"{zh} · {unit_name}", f"{en} · {unit_name}") if unit_name else (zh, en)
+    return f"{zh} · {CENTRE_NAME[0]}", f"{en} · {CENTRE_NAME[1]}"
+
+
+def _reporter_timeline(case: Case, entries: list[dict[str, Any]], photo_ids: set[int]) -> list[ReporterTimelineOut]:
+    timeline = []
+    for e in entries:
+        if e["action"] not in REPORTER_ACTIONS:
+            continue
+        actor_zh, actor_en = reporter_actor(e["actor_role"], e["actor_unit"])
+        if e["action"] == "link_duplicate":
+            note = MERGED_NOTE[0]
+        else:
+            # What the reporter wrote themselves (report, rating, reopen reason); staff notes are internal.
+            note = e["note"] if e["actor"] is not None and e["actor"] == case.reporter else ""
+        result = (e["data"] or {}).get("result")
+        timeline.append(ReporterTimelineOut(
+            id=e["id"], at=e["at"], action=e["action"], actor_role=e["actor_role"], actor_zh=actor_zh,
+            actor_en=actor_en, from_state=e["from_state"], to_state=e["to_state"], note=note,
+            photo_ids=[p for p in e["photo_ids"] or [] if p in photo_ids],
+            result=result if isinstance(result, str) else None,
+        ))
+    return timeline
+
+
+def reporter_event(event: dict[str, Any], user_id: int, watching: set[str]) -> dict[str, Any] | None:
+    """What a citizen's websocket may carry of a live event (None: nothing). Only events of their own reports: the
+    event names them as reporter, or is about a case they watch (they may watch only their own). Without the unit id,
+    the supervision light (deadline warnings are left out whole) and other parties' topics (staff ids, grids, a case
+    merged with theirs)."""
+    mine, case = f"reporter:{user_id}", f"case:{event.get('case_id')}"
+    topics = event.get("topics") or ()
+    if event.get("kind") == "case.escalated" or (mine not in topics and case not in watching):
+        return None
+    return {**event, "topics": [t for t in topics if t in (case, mine)], "unit_id": None, "light": None}
+
+
+async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseView:
     case = await load_case(case_id)
     ensure_visible(actor, case)
     return await render_case(settings, actor, case)
 
 
-async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseOut:
+async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
     entries = (
-        await TimelineEntry.select(TimelineEntry.all_columns(), TimelineEntry.actor.display_name.as_alias("actor_name"))
+        await TimelineEntry.select(
+            TimelineEntry.all_columns(),
+            TimelineEntry.actor.display_name.as_alias("actor_name"),
+            TimelineEntry.actor.unit.name.as_alias("actor_unit"),
+        )
         .output(load_json=True)
         .where(TimelineEntry.case == case.id)
         .order_by(TimelineEntry.id)
     )
     photos = await Photo.select().output(load_json=True).where(Photo.case == case.id).order_by(Photo.id)
+    if is_reporter_view(actor):
+        shown = [p for p in photos if p["kind"] in REPORTER_PHOTO_KINDS]
+        return reporter_case_out(
+            case,
+            await _units_for([case]),
+            photos=[_reporter_photo(settings, p) for p in shown],
+            timeline=_reporter_timeline(case, entries, {p["id"] for p in shown}),
+            actions=allowed_actions(settings, actor, case),
+        )
     timeline = [
         TimelineOut(
             id=e["id"],
@@ -273,9 +392,10 @@ async def list_cases(
         page_size
     ).offset((page - 1) * page_size)
     units = await _units_for(rows)
-    return CasePage(
-        items=[case_out(settings, c, units) for c in rows], total=await count, page=page, page_size=page_size
-    )
+    items: list[CaseView] = [
+        reporter_case_out(c, units) if is_reporter_view(actor) else case_out(settings, c, units) for c in rows
+    ]
+    return CasePage(items=items, total=await count, page=page, page_size=page_size)
 
 
 async def public_cases(page: int, page_size: int, bbox: tuple[float, float, float, float] | None) -> PublicCasePage:

@@ -24,10 +24,11 @@ from typing import Any
 
 import msgspec
 
+from backend.accounts.roles import Role
 from backend.accounts.services import actor_for_user
 from backend.errors import AppError
 from backend.live.bus import CHANNEL, CONTROL, Control
-from backend.live.connection import BEAT, EVENT, TOO_SLOW, UNAUTHENTICATED, Connection
+from backend.live.connection import BEAT, EVENT, TOO_SLOW, UNAUTHENTICATED, Connection, text_for
 from backend.live.log import last_seq, scan_log
 from backend.live.messages import ErrorOut, event_text
 from backend.live.sessions import session_expiries
@@ -196,7 +197,10 @@ class Hub:
         targets = list(groups[0]) if len(groups) == 1 else set().union(*groups)
         item = (EVENT, seq, event_text(event))
         for conn in targets:
-            conn.push(item)
+            if conn.actor.role is not Role.CITIZEN:
+                conn.push(item)
+            elif (shown := text_for(conn, event)) is not None:  # a reporter's view of the event (PIPL)
+                conn.push((EVENT, seq, shown))
 
     # ------------------------------------------------------------ sessions and rights
 

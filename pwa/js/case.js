@@ -69,9 +69,11 @@ function draw(c, reload, queued) {
         h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${c.category_name}（${c.category_code}）` : t('case.unclassified')),
         c.address ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
         h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
-        c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit.name)] : null,
+        // A citizen's view names only the unit (unit_name); staff get the unit record.
+        c.unit_name || c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit_name || c.unit.name)] : null,
         c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null),
-      c.description ? h('p', { class: 'desc' }, c.description) : null),
+      c.description ? h('p', { class: 'desc' }, c.description) : null,
+      c.merged ? h('p', { class: 'muted merged' }, t('case.merged')) : null),
     c.photos?.length ? h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos)) : null,
     actionsCard(c, can, reload, queued),
     h('section', { class: 'card' }, h('h2', null, t('case.timeline')), renderTimeline(c)),

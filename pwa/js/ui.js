@@ -97,14 +97,15 @@ export function renderTimeline(c) {
       h('div', { class: 'tl-head' },
         h('strong', null, actionName(e.action)),
         h('time', { datetime: e.at }, formatTime(e.at))),
-      h('div', { class: 'tl-who muted' }, [e.actor_name, e.actor_role ? t(`role.${e.actor_role}`) : ''].filter(Boolean).join(' · '),
+      h('div', { class: 'tl-who muted' }, e.actor_zh ? pick(e, 'actor') // a citizen's view: role · organisation only
+        : [e.actor_name, e.actor_role ? t(`role.${e.actor_role}`) : ''].filter(Boolean).join(' · '),
         e.to_state && e.to_state !== e.from_state ? ` → ${t(`state.${e.to_state}`)}` : ''),
       e.note ? h('p', { class: 'tl-note' }, e.note) : null,
       resultText(e) ? h('p', { class: 'tl-note' }, resultText(e)) : null)));
 }
 
 function resultText(e) {
-  const r = e.data?.result;
+  const r = e.result ?? e.data?.result;
   return r ? t(`result.${r}`) : '';
 }
 

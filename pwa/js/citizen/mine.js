@@ -6,6 +6,7 @@ import { subscribe } from '../live.js';
 import { EXPIRE_MS, flushOutbox, listOutbox, onOutboxChange, removeEntry, retryEntry } from '../outbox.js';
 import { kvGet, kvSet } from '../store.js';
 import { formatTime, h, stateBadge, toast } from '../ui.js';
+import { accountCard } from './account.js';
 
 /**
  * @param {HTMLElement} main
@@ -16,6 +17,7 @@ export async function renderMine(main) {
   const outboxBox = h('section', { class: 'outbox', 'aria-label': t('outbox.title') });
   const listBox = h('ul', { class: 'list cases', 'aria-label': t('nav.mine') });
   main.append(h('h1', null, t('nav.mine')), outboxBox, listBox);
+  if (user.role === 'citizen') main.append(accountCard()); // staff accounts are managed by an administrator
   let serverIds = new Set();
 
   const drawOutbox = async () => {
