@@ -104,6 +104,10 @@ def _from_exifread(data: bytes, warnings: list[str]) -> dict[str, Any]:
 def _from_pillow(data: bytes, warnings: list[str]) -> dict[str, Any]:
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if im.format == "PNG" and "exif" not in im.info:
+                # No eXIf before the pixels: getexif() would decode the whole image to look after them, and exifread
+                # has already searched every chunk.
+                return {}
             exif = im.getexif()
             raw: dict[str, Any] = {key: exif[tag] for tag, key in _PILLOW_BASE.items() if tag in exif}
             for ifd_tag, names in ((0x8825, _PILLOW_GPS), (0x8769, _PILLOW_EXIF)):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import io
 import logging
+import platform
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +23,8 @@ from backend.photos.sniff import CONTENT_TYPES, identify, sniff
 log = logging.getLogger("suishoupai.photos.pipeline")
 
 __all__ = [
-    "Derivative", "ExifInfo", "ProcessedPhoto", "QualityWarning",
-    "hamming", "process", "read_exif", "safe_filename", "sniff",
+    "DECODE_MEMORY", "Derivative", "ExifInfo", "ProcessedPhoto", "QualityWarning",
+    "decode_cost", "hamming", "process", "read_exif", "release_memory", "safe_filename", "sniff",
 ]  # fmt: skip
 
 DISPLAY_EDGE, DISPLAY_QUALITY = 1600, 82
@@ -31,6 +34,21 @@ BLUR_VARIANCE = 40.0  # Laplacian variance on the thumbnail's grey image
 SMALL_LONG, SMALL_SHORT = 640, 480
 MIN_SCALED_EDGE = 1400  # a decoder-scaled display may be this much under DISPLAY_EDGE rather than resized
 _LIBJPEG_TURBO = bool(features.check_feature("libjpeg_turbo"))
+
+# The most memory one decode may need: enough for the costliest photo a phone takes, a 50 MP HEIC (8192x6144 at
+# 8 bytes a pixel, plus DISPLAY_BYTES). Costlier images are refused from their header, and the decode budget
+# (photos/budget.py) admits decodes process-wide while their costs add up to at most this much.
+DECODE_MEMORY = 432 * 2**20
+# Decoded-image buffers of the display size and below (reduce and resize outputs, RGB copies, encoders), per decode.
+DISPLAY_BYTES = 48 * 2**20
+# Bytes a decode holds at its peak per pixel of the original, measured with VmHWM on Pillow 13 / pillow-heif 1.8
+# (docs/benchmarks.md, "Photo decode memory"). PNG is loaded in its own mode and reduced in it before any conversion.
+_PNG_BYTES_PER_PIXEL = {"1": 2.0, "L": 1.0, "P": 2.0, "I": 1.0, "I;16": 1.0, "I;16B": 1.0}  # RGB: 4; RGBA, LA: 8
+_WEBP_BYTES_PER_PIXEL = 16.0  # libwebp's canvas and work buffers, the frame's bytes, and Pillow's copy of them
+_HEIF_BYTES_PER_PIXEL = 8.0  # libheif's planes and RGB(A) output, and Pillow's copy
+# Image.reduce() works on these modes; "1" and "P" must be converted first, "PA" would average palette indices.
+_REDUCIBLE = {"L", "LA", "La", "RGB", "RGBA", "RGBa", "I", "F", "CMYK", "YCbCr"}
+_TRIM_AFTER_PIXELS = 16_000_000  # a decode at least this large hands its freed heap back to the system
 
 _PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF", "heif": "HEIF"}
 _TRANSPOSE = {
@@ -100,25 +118,65 @@ def _corrupt(kind: str) -> InvalidInput:
     )  # fmt: skip
 
 
+def _too_many_pixels(im: Image.Image | None, limit: int) -> PayloadTooLarge:
+    size = {"width": im.width, "height": im.height} if im is not None else {}
+    return PayloadTooLarge(
+        f"照片像素过多（上限 {limit // 1_000_000} 百万像素）",
+        f"The photo has too many pixels (limit {limit // 1_000_000} megapixels)",
+        code="photo.too_many_pixels",
+        details={**size, "max_pixels": limit},
+    )
+
+
+def _bytes_per_pixel(im: Image.Image, kind: str) -> float:
+    """What decoding this image costs at its peak, per pixel of the original (see the measured figures above)."""
+    if kind == "jpeg":
+        # libjpeg keeps every DCT coefficient (2 bytes a sample) of progressive and multi-scan files even when it
+        # decodes scaled, and the header does not always tell which files those are: every JPEG is charged for them.
+        layers = getattr(im, "layer", None) or [(0, 1, 1, 0)] * len(im.getbands())
+        h_max = max(max(h for _, h, _, _ in layers), 1)
+        v_max = max(max(v for _, _, v, _ in layers), 1)
+        return 2.0 * sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
+    if kind == "webp":
+        return _WEBP_BYTES_PER_PIXEL
+    if kind in ("heic", "heif"):
+        return _HEIF_BYTES_PER_PIXEL
+    if im.mode in ("LA", "RGBA"):
+        return 8.0  # reduce() averages premultiplied: a full-size RGBa copy
+    if "transparency" in im.info and im.mode not in ("P", "I", "I;16", "I;16B"):
+        return _PNG_BYTES_PER_PIXEL.get(im.mode, 4.0) + 9.0  # a key colour flattened at full size: RGBA, RGB, alpha
+    return _PNG_BYTES_PER_PIXEL.get(im.mode, 4.0)
+
+
+def _pixel_limit(im: Image.Image, kind: str, max_pixels: int) -> int:
+    return min(max_pixels, int((DECODE_MEMORY - DISPLAY_BYTES) / _bytes_per_pixel(im, kind)))
+
+
 def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
-    """Open lazily (header only) and refuse oversized images before a single pixel is decoded."""
+    """Open lazily (header only) and refuse, before a single pixel is decoded, images with more pixels than
+    ``max_pixels`` or than this format can decode within ``DECODE_MEMORY``."""
     if kind in ("heic", "heif"):
         _register_heif()
     try:
         im = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]])
     except Image.DecompressionBombError:
-        im = None
+        raise _too_many_pixels(None, max_pixels) from None
     except Exception as exc:  # Pillow plugins raise OSError, SyntaxError, ValueError, struct.error… on bad headers
         raise _corrupt(kind) from exc
-    if im is None or im.width * im.height > max_pixels:
-        size = {"width": im.width, "height": im.height} if im is not None else {}
-        raise PayloadTooLarge(
-            f"照片像素过多（上限 {max_pixels // 1_000_000} 百万像素）",
-            f"The photo has too many pixels (limit {max_pixels // 1_000_000} megapixels)",
-            code="photo.too_many_pixels",
-            details={**size, "max_pixels": max_pixels},
-        )
+    limit = _pixel_limit(im, kind, max_pixels)
+    if im.width * im.height > limit:
+        raise _too_many_pixels(im, limit)
     return im
+
+
+def decode_cost(data: bytes, max_pixels: int) -> int:
+    """The bytes decoding this photo will hold at its peak, from its header alone; refuses what check_header refuses."""
+    kind = identify(data)
+    im = _open(data, kind, max_pixels)
+    try:
+        return int(im.width * im.height * _bytes_per_pixel(im, kind)) + DISPLAY_BYTES
+    finally:
+        im.close()
 
 
 def check_header(data: bytes, kind: str, max_pixels: int) -> tuple[int, int]:
@@ -189,22 +247,71 @@ def _scale_jpeg(im: Image.Image) -> None:
         im.draft("RGB", _fit(width, height, DISPLAY_EDGE))
 
 
+def _narrow_png(im: Image.Image) -> None:
+    """Decode 16-bit greyscale straight to its top 8 bits: a quarter of the memory of the 32-bit copy otherwise made."""
+    tile = im.tile[0] if len(im.tile) == 1 else None
+    if im.mode in ("I", "I;16", "I;16B") and hasattr(tile, "_replace") and tile.args == "I;16B":  # type: ignore[union-attr]
+        # PNG stores 16-bit samples big-endian; libImaging's "L;16B" unpacker keeps the high byte of each.
+        im.tile = [tile._replace(args="L;16B")]  # type: ignore[union-attr]
+        im._mode = "L"
+        # An exact 16-bit key colour cannot be matched on 8 bits: the image is shown without its transparency.
+        im.info.pop("transparency", None)
+
+
+def _reduce_palette(im: Image.Image, factor: int) -> Image.Image:
+    """Reduce a palette image one colour channel at a time, transparency flattened onto white through the palette
+    itself (flattening is linear, so it commutes with averaging): never a full-size RGB(A) copy of it."""
+    palette = (im.getpalette("RGB") or []) + [0] * 768
+    alpha = [255] * 256
+    transparency = im.info.get("transparency")
+    if isinstance(transparency, bytes):
+        alpha[: len(transparency[:256])] = transparency[:256]
+    elif isinstance(transparency, int) and 0 <= transparency < 256:
+        alpha[transparency] = 0
+    bands = []
+    for band in range(3):
+        lut = [(palette[3 * i + band] * alpha[i] + 255 * (255 - alpha[i])) // 255 for i in range(256)]
+        bands.append(im.point(lut, "L").reduce(factor))
+    return Image.merge("RGB", bands)
+
+
+def _shrink(im: Image.Image) -> Image.Image:
+    """Reduce a loaded image by an integer factor in its own mode, before any full-size conversion is made."""
+    factor = max(im.size) // DISPLAY_EDGE
+    if factor < 2:
+        return im
+    if im.mode == "P":
+        return _reduce_palette(im, factor)
+    if im.mode == "1" and "transparency" not in im.info:
+        im = im.convert("L")
+    elif im.mode not in _REDUCIBLE or "transparency" in im.info:
+        im = _to_rgb(im)  # a key colour flattened onto white, or 16/32-bit grey cut to 8 bits, at full size
+    return im.reduce(factor)
+
+
 def _decode_display(data: bytes, kind: str, max_pixels: int) -> tuple[Image.Image, int, int]:
     """The upright display image (long edge <= 1600) and the upright size of the original."""
     im = _open(data, kind, max_pixels)
-    orientation = _orientation(im)
     width, height = im.size
     try:
         if kind == "jpeg":
             _scale_jpeg(im)
+        elif kind == "png":
+            _narrow_png(im)
+        elif kind in ("heic", "heif"):
+            # pillow-heif decodes an embedded thumbnail instead when one is a scaled copy at least this large.
+            im.draft(None, _fit(width, height, DISPLAY_EDGE))
         im.load()
+        # Only now: a PNG's eXIf may follow its pixels, and getexif() before load() would decode them at full depth.
+        orientation = _orientation(im)
+        im = _shrink(im)  # rebinding drops the full-size image (and a WebP decoder's canvas) right away
         rgb = _to_rgb(im)
     except Image.DecompressionBombError as exc:
         raise PayloadTooLarge(code="photo.too_many_pixels", details={"max_pixels": max_pixels}) from exc
     except Exception as exc:  # truncated or corrupt pixel data surfaces only here
         raise _corrupt(kind) from exc
     if max(rgb.size) > DISPLAY_EDGE:
-        # BOX (area average) is the cheapest correct filter for the <= 2x step left after DCT scaling.
+        # BOX (area average) is the cheapest correct filter for the <= 2x step left after DCT scaling or reduce().
         rgb = rgb.resize(_fit(*rgb.size, DISPLAY_EDGE), Image.Resampling.BOX)
     if orientation in _TRANSPOSE:
         rgb = rgb.transpose(_TRANSPOSE[orientation])  # after the resize: rotating 2.5 MP is cheaper than 12 MP
@@ -248,11 +355,31 @@ def _quality(grey: np.ndarray, width: int, height: int) -> tuple[tuple[QualityWa
     return tuple(QualityWarning(c, *QUALITY_TEXT[c]) for c in codes), brightness, sharpness
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Give freed heap pages back to the system. glibc keeps the blocks of a large decode in the worker thread's
+    arena (its mmap threshold rises to their size after the first free), so RSS would stay at its peak for good."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def process(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
     """Check and decode one original and return its metadata, hashes, quality and public derivatives."""
     kind = identify(data)
     exif = read_exif(data)
     display, width, height = _decode_display(data, kind, max_pixels)
+    if width * height >= _TRIM_AFTER_PIXELS:
+        release_memory()
     thumb = _thumbnail(display)
     grey = thumb.convert("L")
     quality, brightness, sharpness = _quality(np.asarray(grey, dtype=np.float32), width, height)

@@ -6,7 +6,6 @@ a durable 'photo' job written with the row finishes the work after a crash, so a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -22,8 +21,9 @@ from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.jobs.queue import enqueue
 from backend.loops import Loop
+from backend.photos.budget import DecodeBudget
 from backend.photos.exif import read_exif
-from backend.photos.pipeline import ProcessedPhoto, check_header, process, safe_filename
+from backend.photos.pipeline import DECODE_MEMORY, ProcessedPhoto, check_header, decode_cost, process, safe_filename
 from backend.photos.sniff import CONTENT_TYPES, identify
 from backend.photos.store import Body, UploadGrant
 from backend.photos.tables import Photo
@@ -33,7 +33,8 @@ KINDS = ("report", "verify", "after", "check")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif": "heif"}
 # A crashed inline run is retried by the worker only after this delay, so the two never race.
 RECOVERY_DELAY = timedelta(seconds=60)
-_cpu = asyncio.Semaphore(max(1, (os.cpu_count() or 1)))
+# Decodes run in worker threads, at most one per core and together within the pipeline's memory budget.
+_decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1))
 
 
 def _now() -> datetime:
@@ -139,8 +140,8 @@ async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = Non
     if data is None:
         data = await ctx.store.get(photo.original_key)
     try:
-        async with _cpu:
-            result: ProcessedPhoto = await asyncio.to_thread(process, data, max_pixels=ctx.settings.max_image_pixels)
+        max_pixels = ctx.settings.max_image_pixels
+        result: ProcessedPhoto = await _decodes.run(decode_cost(data, max_pixels), process, data, max_pixels=max_pixels)
     except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
         await Photo.update({Photo.status: "failed", Photo.error: exc.code, Photo.processed_at: _now()}).where(
             Photo.id == photo_id)
