@@ -189,9 +189,9 @@ def summary(name: str, lat: list[float], expected: int, rss_delta_kb: int, n: in
 
 def run_app(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUISHOUPAI_")}
-    # Every subscriber is citizen01: lift the per-user connection limit for the benchmark.
+    # Every subscriber is citizen01 (a demo user): lift the per-user connection limit for the benchmark.
     env.update(SUISHOUPAI_DATA_DIR=str(work), SUISHOUPAI_LOG_LEVEL="WARNING", SUISHOUPAI_SECRET_KEY="bench",
-               SUISHOUPAI_WS_MAX_PER_USER=str(args.subscribers))
+               SUISHOUPAI_DEMO_MODE="true", SUISHOUPAI_WS_MAX_PER_USER=str(args.subscribers))
     if args.database_url:
         env["SUISHOUPAI_DATABASE_URL"] = args.database_url
     for cmd in (["migrate"], ["seed-demo", "--no-cases"]):
