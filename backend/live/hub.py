@@ -244,15 +244,17 @@ class Hub:
 
     async def sweep(self) -> None:
         """Close the sockets whose credential has ended or expired (a safety net behind ``end_sessions``)."""
-        if not self.connections:
+        # Only those open before the query: one that opens meanwhile is not in its answer.
+        conns = list(self.connections)
+        if not conns:
             return
         try:
-            alive = await session_expiries(conn.actor.session for conn in self.connections)
+            alive = await session_expiries(conn.actor.session for conn in conns)
         except Exception:
             log.exception("live: could not check the sessions of open websockets")
             return
         now = datetime.now(UTC)
-        for conn in list(self.connections):
+        for conn in conns:
             expires = alive.get(conn.actor.session)
             if expires is None or expires <= now:
                 conn.abort(UNAUTHENTICATED, ENDED if expires is None else EXPIRED)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from backend.db import write_transaction
+from backend.live.hub import Hub
 from backend.live.log import append_event, serialize_event_writes
 from backend.settings import Settings
 from tests.live.conftest import open_client
@@ -46,3 +52,29 @@ def test_an_event_whose_publish_was_lost_arrives_within_a_heartbeat(settings: Se
         ws, _, _ = start(client, "operator01", topics=["command"])
         made = write(client, 3, "never")
         assert [e["seq"] for e in events(ws, 3)] == [e["seq"] for e in made]
+
+
+class FakeConn:
+    def __init__(self, user_id: int, session: str) -> None:
+        self.actor = SimpleNamespace(id=user_id, session=session)
+        self.closed: int | None = None
+
+    def abort(self, code: int, error: Any) -> None:
+        self.closed = code
+
+
+def test_the_session_sweep_closes_only_what_it_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socket that opens while the sweep's query runs is not in its answer, and must not be taken for ended."""
+    hub = Hub(None, 20.0)
+    ended, fine, latecomer = FakeConn(1, "gone"), FakeConn(2, "ok"), FakeConn(3, "new")
+
+    async def expiries(sessions: Any) -> dict[str, datetime]:
+        assert sorted(sessions) == ["gone", "ok"]
+        hub.add(latecomer)  # type: ignore[arg-type]
+        return {"ok": datetime.now(UTC) + timedelta(hours=1)}
+
+    monkeypatch.setattr("backend.live.hub.session_expiries", expiries)
+    for conn in (ended, fine):
+        hub.add(conn)  # type: ignore[arg-type]
+    asyncio.run(hub.sweep())
+    assert (ended.closed, fine.closed, latecomer.closed) == (4401, None, None)
