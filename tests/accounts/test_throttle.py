@@ -98,3 +98,32 @@ def test_unknown_and_known_usernames_cost_the_same(settings):
         known, unknown = (statistics.median(v) for v in times.values())
         # Each side runs one argon2 verification (tens of ms); a missing user must not answer measurably faster.
         assert known > 0.01 and abs(known - unknown) < 0.020, (known, unknown)
+
+
+@pytest.mark.redis
+def test_limits_and_lockouts_hold_across_processes_on_redis(sqlite_template, tmp_path):
+    """Two app instances on one Redis (as behind a load balancer) share their counters. Both run in this process,
+    where Piccolo's tables follow one engine: a SQLite file serves both (the database is not what is tested)."""
+    import shutil
+
+    import redis
+
+    from tests.conftest import IN_CI, REDIS_URL, base_settings
+
+    if not REDIS_URL:
+        if IN_CI:
+            pytest.fail("CI needs SUISHOUPAI_TEST_REDIS_URL")
+        pytest.skip("needs SUISHOUPAI_TEST_REDIS_URL (scripts/services.sh starts one)")
+    settings = base_settings(tmp_path)
+    shutil.copyfile(sqlite_template, settings.sqlite_path)
+    url = REDIS_URL.rsplit("/", 1)[0] + "/14"
+    redis.Redis.from_url(url).flushdb()
+    shared = settings.with_(redis_url=url, rate_login_per_ip=7)
+    with TestClient(create_app(shared)) as a, TestClient(create_app(shared)) as b:
+        # Five failures split over both processes lock the account in both.
+        codes = [_login(client, "dispatcher04", "nope").status_code for client in (a, b, a, b, a)]
+        assert codes == [401] * 5
+        assert _login(b, "dispatcher04", DEMO_PASSWORD).json()["error"]["code"] == "auth.locked"
+        # Seven logins per address per minute in all (six above): the eighth is refused wherever it lands.
+        assert [_login(client, "citizen01", DEMO_PASSWORD).status_code for client in (b, a)] == [200, 429]
+    redis.Redis.from_url(url).flushdb()
