@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from backend.accounts.auth import provide_ctx
+from backend.accounts import throttle
+from backend.accounts.auth import provide_ctx, refuse_credentials_in_url
 from backend.accounts.controllers import AuthController, UserController
 from backend.accounts.privacy_controllers import PRIVACY_HANDLERS
+from backend.accounts.tables import AuthToken
 from backend.apidocs import render_plugins
+from backend.audit import service as audit
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.context import AppContext
 from backend.db import close_database, open_database
@@ -30,6 +34,7 @@ from backend.live.bus import EventBus
 from backend.live.endpoint import live_socket
 from backend.live.service import LiveService
 from backend.logs import configure_logging
+from backend.loops import Loop
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
@@ -71,6 +76,20 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     return {"triage": triage, "reroute": reroute, "photo": photo}
 
 
+HOUSEKEEPING_SECONDS = 3600.0
+
+
+def housekeeping(settings: Settings) -> Loop:
+    """Hourly: expired credentials are deleted, audit entries past their retention removed."""
+
+    async def round_() -> bool:
+        await AuthToken.delete().where(AuthToken.expires_at < datetime.now(UTC))
+        await audit.purge(settings.audit_retention_days)
+        return False
+
+    return Loop("housekeeping", round_, HOUSEKEEPING_SECONDS)
+
+
 @get("/healthz", operation_id="health", summary="健康检查 Health check", tags=["meta"], include_in_schema=True)
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -94,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         worker = None
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
+        chores = housekeeping(settings)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
@@ -105,10 +125,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 worker.start()
                 escalator.start()
                 uploads.start()
+                chores.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
             await live.stop()
+            await chores.stop()
             await escalator.stop()
             await uploads.stop()
             if worker:
@@ -138,6 +160,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        name="pwa"),
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
+        before_request=refuse_credentials_in_url,
+        middleware=throttle.middleware(settings),
+        stores=throttle.stores(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[SecurityHeaders(settings, shell)],
         plugins=[channels],

@@ -65,7 +65,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     sys.stderr.write(f"\n  随手拍 suishoupai is starting: open {url}\n  API docs: {url.rstrip('/')}/schema\n\n")
     # Per-message deflate keeps a zlib context per websocket (up to ~300 KB each): off, for many idle phones.
     uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=True, ws_per_message_deflate=False)
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                ws_per_message_deflate=False)
     return 0
 
 

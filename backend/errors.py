@@ -10,7 +10,8 @@
      │    └── IllegalTransition  409 the action is not allowed now; details.allowed lists what is
      ├── PayloadTooLarge      413
      ├── UnsupportedMedia     415 the bytes are not an image we accept
-     └── Unavailable          503 a dependency (database, store, channels) is down
+     ├── TooManyRequests      429 a rate limit or a login lockout; Retry-After says when to retry
+     └── Unavailable          503 a dependency (database, store, channels) is down; Retry-After as well
 
 Every error body is ``{"error": {"code", "message_zh", "message_en", "details"}}``; ``code`` is stable.
 """
@@ -55,7 +56,9 @@ class AppError(Exception):
         *,
         code: str | None = None,
         details: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
+        self.retry_after = retry_after
         self.message_zh = message_zh or type(self).message_zh
         self.message_en = message_en or type(self).message_en
         self.code = code or type(self).code
@@ -132,21 +135,33 @@ class UnsupportedMedia(AppError):
     message_en = "Unsupported file type"
 
 
+class TooManyRequests(AppError):
+    status = 429
+    code = "rate_limited"
+    message_zh = "请求过于频繁，请稍后再试"
+    message_en = "Too many requests, please retry later"
+
+
 class Unavailable(AppError):
     status = 503
     code = "service.unavailable"
     message_zh = "服务暂不可用，请稍后重试"
     message_en = "Service temporarily unavailable, please retry"
+    default_retry_after = 5
 
 
-def _respond(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(content=body, status_code=status)
+def _respond(status: int, body: dict[str, Any], retry_after: int | None = None) -> Response[dict[str, Any]]:
+    headers = {"Retry-After": str(max(1, retry_after))} if retry_after is not None else None
+    return Response(content=body, status_code=status, headers=headers)
 
 
 def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
     if exc.status >= 500:
         log.error("service error %s: %s", exc.code, exc.message_en)
-    return _respond(exc.status, exc.body())
+    retry_after = exc.retry_after
+    if retry_after is None and exc.status in (429, 503):
+        retry_after = getattr(exc, "default_retry_after", 5)
+    return _respond(exc.status, exc.body(), retry_after)
 
 
 def _validation_details(exc: ValidationException) -> dict[str, Any]:
@@ -218,6 +233,12 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         err.status = 405
     elif status == 413:
         err = PayloadTooLarge()
+    elif status == 429:
+        # Litestar's rate-limit middleware: its RateLimit-Reset header is the wait, sent again as Retry-After.
+        reset = (exc.headers or {}).get("RateLimit-Reset", "60")
+        wait = int(reset) if str(reset).isdigit() else 60
+        err = TooManyRequests(f"请求过于频繁，请 {wait} 秒后再试", f"Too many requests, retry in {wait} s",
+                              retry_after=wait, details={"retry_after": wait})
     elif isinstance(exc, ServiceUnavailableException):
         err = Unavailable()
     elif isinstance(exc, InternalServerException) or status >= 500:
@@ -228,7 +249,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         err = AppError(f"请求无法处理（HTTP {status}）", f"The request cannot be processed ({status} {phrase})",
                        code=f"http.{status}", details={"reason": str(exc.detail)})
         err.status = status
-    response = _respond(err.status, err.body())
+    response = _respond(err.status, err.body(), err.retry_after)
     if status == 405 and exc.headers and "allow" in exc.headers:  # RFC 9110: a 405 names the methods that work
         response.headers["Allow"] = exc.headers["allow"]
     return response

@@ -89,7 +89,26 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
     secret_key: str = "dev-only-secret-change-me"
-    token_ttl_hours: int = 24 * 7
+    token_ttl_hours: int = 24 * 7  # citizens' login sessions (absolute)
+    staff_session_hours: int = 12  # staff sessions: absolute limit
+    staff_idle_minutes: int = 30  # staff sessions: ended after this long without a request
+    max_sessions_per_user: int = 5  # the oldest session ends when a login would exceed this
+    login_max_failures: int = 5  # failed logins within login_lockout_minutes that lock the account
+    login_lockout_minutes: int = 15
+    # Rate limits (requests per minute unless named otherwise), per client address or per credential.
+    rate_login_per_ip: int = 30
+    rate_device_per_ip_hour: int = 20
+    rate_reports_per_user: int = 10
+    rate_reports_per_ip: int = 60
+    rate_uploads_per_user: int = 30
+    rate_api_per_user: int = 600
+    # A proxy in front of the app (nginx in deploy/) whose X-Forwarded-For is trusted: comma-separated addresses, or
+    # "*" where only the proxy can reach the app. Empty: uvicorn's default (127.0.0.1). Client addresses feed the
+    # per-address rate limits and the audit log.
+    forwarded_allow_ips: str = ""
+    audit_retention_days: int = 180
+    # Demo mode seeds the demo city with its well-known passwords; outside it those passwords must be changed.
+    demo_mode: bool = False
     device_token_ttl_days: int = 365
     reopen_days: int = 7
     max_upload_mb: int = 25
@@ -196,6 +215,10 @@ class Settings:
             raise SettingsError(f"{PREFIX}AUTO_CLASSIFY_THRESHOLD must be within [0, 1]")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        if self.audit_retention_days < 180:
+            raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be at least 180 (等保 level 3: six months)")
+        if self.max_sessions_per_user < 1 or self.login_max_failures < 1:
+            raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_USER and LOGIN_MAX_FAILURES must be at least 1")
         if self.max_photos < 1 or self.max_upload_mb < 1 or self.workers < 1:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
 
