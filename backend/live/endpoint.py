@@ -3,7 +3,8 @@
 The credential travels in the first message (``{"type":"auth","token":…}`` within ``AUTH_SECONDS``), never in the
 URL: access logs, browser history and proxies keep URLs. ``?token=`` is refused with 4400.
 
-Close codes: 4400 token in the URL, 4401 not authenticated (or the session ended), 4403 topic not yours, 4429 too
+Close codes: 4400 token in the URL, 4401 not authenticated (or the session ended), 4403 topic not yours (or
+``auth.password_change_required``: the account must change its initial password first, as over HTTP), 4429 too
 slow or stalled (resume with ``details.resume_since``) or too many connections (``ws.too_many_connections``). Each
 close is preceded by an ``error`` message ``{code, message_zh, message_en, details}``. A malformed message after auth
 only gets an ``error`` (code ``ws.bad_message``); the connection stays open.
@@ -136,6 +137,11 @@ async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     actor = await _authenticate(token)
     if isinstance(actor, ErrorOut):
         await _close(socket, UNAUTHENTICATED, actor)
+        return
+    if actor.must_change_password:
+        # A temporary password (admin-created or reset) reads nothing, over HTTP or here, until it is changed.
+        await _close(socket, FORBIDDEN, ErrorOut("auth.password_change_required", "请先修改初始密码",
+                                                 "Please change your initial password first"))
         return
     limit = live.settings.ws_max_per_user
     if live.hub.count(actor.id) >= limit:

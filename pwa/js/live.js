@@ -8,9 +8,10 @@
  *   reaches a caller once and in order even if the server replays.
  * - Close 4401 (not signed in): the session is cleared and `ssp:unauthorised` is dispatched (the app shows the login
  *   screen); no reconnect with that token. 4403: the refused topics (`details.topics` of the `error` before it) are
- *   dropped and never asked for again this session; the rest reconnect at once. 4429 (too slow): reconnect at once
- *   with `since` = `details.resume_since`; 4429 without it (too many connections for this account): back off.
- *   Anything else: reconnect with backoff.
+ *   dropped and never asked for again this session; the rest reconnect at once. 4403 with
+ *   `auth.password_change_required`: no reconnect with that token. 4429 (too slow): reconnect at once with `since` =
+ *   `details.resume_since`; 4429 without it (too many connections for this account): back off. Anything else:
+ *   reconnect with backoff.
  * - `revoked` (the case went to another unit, your grids changed): those topics are dropped from every caller and
  *   each caller's `onRevoked` is told; a later `subscribe` may ask for them again.
  */
@@ -204,6 +205,11 @@ function connect() {
 
 function closed(e, c, token) {
   const details = c.error?.details || {};
+  if (c.error?.code === 'auth.password_change_required') {
+    // Nothing to drop: the app shows the password form, and reconnect() follows with the new session.
+    rejectedToken = token;
+    return;
+  }
   if (e.code === NOT_AUTHENTICATED) {
     // The token expired or was revoked: asking again with it would only loop. The app shows the login screen.
     rejectedToken = token;

@@ -84,6 +84,13 @@ def test_the_credential_comes_in_the_first_message_and_never_in_the_url(client: 
                                     "message_en": "Invalid credential", "details": {}}, 4401)
 
 
+def test_an_account_that_must_change_its_password_reads_nothing(client: Any) -> None:
+    credential = token(client, "staff_ld_water")
+    call(client, User.update({User.must_change_password: True}).where(User.username == "staff_ld_water").run)
+    error, code, _ = closed_with(connect(client, None, credential))
+    assert (code, error["code"]) == (4403, "auth.password_change_required") and error["message_zh"]
+
+
 def test_a_client_that_sends_no_credential_is_closed(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(endpoint, "AUTH_SECONDS", 0.3)
     error, code, took = closed_with(connect(client, None))
