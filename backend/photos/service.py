@@ -396,6 +396,10 @@ async def readable_photo(actor: Actor | None, photo_id: int, variant: str) -> Ph
     allowed = photo.uploader == actor.id or (case is not None and can_see(actor, case))
     if not allowed or (variant == "original" and not staff):
         raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
+    # A citizen sees the report and after photos of their case as images: not staff's working photos (verify, check),
+    # nor the record of a photo someone else took, which holds where and when their phone was (PIPL).
+    if not staff and photo.uploader != actor.id and (variant == "meta" or photo.kind not in ("report", "after")):
+        raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
     if variant != "meta" and photo.status in UNCONFIRMED:
         raise Conflict("照片尚未确认上传", "The photo's upload has not been confirmed", code="photo.not_confirmed")
     return photo

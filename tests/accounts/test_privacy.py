@@ -93,6 +93,12 @@ def test_reporter_sees_roles_and_organisations_never_staff_internals_or_the_othe
     assert "已处理" not in r.text and "现场核实" not in r.text
     assert "处理得很快" in r.text and case["description"] in r.text
     assert sorted(p["kind"] for p in mine["photos"]) == ["after"]
+    # Nor by id: staff's working photos, and the record (EXIF position, time) of a photo a unit took.
+    by_kind = {p["kind"]: p["id"] for p in f.get(cid)["photos"]}
+    for kind, variant, status in (("verify", "display", 403), ("check", "thumb", 403), ("after", "meta", 403),
+                                  ("after", "display", 200)):
+        path = f"/api/v1/photos/{by_kind[kind]}" + ("" if variant == "meta" else f"/{variant}")
+        assert client.get(path, headers=f.h("citizen01")).status_code == status, (kind, variant)
     actions = [e["action"] for e in mine["timeline"]]
     assert "reclassify" not in actions and actions[0] == "report" and actions[-1] == "rate"
     # The same case for staff still names the people (the test above is not blind).
