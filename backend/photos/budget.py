@@ -29,13 +29,18 @@ class _Waiter:
 
 
 class DecodeBudget:
-    """At most ``slots`` holders at once, whose costs add up to at most ``capacity``."""
+    """At most ``slots`` holders at once, whose costs add up to at most ``capacity``.
 
-    def __init__(self, capacity: int, slots: int) -> None:
+    ``idle`` is called in the worker thread of the last ``run`` of a burst, when no other is running or waiting: the
+    place to hand memory back to the system once, rather than after every decode.
+    """
+
+    def __init__(self, capacity: int, slots: int, idle: Callable[[], object] | None = None) -> None:
         if capacity < 1 or slots < 1:
             raise ValueError("a decode budget needs a positive capacity and at least one slot")
         self.capacity = capacity
         self.slots = slots
+        self._idle = idle
         self._used = 0
         self._running = 0
         self._waiters: deque[_Waiter] = deque()
@@ -65,8 +70,11 @@ class DecodeBudget:
         """Admit waiters from the front for as long as the next one fits (called with the lock held)."""
         while self._waiters and self._fits(self._waiters[0].cost):
             waiter = self._waiters.popleft()
+            try:
+                waiter.future.get_loop().call_soon_threadsafe(_grant, waiter.future)
+            except RuntimeError:  # its event loop has been closed: nobody is waiting there any more
+                continue
             self._take(waiter.cost)
-            waiter.future.get_loop().call_soon_threadsafe(_grant, waiter.future)
 
     def _release(self, cost: int) -> None:
         with self._lock:
@@ -109,8 +117,19 @@ class DecodeBudget:
         """Run ``fn`` in a worker thread once ``cost`` fits. The cost is held until the thread ends, even when the
         caller is cancelled first: a thread cannot be stopped, and its memory is in use until it returns."""
         taken = await self._acquire(cost)
+
+        def call() -> T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if self._idle is not None:
+                    with self._lock:  # this run still counts as running: it is the last one if it is the only one
+                        last = self._running == 1 and not self._waiters
+                    if last:
+                        self._idle()
+
         try:
-            work = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+            work = asyncio.ensure_future(asyncio.to_thread(call))
         except BaseException:
             self._release(taken)
             raise

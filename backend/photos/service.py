@@ -23,7 +23,15 @@ from backend.jobs.queue import enqueue
 from backend.loops import Loop
 from backend.photos.budget import DecodeBudget
 from backend.photos.exif import read_exif
-from backend.photos.pipeline import DECODE_MEMORY, ProcessedPhoto, check_header, decode_cost, process, safe_filename
+from backend.photos.pipeline import (
+    DECODE_MEMORY,
+    ProcessedPhoto,
+    check_header,
+    decode_cost,
+    process,
+    release_memory,
+    safe_filename,
+)
 from backend.photos.sniff import CONTENT_TYPES, identify
 from backend.photos.store import Body, UploadGrant
 from backend.photos.tables import Photo
@@ -34,7 +42,7 @@ EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif
 # A crashed inline run is retried by the worker only after this delay, so the two never race.
 RECOVERY_DELAY = timedelta(seconds=60)
 # Decodes run in worker threads, at most one per core and together within the pipeline's memory budget.
-_decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1))
+_decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1), idle=release_memory)
 
 
 def _now() -> datetime:

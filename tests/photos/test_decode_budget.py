@@ -175,6 +175,22 @@ async def test_run_keeps_the_cost_until_the_thread_ends_even_when_its_caller_is_
     assert await budget.run(3, lambda: "again") == "again" and budget.used == 0
 
 
+async def test_idle_runs_once_in_the_last_decode_of_a_burst():
+    calls: list[int] = []
+    budget = DecodeBudget(capacity=10, slots=2, idle=lambda: calls.append(budget.running))
+    first, second = threading.Event(), threading.Event()
+    a = asyncio.create_task(budget.run(1, first.wait, 30))
+    b = asyncio.create_task(budget.run(1, second.wait, 30))
+    await until(lambda: budget.running == 2)
+    first.set()
+    await a
+    assert calls == []  # the other decode still runs: memory is not handed back in the middle of a burst
+    second.set()
+    await b
+    assert calls == [1]  # once, by the last decode, in its own thread before it gave its slot back
+    assert budget.running == 0
+
+
 def test_one_budget_serves_several_event_loops():
     budget = DecodeBudget(capacity=10, slots=4)
     held, release = threading.Event(), threading.Event()
