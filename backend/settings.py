@@ -102,6 +102,7 @@ class Settings:
     rate_reports_per_ip: int = 60
     rate_uploads_per_user: int = 30
     rate_api_per_user: int = 600
+    rate_password_checks_per_user: int = 5  # password change and account deletion: each verifies a password
     # A proxy in front of the app (nginx in deploy/) whose X-Forwarded-For is trusted: comma-separated addresses, or
     # "*" where only the proxy can reach the app. Empty: uvicorn's default (127.0.0.1). Client addresses feed the
     # per-address rate limits and the audit log.

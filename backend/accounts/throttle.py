@@ -74,6 +74,10 @@ def limits(settings: Settings) -> list[Limit]:
         Limit("upload-user", "minute", settings.rate_uploads_per_user, write, "/api/v1/photos/", credential_key),
         Limit("object-put", "minute", settings.rate_uploads_per_user, frozenset({"PUT"}), "/api/v1/objects/",
               client_address),
+        Limit("password-user", "minute", settings.rate_password_checks_per_user, post, "/api/v1/auth/password",
+              credential_key),
+        Limit("delete-user", "minute", settings.rate_password_checks_per_user, frozenset({"DELETE"}), "/api/v1/me",
+              credential_key),
         Limit("api-user", "minute", settings.rate_api_per_user, every, "/api/", credential_key),
     ]
 

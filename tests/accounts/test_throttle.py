@@ -20,7 +20,8 @@ def strict(settings: Settings) -> Iterator[TestClient]:
     """The app with its real limits (the test suite lifts them elsewhere), a few made small to keep tests short."""
     real = Settings()
     limits = {k: getattr(real, k) for k in ("rate_login_per_ip", "rate_device_per_ip_hour", "rate_reports_per_user",
-                                             "rate_reports_per_ip", "rate_uploads_per_user", "rate_api_per_user")}
+                                             "rate_reports_per_ip", "rate_uploads_per_user", "rate_api_per_user",
+                                             "rate_password_checks_per_user")}
     with TestClient(create_app(settings.with_(**limits))) as client:
         yield client
 
@@ -98,6 +99,20 @@ def test_unknown_and_known_usernames_cost_the_same(settings):
         known, unknown = (statistics.median(v) for v in times.values())
         # Each side runs one argon2 verification (tens of ms); a missing user must not answer measurably faster.
         assert known > 0.01 and abs(known - unknown) < 0.020, (known, unknown)
+
+
+def test_password_guesses_behind_a_session_are_limited(strict):
+    """Changing the password or deleting the account checks the current password: a stolen session cannot use them
+    to guess it."""
+    limit = Settings().rate_password_checks_per_user
+    headers = login(strict, "citizen05")
+    wrong = {"current_password": "guess", "new_password": "Xin-De-Mi-Ma-55"}
+    codes = [strict.post("/api/v1/auth/password", json=wrong, headers=headers).status_code
+             for _ in range(limit + 1)]
+    assert codes == [422] * limit + [429]
+    codes = [strict.request("DELETE", "/api/v1/me", json={"password": "guess"}, headers=headers).status_code
+             for _ in range(limit + 1)]
+    assert codes[-1] == 429 and 429 not in codes[:-1]
 
 
 @pytest.mark.redis
