@@ -13,11 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from backend.errors import PayloadTooLarge
 from backend.photos import service
 from backend.photos.budget import DecodeBudget
+from backend.photos.exif import read_exif
 from backend.photos.pipeline import DECODE_MEMORY, check_header, decode_cost, process
 from tests.helpers import login
 
@@ -32,7 +33,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def png(mode: str, width: int, height: int, *, header_only: bool = False, extra: bytes = b"") -> bytes:
+def png(mode: str, width: int, height: int, *, header_only: bool = False) -> bytes:
     """An all-zero PNG; ``header_only`` leaves the pixel data out, so that only a header check can succeed."""
     color_type, depth, channels = PNG_MODES[mode]
     idat = b""
@@ -42,8 +43,7 @@ def png(mode: str, width: int, height: int, *, header_only: bool = False, extra:
         idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     palette = _chunk(b"PLTE", bytes(range(256)) * 3) if color_type == 3 else b""
     header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + palette + extra + _chunk(b"IDAT", idat)
-            + _chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + palette + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 def jpeg_header(width: int, height: int, sampling: tuple[int, ...]) -> bytes:
@@ -252,6 +252,14 @@ def test_a_jpeg_is_charged_for_its_coefficients():
     cost_420 = decode_cost(jpeg_header(4000, 3000, (0x22, 0x11, 0x11)), MAX_PIXELS)
     cost_444 = decode_cost(jpeg_header(4000, 3000, (0x11, 0x11, 0x11)), MAX_PIXELS)
     assert cost_444 - cost_420 == 2 * 4000 * 3000 * (3 - 1.5)
+
+
+def test_reading_a_png_s_exif_decodes_none_of_its_pixels(monkeypatch):
+    loads: list[object] = []
+    real_load = PngImagePlugin.PngImageFile.load
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", lambda im: loads.append(im) or real_load(im))
+    info = read_exif(png("RGB", 8000, 8000))  # 64 MP of pixels behind a 200 KB file, and no eXIf chunk
+    assert loads == [] and info.lat is None and "exif.unreadable" not in info.warnings
 
 
 def test_an_over_limit_upload_is_refused_with_413_before_anything_is_stored(client, settings):
