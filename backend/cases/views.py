@@ -245,16 +245,23 @@ def _reporter_timeline(case: Case, entries: list[dict[str, Any]], photo_ids: set
     return timeline
 
 
-def reporter_event(event: dict[str, Any], user_id: int, watching: set[str]) -> dict[str, Any] | None:
-    """What a citizen's websocket may carry of a live event (None: nothing). Only events of their own reports: the
-    event names them as reporter, or is about a case they watch (they may watch only their own). Without the unit id,
-    the supervision light (deadline warnings are left out whole) and other parties' topics (staff ids, grids, a case
-    merged with theirs)."""
+def reporter_topics(event: dict[str, Any], user_id: int, watching: set[str]) -> tuple[str, ...] | None:
+    """Which of a live event's topics a citizen's websocket may carry (None: not the event at all). Only events of
+    their own reports: the event names them as reporter, or is about a case they watch (they may watch only their
+    own); deadline warnings are left out whole. Other parties' topics (staff ids, grids, a case merged with theirs)
+    are dropped. These topics are all that differs between two citizens' views of one event (``reporter_event``), so
+    the hub encodes each distinct view once, however many citizens get it."""
     mine, case = f"reporter:{user_id}", f"case:{event.get('case_id')}"
     topics = event.get("topics") or ()
     if event.get("kind") == "case.escalated" or (mine not in topics and case not in watching):
         return None
-    return {**event, "topics": [t for t in topics if t in (case, mine)], "unit_id": None, "light": None}
+    return tuple(t for t in topics if t == case or t == mine)
+
+
+def reporter_event(event: dict[str, Any], topics: tuple[str, ...]) -> dict[str, Any]:
+    """A live event as a citizen sees it, carrying ``topics`` (from ``reporter_topics``): without the unit id and the
+    supervision light."""
+    return {**event, "topics": list(topics), "unit_id": None, "light": None}
 
 
 async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseView:

@@ -21,11 +21,9 @@ from collections.abc import Coroutine, Generator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from backend.accounts.roles import Role
 from backend.accounts.services import Actor
-from backend.cases.views import reporter_event
 from backend.live.log import last_seq, pruned_through, scan_log
-from backend.live.messages import ErrorOut, Heartbeat, Pong, Resync, Revoked, Subscribed, event_text, text
+from backend.live.messages import ErrorOut, EventViews, Heartbeat, Pong, Resync, Revoked, Subscribed, text
 
 if TYPE_CHECKING:
     from litestar import WebSocket
@@ -232,20 +230,11 @@ class Connection:
             for event in batch:
                 after = event["seq"]
                 if after > self.cursor and self.topics.intersection(event["topics"]):
-                    if (shown := text_for(self, event)) is not None:
+                    if (shown := EventViews(event).text_for(self.actor, self.topics)) is not None:
                         await self._send(shown)
                     self.cursor = after
         # Everything up to the end of the log has been sent; later events are queued behind the marker.
         self.cursor = max(self.cursor, after, hub_seq)
-
-
-def text_for(conn: Connection, event: dict[str, Any]) -> str | None:
-    """The event as this connection's user may see it (None: not at all). Staff see it whole; a citizen only their own
-    reports' events, without staff internals (PIPL: see ``reporter_event``)."""
-    if conn.actor.role is not Role.CITIZEN:
-        return event_text(event)
-    shown = reporter_event(event, conn.actor.id, conn.topics)
-    return event_text(shown) if shown is not None else None
 
 
 @types.coroutine

@@ -24,13 +24,12 @@ from typing import Any
 
 import msgspec
 
-from backend.accounts.roles import Role
 from backend.accounts.services import actor_for_user
 from backend.errors import AppError
 from backend.live.bus import CHANNEL, CONTROL, Control
-from backend.live.connection import BEAT, EVENT, TOO_SLOW, UNAUTHENTICATED, Connection, text_for
+from backend.live.connection import BEAT, EVENT, TOO_SLOW, UNAUTHENTICATED, Connection
 from backend.live.log import last_seq, scan_log
-from backend.live.messages import ErrorOut, event_text
+from backend.live.messages import ErrorOut, EventViews
 from backend.live.sessions import session_expiries
 from backend.live.topics import OWNER_CHANGING, load_case, may_see_case, refused_topics
 
@@ -195,11 +194,10 @@ class Hub:
             return
         # A copy: a push that overflows forgets its connection while we iterate.
         targets = list(groups[0]) if len(groups) == 1 else set().union(*groups)
-        item = (EVENT, seq, event_text(event))
+        # Each view of the event (staff's, a citizen's) is encoded once, for the first connection that gets it.
+        views = EventViews(event)
         for conn in targets:
-            if conn.actor.role is not Role.CITIZEN:
-                conn.push(item)
-            elif (shown := text_for(conn, event)) is not None:  # a reporter's view of the event (PIPL)
+            if (shown := views.text_for(conn.actor, conn.topics)) is not None:
                 conn.push((EVENT, seq, shown))
 
     # ------------------------------------------------------------ sessions and rights

@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 
+from backend.accounts.services import Actor
+from backend.cases.views import is_reporter_view, reporter_event, reporter_topics
 from backend.live.log import EVENT_VERSION
 
 
@@ -117,3 +119,30 @@ def text(message: msgspec.Struct) -> str:
 def event_text(event: dict[str, Any]) -> str:
     """Encode a published event once; every connection that wants it gets the same string."""
     return text(msgspec.convert(event, EventOut))
+
+
+class EventViews:
+    """One event as each viewer may see it, each view encoded at most once and only if someone gets it: staff see the
+    event whole, a citizen only their own reports' events, stripped (PIPL: ``reporter_topics``). A broadcast to
+    10,000 citizens is then one encode, not 10,000."""
+
+    __slots__ = ("_full", "_reporter", "event")
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self._full: str | None = None
+        self._reporter: dict[tuple[str, ...], str] = {}  # the topics a citizen may see -> that view's text
+
+    def text_for(self, actor: Actor, watching: set[str]) -> str | None:
+        """The text to send to ``actor``'s connection watching ``watching`` (None: nothing)."""
+        if not is_reporter_view(actor):
+            if self._full is None:
+                self._full = event_text(self.event)
+            return self._full
+        topics = reporter_topics(self.event, actor.id, watching)
+        if topics is None:
+            return None
+        shown = self._reporter.get(topics)
+        if shown is None:
+            shown = self._reporter[topics] = event_text(reporter_event(self.event, topics))
+        return shown

@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 
+from backend.accounts.roles import Role
+from backend.accounts.services import Actor
 from backend.db import write_transaction
+from backend.live import messages
+from backend.live.connection import EVENT
 from backend.live.hub import Hub
 from backend.live.log import append_event, serialize_event_writes
 from backend.settings import Settings
@@ -78,3 +83,64 @@ def test_the_session_sweep_closes_only_what_it_checked(monkeypatch: pytest.Monke
         hub.add(conn)  # type: ignore[arg-type]
     asyncio.run(hub.sweep())
     assert (ended.closed, fine.closed, latecomer.closed) == (4401, None, None)
+
+
+class Subscriber:
+    """A connection as the hub's broadcast sees it: an actor, its topics, and what was pushed to it."""
+
+    def __init__(self, hub: Hub, user_id: int, role: Role, topics: set[str]) -> None:
+        self.actor = Actor(id=user_id, username=f"u{user_id}", display_name="", role=role)
+        self.topics = topics
+        self.pushed: list[Any] = []
+        hub.add(self)  # type: ignore[arg-type]
+        hub.watch(self, sorted(topics))  # type: ignore[arg-type]
+
+    def push(self, item: Any) -> None:
+        self.pushed.append(item)
+
+
+def test_a_broadcast_encodes_each_view_once_however_many_citizens_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded: list[dict[str, Any]] = []
+    real = messages.event_text
+
+    def counting(event: dict[str, Any]) -> str:
+        encoded.append(event)
+        return real(event)
+
+    monkeypatch.setattr(messages, "event_text", counting)
+    hub = Hub(None, 20.0)
+    reporter = [Subscriber(hub, 1, Role.CITIZEN, {"case:7"}) for _ in range(40)]
+    reporter += [Subscriber(hub, 1, Role.CITIZEN, {"reporter:1"}) for _ in range(40)]
+    # Not this case's reporter (merged cases): a view without the reporter's topic. Refused when it subscribes in
+    # real life; here it checks that a different view is a different text.
+    stranger = [Subscriber(hub, 2, Role.CITIZEN, {"case:7"}) for _ in range(10)]
+    elsewhere = Subscriber(hub, 3, Role.CITIZEN, {"reporter:3", "grid:ZR01"})  # another citizen, on none of its topics
+    staff = [Subscriber(hub, 10 + i, Role.OPERATOR, {"command"}) for i in range(5)]
+    topics = ["command", "case:7", "reporter:1", "grid:ZR01", "unit:4"]
+    event = {"seq": 1, "kind": "case.updated", "at": "2026-11-29T10:00:00+00:00", "topics": topics, "case_id": 7,
+             "action": "dispatch", "unit_id": 4, "light": "yellow", "text_en": "dispatched"}
+
+    hub._dispatch(event)
+
+    assert len(encoded) == 3  # the whole event, the reporter's view, the stranger's view: not one per connection
+    mine = reporter[0].pushed[0]
+    assert all(c.pushed == [mine] and c.pushed[0][2] is mine[2] for c in reporter)  # the same string, not copies
+    shown = msgspec.json.decode(mine[2])
+    assert mine[:2] == (EVENT, 1) and shown["topics"] == ["case:7", "reporter:1"]
+    assert shown["unit_id"] is None and shown["light"] is None and shown["text_en"] == "dispatched"
+    assert {msgspec.json.decode(c.pushed[0][2])["topics"] == ["case:7"] for c in stranger} == {True}
+    assert elsewhere.pushed == []
+    whole = msgspec.json.decode(staff[0].pushed[0][2])
+    assert whole["topics"] == topics and whole["unit_id"] == 4 and whole["light"] == "yellow"
+    assert all(c.pushed[0][2] is staff[0].pushed[0][2] for c in staff)
+
+    # A deadline warning goes to staff only; nobody needs a reporter's view of it, so none is made.
+    encoded.clear()
+    hub._dispatch({**event, "seq": 2, "kind": "case.escalated"})
+    assert len(encoded) == 1 and [len(c.pushed) for c in (*reporter, *stranger)] == [1] * 90
+    assert all(len(c.pushed) == 2 for c in staff)
+
+    # Only citizens watching: the whole event is never encoded.
+    encoded.clear()
+    hub._dispatch({**event, "seq": 3, "topics": ["case:7", "reporter:1"]})
+    assert [e["topics"] for e in encoded] == [["case:7", "reporter:1"], ["case:7"]]
