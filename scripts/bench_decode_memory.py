@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -334,7 +335,7 @@ def main() -> None:
         server.wait(30)
         log.close()
 
-    print(f"\nserver: {args.app_root} (log: {work / 'server.log'})  idle RSS {idle:.0f} MB (after one warm-up report)")
+    print(f"\nserver: {args.app_root}  idle RSS {idle:.0f} MB (after one warm-up report)")
     print(f"{'phase':52} {'ok':>4} {'failed':>6} {'seconds':>8} {'peak RSS':>9} {'settled RSS':>12}")
     for p in phases:
         print(f"{p.name:52} {p.ok:4} {sum(p.failures.values()):6} {p.seconds:8.1f} {p.peak_mb:6.0f} MB "
@@ -345,7 +346,8 @@ def main() -> None:
     if any("429" in kind for _, kind, _ in failed):
         print("Some reports were rate limited (429): the figures above do not cover every photo.")
     if failed:
-        raise SystemExit(1)
+        raise SystemExit(f"the server's data dir and log are kept in {work}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
