@@ -5,7 +5,7 @@
 
 import { flushOutbox } from './js/outbox.js';
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL_CACHE = `ssp-shell-${VERSION}`;
 const RUNTIME_CACHE = `ssp-runtime-${VERSION}`;
 
@@ -16,7 +16,8 @@ const SHELL = [
   '/js/api.js', '/js/app.js', '/js/cache.js', '/js/case.js', '/js/centre/board.js', '/js/centre/case-panels.js',
   '/js/centre/cluster.js', '/js/centre/heat-layer.js', '/js/centre/index.js', '/js/centre/map.js',
   '/js/centre/nav.js', '/js/centre/queues.js', '/js/centre/rules.js', '/js/centre/suggestions.js',
-  '/js/citizen/index.js', '/js/citizen/mine.js', '/js/geo.js', '/js/i18n.js', '/js/icons.js', '/js/live.js',
+  '/js/citizen/account.js', '/js/citizen/index.js', '/js/citizen/mine.js', '/js/geo.js', '/js/i18n.js', '/js/icons.js',
+  '/js/live.js',
   '/js/login.js', '/js/map.js', '/js/messages.js', '/js/outbox.js', '/js/photos.js', '/js/picker.js',
   '/js/report.js', '/js/router.js', '/js/store.js', '/js/supervisor/index.js', '/js/supervisor/tasks.js',
   '/js/ui.js', '/js/unit/actions.js', '/js/unit/case-map.js', '/js/unit/case-page.js', '/js/unit/desk.js',
