@@ -10,8 +10,8 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 from urllib.parse import quote
@@ -75,6 +75,7 @@ class LocalStore(ObjectStore):
             # The rename is the commit point: readers see the old object or the new one, never a partial file.
             await _fs(os.replace, tmp, path)
         finally:
+            # On a read-only or vanished disk the clean-up fails too: it must not hide the 503 raised above.
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         return info
@@ -97,6 +98,10 @@ class LocalStore(ObjectStore):
         for target in (path, meta_path):
             with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 await asyncio.to_thread(target.unlink)
+
+    async def list_keys(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
+        for key, mtime in await _fs(_walk, self.root, prefix):
+            yield key, datetime.fromtimestamp(mtime, UTC)
 
     async def presign_upload(self, key: str, expires: timedelta, content_type: str, size: int) -> UploadGrant:
         validate_key(key)
@@ -160,3 +165,27 @@ def _stat(path: Path, meta_path: Path) -> ObjectInfo | None:
         pass
     # The sidecar is missing or belongs to an earlier version: the file itself is the truth.
     return ObjectInfo(size, "application/octet-stream", None)
+
+
+def _walk(root: Path, prefix: str) -> list[tuple[str, float]]:
+    """(key, mtime) of every object under ``root`` whose key starts with ``prefix``.
+
+    The ``.meta`` tree and in-flight ``.tmp-*`` files are not objects: names starting with a dot are never keys.
+    """
+    # Start at the deepest directory the prefix names, so listing "originals/" never walks "display/".
+    start = root.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else root
+    found: list[tuple[str, float]] = []
+    for folder, dirs, files in os.walk(start):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = Path(folder).relative_to(root).as_posix()
+        for name in files:
+            if name.startswith("."):
+                continue
+            key = name if rel == "." else f"{rel}/{name}"
+            if not key.startswith(prefix):
+                continue
+            try:
+                found.append((key, os.stat(os.path.join(folder, name)).st_mtime))
+            except FileNotFoundError:
+                continue  # removed while we looked
+    return found

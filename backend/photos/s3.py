@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -139,6 +139,18 @@ class S3Store(ObjectStore):
             await self._call(self.client.remove_object, self.bucket, key, key=key)
         except NotFound:
             pass
+
+    async def list_keys(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
+        def page() -> list[tuple[str, datetime]]:
+            # The SDK pages through ListObjectsV2 itself; directories ("common prefixes") are not objects.
+            return [
+                (obj.object_name, obj.last_modified or datetime.now(UTC))
+                for obj in self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+                if obj.object_name and not obj.is_dir
+            ]
+
+        for key, modified in await self._call(page, key=prefix):
+            yield key, modified
 
     async def presign_upload(self, key: str, expires: timedelta, content_type: str, size: int) -> UploadGrant:
         validate_key(key)

@@ -7,7 +7,7 @@ import inspect
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from backend.errors import InvalidInput, PayloadTooLarge
@@ -170,6 +170,14 @@ class ObjectStore(abc.ABC):
 
         The storage itself refuses another key, type or size, and anything after the deadline.
         """
+
+    def list_keys(self, prefix: str) -> AsyncIterator[tuple[str, datetime]]:
+        """Every object whose key starts with ``prefix`` ("" for all), with its last-modified time (aware, UTC).
+
+        An async generator: ``async for key, modified in store.list_keys("originals/")``. The order is unspecified.
+        (Not abstract, so a test double wrapping another store still builds; the sweeper needs a real one.)
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list its objects")
 
     def verify_upload(
         self, key: str, expires: int | str, sig: str, content_type: str, size: int, *, now: float | None = None

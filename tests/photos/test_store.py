@@ -276,3 +276,32 @@ def test_open_store_follows_settings(tmp_path: Path) -> None:
         Settings(data_dir=tmp_path, store="s3", s3_access_key="a", s3_secret_key="b", s3_bucket="photos"), "secret"
     )
     assert isinstance(s3, S3Store) and s3.bucket == "photos"
+
+
+async def test_list_keys_walks_every_object_under_a_prefix_with_its_time(store: ObjectStore) -> None:
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC) - timedelta(minutes=5)  # SeaweedFS keeps whole seconds: allow for clock rounding
+    for key in ("originals/2026/11/a.jpg", "originals/2026/12/b.jpg", "display/2026/11/a.jpg", "thumbx.jpg"):
+        await store.put(key, b"x", 1, "image/jpeg")
+    listed = {key: modified async for key, modified in store.list_keys("originals/")}
+    assert sorted(listed) == ["originals/2026/11/a.jpg", "originals/2026/12/b.jpg"]
+    assert all(modified.tzinfo is not None and before <= modified <= datetime.now(UTC) + timedelta(minutes=5)
+               for modified in listed.values())
+    everything = sorted([key async for key, _ in store.list_keys("")])
+    assert everything == ["display/2026/11/a.jpg", "originals/2026/11/a.jpg", "originals/2026/12/b.jpg", "thumbx.jpg"]
+    # A prefix that is not a whole folder name still matches by key, and a prefix with nothing under it is empty.
+    assert [key async for key, _ in store.list_keys("originals/2026/1")] != []
+    assert [key async for key, _ in store.list_keys("thumb")] == ["thumbx.jpg"]
+    assert [key async for key, _ in store.list_keys("incoming/")] == []
+    await store.delete("originals/2026/11/a.jpg")
+    assert [key async for key, _ in store.list_keys("originals/2026/11/")] == []
+
+
+async def test_local_list_keys_skips_metadata_and_temp_files(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "objects", "test-secret")
+    await store.ensure_ready()
+    await store.put("originals/a.jpg", b"x", 1, "image/jpeg")
+    (tmp_path / "objects" / "originals" / ".tmp-deadbeef").write_bytes(b"half")  # an upload in flight
+    assert (tmp_path / "objects" / ".meta" / "originals" / "a.jpg.json").exists()
+    assert [key async for key, _ in store.list_keys("")] == ["originals/a.jpg"]
