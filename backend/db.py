@@ -23,7 +23,7 @@ def build_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = Path(settings.sqlite_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_S)
+        return SQLiteEngine(path=str(path), timeout=settings.sqlite_busy_seconds)
     url = urlparse(settings.resolved_database_url)
     return PostgresEngine(
         config={

@@ -19,6 +19,7 @@ Every error body is ``{"error": {"code", "message_zh", "message_en", "details"}}
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -37,10 +38,21 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("suishoupai.errors")
 
-try:  # PostgreSQL's driver reports an out-of-range parameter as a DataError
-    from asyncpg.exceptions import DataError as _DataError
-except ImportError:  # pragma: no cover - asyncpg is a dependency through piccolo[postgres]
-    _DataError = OverflowError
+from asyncpg.exceptions import (  # asyncpg is a dependency through piccolo[postgres]
+    CannotConnectNowError,
+    InterfaceError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    TooManyConnectionsError,
+)
+from asyncpg.exceptions import DataError as _DataError  # PostgreSQL's answer to an out-of-range parameter
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# The server went away, refuses connections now, or the pool's connection broke: retry later.
+_PG_DOWN: tuple[type[BaseException], ...] = (PostgresConnectionError, CannotConnectNowError, OperatorInterventionError,
+                                             TooManyConnectionsError, InterfaceError)
+_REDIS_DOWN: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 class AppError(Exception):
@@ -261,6 +273,36 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, err.body())
 
 
+def _dependency_down(exc: BaseException) -> Unavailable | None:
+    """A database, Redis or network failure that retrying later can fix: 503 with Retry-After, never a 500."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return Unavailable("数据库繁忙，请稍后重试", "The database is busy, please retry", code="db.busy",
+                               retry_after=2)
+        if "disk" in text or "unable to open" in text or "readonly" in text or "full" in text:
+            return Unavailable("数据库暂不可用，请稍后重试", "The database is unavailable, please retry",
+                               code="db.unavailable")
+        return None
+    if isinstance(exc, _PG_DOWN):
+        return Unavailable("数据库暂不可用，请稍后重试", "The database is unavailable, please retry",
+                           code="db.unavailable")
+    if isinstance(exc, _REDIS_DOWN):
+        return Unavailable("缓存服务暂不可用，请稍后重试", "The cache service is unavailable, please retry",
+                           code="redis.unavailable")
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return Unavailable(code="service.unavailable")
+    return None
+
+
+def dependency_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    err = _dependency_down(exc)
+    if err is None:
+        return internal_error_handler(request, exc)
+    log.error("dependency down on %s %s: %s (%s)", request.method, request.url.path, err.code, type(exc).__name__)
+    return _respond(err.status, err.body(), err.retry_after or Unavailable.default_retry_after)
+
+
 def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """An id or number too large for the database is a bad request, not a server error."""
     err = InvalidInput("数值超出范围", "A number in the request is out of range", code="request.number_out_of_range")
@@ -271,6 +313,10 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
     OverflowError: overflow_handler,
     _DataError: overflow_handler,
+    sqlite3.OperationalError: dependency_error_handler,
+    ConnectionError: dependency_error_handler,
+    TimeoutError: dependency_error_handler,
+    **{cls: dependency_error_handler for cls in (*_PG_DOWN, *_REDIS_DOWN)},
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

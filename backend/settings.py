@@ -68,6 +68,7 @@ class Settings:
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file under data_dir
+    sqlite_busy_seconds: float = 30.0  # how long a query waits for SQLite's write lock before answering 503
     redis_url: str = ""  # empty: in-memory channels
     # object storage: "local" (files under data_dir/objects) or "s3" (MinIO or any S3)
     store: str = "local"

@@ -76,7 +76,7 @@ class LocalStore(ObjectStore):
             await _fs(os.replace, tmp, path)
         finally:
             # On a read-only or vanished disk the clean-up fails too: it must not hide the 503 raised above.
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 tmp.unlink()
         return info
 
