@@ -1,6 +1,6 @@
 """The learned part of triage: a softmax (multinomial logistic) regression over jieba words and character n-grams.
 
-Trained from the labelled corpus (tests/data/classification/, train split), synthetic examples built from the taxonomy's
+Trained from the labelled corpus (data/classification/, train split), synthetic examples built from the taxonomy's
 names and synonyms, and operators' corrections passed in as ``(text, code)`` pairs. Saved as ``.npz`` without pickle.
 
     python -m backend.triage.textmodel --retrain      # rebuilds backend/triage/data/textmodel.npz
@@ -29,7 +29,7 @@ from backend.triage.taxonomy import Taxonomy, load_taxonomy
 DATA_DIR = Path(__file__).parent / "data"
 PACKAGED_MODEL = DATA_DIR / "textmodel.npz"
 USER_DICT = DATA_DIR / "userdict.txt"
-CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "classification"
+CORPUS_DIR = DATA_DIR / "classification"  # packaged: `classify --retrain` must work from an installed wheel
 MAX_CHARS = 2000  # a longer description adds nothing a 2,000-character one does not say
 Example = tuple[str, str]
 
