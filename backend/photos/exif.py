@@ -126,11 +126,17 @@ def _values(raw: Any) -> list[Any]:
     return [raw]
 
 
-def _number(value: Any, warnings: list[str]) -> float | None:
-    """A rational, int or float as a finite float; zero denominators and NaN become None."""
+def _number(value: Any, warnings: list[str], *, empty: float | None = None) -> float | None:
+    """A rational, int or float as a finite float; zero denominators and NaN become None.
+
+    ``empty`` is what 0/0 means where the caller knows: EXIF writes 0/0 for "no value", and a coordinate written as
+    decimal degrees or decimal minutes leaves the finer parts at 0/0. A non-zero numerator over 0 stays nonsense.
+    """
     num, den = getattr(value, "numerator", None), getattr(value, "denominator", None)
     if num is not None and den is not None and not isinstance(value, (int, bool)):
         if den == 0:
+            if num == 0 and empty is not None:
+                return empty
             warnings.append("exif.zero_denominator")
             return None
         result = num / den
@@ -155,20 +161,28 @@ def _text(raw: Any) -> str | None:
 def _coordinate(raw: dict[str, Any], axis: str, warnings: list[str]) -> float | None:
     if axis not in raw:
         return None
-    parts = [_number(v, warnings) for v in _values(raw[axis])[:3]]
+    parts = [_number(v, warnings, empty=None if i == 0 else 0.0) for i, v in enumerate(_values(raw[axis])[:3])]
     if not parts or any(p is None or p < 0 for p in parts):
         warnings.append(f"exif.gps_{axis}_malformed")
         return None
     deg, minutes, seconds = (*parts, 0.0, 0.0)[:3]
     assert deg is not None and minutes is not None and seconds is not None
-    if minutes >= 60 or seconds >= 60:
+    # Phones round before they write: 27°43'59.9996" becomes 27°43'60" and 27°59'60" may become 27°60'0". Exactly 60
+    # is one more minute (or degree), which the sum below already counts; anything past 60, or 60 minutes with
+    # seconds still to add, is not a rounding.
+    if minutes > 60 or seconds > 60 or (minutes == 60 and seconds > 0):
         warnings.append(f"exif.gps_{axis}_malformed")
         return None
     ref = (_text(raw.get(f"{axis}_ref")) or "").upper()[:1]
     signs = {"lat": {"N": 1, "S": -1}, "lng": {"E": 1, "W": -1}}[axis]
-    if ref not in signs:
-        # Without N/S or E/W the hemisphere is a guess, and a wrong guess puts the report on another continent.
+    if not ref:
+        # Some writers leave the reference out (or empty). Read it as N/E, the hemispheres this system serves, and
+        # say so (the warning is kept with the photo): a photo from the other hemisphere then lands far outside the
+        # city, where triage flags it outside_area, instead of losing a position that is right for every local phone.
         warnings.append(f"exif.gps_{axis}_ref_missing")
+        ref = next(iter(signs))
+    elif ref not in signs:
+        warnings.append(f"exif.gps_{axis}_ref_malformed")
         return None
     value = signs[ref] * (deg + minutes / 60 + seconds / 3600)
     if abs(value) > (90 if axis == "lat" else 180):
@@ -180,7 +194,9 @@ def _coordinate(raw: dict[str, Any], axis: str, warnings: list[str]) -> float | 
 def _altitude(raw: dict[str, Any], warnings: list[str]) -> float | None:
     if "alt" not in raw:
         return None
-    value = _number(_values(raw["alt"])[0], warnings) if _values(raw["alt"]) else None
+    value = _number(_values(raw["alt"])[0], warnings, empty=math.nan) if _values(raw["alt"]) else None
+    if value is not None and math.isnan(value):
+        return None  # 0/0: the phone had no altitude; the position beside it is still good
     if value is None or abs(value) > 20_000:
         warnings.append("exif.gps_altitude_malformed")
         return None

@@ -15,7 +15,22 @@ from backend.photos.exif import read_exif
 from backend.photos.pipeline import process
 
 from .conftest import sample
-from .craft import ASCII, BYTE, LONG, RATIONAL, SHORT, ascii_, dms, entry, gps_entries, jpeg, rationals, tiff, with_exif
+from .craft import (
+    ASCII,
+    BYTE,
+    LONG,
+    RATIONAL,
+    SHORT,
+    Entry,
+    ascii_,
+    dms,
+    entry,
+    gps_entries,
+    jpeg,
+    rationals,
+    tiff,
+    with_exif,
+)
 
 MAX_PIXELS = 80_000_000
 # Pillow warns about the corrupt blocks these tests build on purpose.
@@ -68,6 +83,71 @@ def test_southern_and_western_hemispheres_and_below_sea_level() -> None:
     assert info.altitude_m == pytest.approx(-15.0) and info.make == "TestCam"
 
 
+_E112 = [entry(4, RATIONAL, rationals((112, 1), (0, 1), (0, 1))), entry(3, ASCII, ascii_("E"))]
+
+
+def _gps(lat: bytes, ref: str | None = "N", extra: tuple[Entry, ...] = ()) -> list[Entry]:
+    return [entry(2, RATIONAL, lat), *([entry(1, ASCII, ascii_(ref))] if ref else []), *_E112, *extra]
+
+
+def _as_webp(block: bytes) -> bytes:
+    # Pillow's own parser (the fallback for WebP) must agree with exifread on every edge.
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (90, 120, 150)).save(buffer, "WEBP", exif=b"Exif\x00\x00" + block)
+    return buffer.getvalue()
+
+
+# What phones write at the edges of the ranges, and the latitude it means (longitude is 112°E throughout).
+EDGE_CASES: dict[str, tuple[list[Entry], float]] = {
+    "seconds rounded up to 60": (_gps(rationals((27, 1), (43, 1), (60, 1))), 27 + 44 / 60),
+    "minutes rounded up to 60": (_gps(rationals((27, 1), (60, 1), (0, 10))), 28.0),
+    "seconds 59.9999": (_gps(rationals((27, 1), (43, 1), (599_999, 10_000))), 27 + 43 / 60 + 59.9999 / 3600),
+    "decimal degrees, 0/0 minutes and seconds": (_gps(rationals((277_333, 10_000), (0, 0), (0, 0))), 27.7333),
+    "decimal minutes, 0/0 seconds": (_gps(rationals((27, 1), (43_998, 1000), (0, 0))), 27 + 43.998 / 60),
+    "the pole, reached by rounding": (_gps(rationals((89, 1), (59, 1), (60, 1))), 90.0),
+    "altitude 0/0": (_gps(dms(27.73), extra=(entry(6, RATIONAL, rationals((0, 0))),)), 27.73),
+    "latitude reference missing": (_gps(dms(27.73), ref=None), 27.73),
+    "lower-case reference": (_gps(dms(27.73), ref="n"), 27.73),
+}
+
+
+@pytest.mark.parametrize("container", ["jpeg", "webp"])
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_gps_at_the_edges_of_its_ranges_is_read(case: str, container: str) -> None:
+    gps, lat = EDGE_CASES[case]
+    block = tiff([entry(0x0110, ASCII, ascii_("EdgeCam"))], gps)
+    info = read_exif(with_exif(jpeg(), block) if container == "jpeg" else _as_webp(block))
+    assert info.source == ("exifread" if container == "jpeg" else "pillow")
+    assert info.lat == pytest.approx(lat, abs=1e-6) and info.lng == pytest.approx(112.0)
+    assert not [w for w in info.warnings if w.startswith("exif.gps_") and w != "exif.gps_lat_ref_missing"]
+    assert ("exif.gps_lat_ref_missing" in info.warnings) == (case == "latitude reference missing")
+    if case == "altitude 0/0":
+        assert info.altitude_m is None and "exif.zero_denominator" not in info.warnings
+
+
+# Past the edge is not rounding: each of these is refused, with the warning that says why.
+NONSENSE_CASES: dict[str, tuple[bytes, str]] = {
+    "minutes 75": (rationals((27, 1), (75, 1), (0, 1)), "exif.gps_lat_malformed"),
+    "seconds 61": (rationals((27, 1), (43, 1), (61, 1)), "exif.gps_lat_malformed"),
+    "seconds just past 60": (rationals((27, 1), (43, 1), (600_001, 10_000)), "exif.gps_lat_malformed"),
+    "minutes 60 with seconds still to add": (rationals((27, 1), (60, 1), (30, 1)), "exif.gps_lat_malformed"),
+    "past the pole by a rounded minute": (rationals((90, 1), (0, 1), (60, 1)), "exif.gps_lat_out_of_range"),
+    "latitude 90°0'1\"": (rationals((90, 1), (0, 1), (1, 1)), "exif.gps_lat_out_of_range"),
+    "seconds 10/0": (rationals((27, 1), (43, 1), (10, 0)), "exif.zero_denominator"),
+    "degrees 0/0": (rationals((0, 0), (43, 1), (10, 1)), "exif.gps_lat_malformed"),
+}
+
+
+@pytest.mark.parametrize("container", ["jpeg", "webp"])
+@pytest.mark.parametrize("case", list(NONSENSE_CASES))
+def test_gps_past_the_edges_is_refused(case: str, container: str) -> None:
+    lat, warning = NONSENSE_CASES[case]
+    block = tiff([entry(0x0110, ASCII, ascii_("EdgeCam"))], _gps(lat))
+    info = read_exif(with_exif(jpeg(), block) if container == "jpeg" else _as_webp(block))
+    assert info.model == "EdgeCam"  # the block was read; only the position was refused
+    assert not info.has_gps and warning in info.warnings
+
+
 def _malformed_cases() -> dict[str, tuple[bytes, str]]:
     ok_lng = [entry(4, RATIONAL, dms(112.0)), entry(3, ASCII, ascii_("E"))]
     return {
@@ -76,7 +156,7 @@ def _malformed_cases() -> dict[str, tuple[bytes, str]]:
             "exif.zero_denominator",
         ),
         "latitude 91": (tiff([], gps_entries(91.0, "N", 112.0, "E")), "exif.gps_lat_out_of_range"),
-        "missing references": (tiff([], gps_entries(27.73, None, 112.0, None)), "exif.gps_lat_ref_missing"),
+        "unknown references": (tiff([], gps_entries(27.73, "X", 112.0, "Q")), "exif.gps_lat_ref_malformed"),
         "absurd IFD count": (
             # A rational array claiming a billion entries, pointing near the end of the block.
             tiff([], [(2, RATIONAL, 0x3FFFFFFF, struct.pack("<I", 40)), entry(1, ASCII, ascii_("N")), *ok_lng]),
@@ -113,7 +193,7 @@ def test_malformed_exif_yields_none_fields_and_warnings_never_an_exception(case:
     assert photo.display.width == 320 and photo.exif == info
     if expected_warning:
         assert not info.has_gps and expected_warning in info.warnings
-    if case in ("absurd IFD count", "zero denominators", "latitude 91", "missing references"):
+    if case in ("absurd IFD count", "zero denominators", "latitude 91", "unknown references"):
         assert not info.has_gps
 
 
