@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from backend.accounts import throttle
 from backend.accounts.auth import provide_ctx, refuse_credentials_in_url
 from backend.accounts.controllers import AuthController, UserController
 from backend.accounts.privacy_controllers import PRIVACY_HANDLERS
-from backend.accounts.tables import AuthToken
 from backend.apidocs import render_plugins
 from backend.audit import service as audit
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
@@ -41,6 +39,7 @@ from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
+from backend.sweeper import Sweeper
 from backend.triage.controllers import TaxonomyController
 
 log = logging.getLogger("suishoupai.app")
@@ -80,10 +79,9 @@ HOUSEKEEPING_SECONDS = 3600.0
 
 
 def housekeeping(settings: Settings) -> Loop:
-    """Hourly: expired credentials are deleted, audit entries past their retention removed."""
+    """Hourly: audit entries past their retention removed (expired credentials go with the sweeper's round)."""
 
     async def round_() -> bool:
-        await AuthToken.delete().where(AuthToken.expires_at < datetime.now(UTC))
         await audit.purge(settings.audit_retention_days)
         return False
 
@@ -114,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
         chores = housekeeping(settings)
+        sweeper = Sweeper(ctx)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
@@ -126,11 +125,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 escalator.start()
                 uploads.start()
                 chores.start()
+                sweeper.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
             await live.stop()
             await chores.stop()
+            await sweeper.stop()
             await escalator.stop()
             await uploads.stop()
             if worker:

@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, seed-demo, create-user, classify."""
+"""The command line: serve, migrate, seed-demo, create-user, sweep, classify."""
 
 from __future__ import annotations
 
@@ -103,6 +103,44 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+SWEEP_LABELS = {
+    "orphan_objects": "orphan objects (no photo row)",
+    "unattached_photos": "unattached photos",
+    "unattached_objects": "  their objects",
+    "unconfirmed_uploads": "unconfirmed uploads",
+    "expired_tokens": "expired tokens",
+}
+
+
+async def sweep_report(settings: Settings, dry_run: bool) -> tuple[int, str]:
+    """Run one sweep (or a dry run) against these settings' database and store: (exit code, text to print)."""
+    from backend.context import AppContext
+    from backend.db import close_database, open_database
+    from backend.live.bus import EventBus
+    from backend.photos.store import open_store
+    from backend.sweeper import sweep
+
+    engine = await open_database(settings)
+    try:
+        ctx = AppContext(settings=settings, engine=engine, bus=EventBus())
+        ctx.store = open_store(settings, settings.secret_key)
+        await ctx.store.ensure_ready()
+        result = await sweep(ctx, dry_run=dry_run)
+    finally:
+        await close_database(engine)
+    if result.skipped:
+        return 1, "another process is sweeping right now; nothing done\n"
+    head = "dry run: would remove" if dry_run else "removed"
+    lines = [f"{head}:"] + [f"  {SWEEP_LABELS[k]:<32} {v}" for k, v in result.counts().items()]
+    return 0, "\n".join(lines) + "\n"
+
+
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    code, text = asyncio.run(sweep_report(settings, args.dry_run))
+    (sys.stdout if code == 0 else sys.stderr).write(text)
+    return code
+
+
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
     from backend.triage.classify_cli import run
 
@@ -130,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--display-name")
     user.add_argument("--unit", help="unit code (unit_staff)")
     user.set_defaults(func=cmd_create_user)
+    sweep = sub.add_parser("sweep", help="remove orphan objects, unattached photos, unconfirmed uploads, expired tokens")
+    sweep.add_argument("--dry-run", action="store_true", help="only print what would be removed")
+    sweep.set_defaults(func=cmd_sweep)
     classify = sub.add_parser("classify", help="classify a description", add_help=False)
     classify.add_argument("rest", nargs=argparse.REMAINDER)
     classify.set_defaults(func=cmd_classify)

@@ -127,6 +127,8 @@ class Settings:
         default_factory=lambda: {"accept": 15, "dispatch": 15, "verify": 30, "check": 30}
     )
     event_retention_days: int = 30
+    sweep_interval_minutes: int = 60  # how often the sweeper removes orphans, loose photos and expired tokens
+    unattached_photo_hours: int = 24  # a finished photo no case claimed is removed after this long
     run_worker: bool = True
     worker_poll_seconds: float = 0.5
     escalation_interval_seconds: float = 60.0
@@ -223,6 +225,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_USER and LOGIN_MAX_FAILURES must be at least 1")
         if self.max_photos < 1 or self.max_upload_mb < 1 or self.workers < 1:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
+        if self.sweep_interval_minutes < 1 or self.unattached_photo_hours < 1:
+            raise SettingsError(f"{PREFIX}SWEEP_INTERVAL_MINUTES and UNATTACHED_PHOTO_HOURS must be at least 1")
 
 
 def _parse_stage_limits(raw: str) -> dict[str, int]:
