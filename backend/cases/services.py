@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,8 @@ from backend.jobs.queue import enqueue
 from backend.live.log import append_event, serialize_event_writes
 from backend.photos.service import Checked, discard_photo, ingest
 from backend.photos.tables import Photo
+
+log = logging.getLogger("suishoupai.cases")
 
 REPORTER_ROLES = frozenset({Role.CITIZEN, Role.SUPERVISOR, Role.OPERATOR, Role.SHIFT_LEAD, Role.ADMIN})
 SOURCE_BY_ROLE = {Role.CITIZEN: "citizen", Role.SUPERVISOR: "supervisor"}
@@ -162,18 +166,29 @@ async def create_report(
     replayed = await _replay(actor, "report", key, body_hash)
     if replayed is not None:
         return await render_case(ctx.settings, actor, await load_case(replayed)), True
-    photos = [await ingest(ctx, actor, checked, name, "report") for checked, name in uploads]
+    photos: list[Photo] = []
     try:
+        # All or nothing: a bad or unstorable Nth photo, a failed commit or a client gone mid-way removes the photos
+        # already stored for this report.
+        for checked, name in uploads:
+            photos.append(await ingest(ctx, actor, checked, name, "report"))
         result = await _create_case(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
                                     [*data.photo_ids, *(p.id for p in photos)])
     except BaseException:
-        for photo in photos:
-            await discard_photo(ctx, photo)
+        await _discard_all(ctx, photos)
         raise
     if result[1]:  # a concurrent retry won the race: these copies are not needed
-        for photo in photos:
-            await discard_photo(ctx, photo)
+        await _discard_all(ctx, photos)
     return result
+
+
+async def _discard_all(ctx: AppContext, photos: list[Photo]) -> None:
+    """Best effort, and shielded from the request's cancellation; what fails here the sweeper removes later."""
+    for photo in photos:
+        try:
+            await asyncio.shield(discard_photo(ctx, photo))
+        except Exception:
+            log.warning("could not remove photo %s of a failed report; the sweeper will", photo.id, exc_info=True)
 
 
 async def _create_case(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -127,28 +126,24 @@ def test_sessions_per_user_are_bounded(client, settings):
     assert all(client.get("/api/v1/me", headers=s).status_code == 200 for s in sessions[1:])
 
 
-def _age_sessions(settings, username: str, minutes: int) -> None:
+def _age_sessions(client, username: str, minutes: int) -> None:
+    """Move the user's last activity back, on the app's own loop and engine."""
     from backend.accounts.tables import AuthToken, User
-    from backend.db import close_database, open_database
 
     async def work() -> None:
-        engine = await open_database(settings)
-        try:
-            user = await User.select(User.id).where(User.username == username).first()
-            await AuthToken.update({AuthToken.last_seen_at: datetime.now(UTC) - timedelta(minutes=minutes)}).where(
-                AuthToken.user == user["id"])
-        finally:
-            await close_database(engine)
+        user = await User.select(User.id).where(User.username == username).first()
+        await AuthToken.update({AuthToken.last_seen_at: datetime.now(UTC) - timedelta(minutes=minutes)}).where(
+            AuthToken.user == user["id"])
 
-    asyncio.run(work())
+    client.blocking_portal.call(work)
 
 
 def test_idle_staff_sessions_end_but_citizens_stay(client, settings):
     staff, citizen = login(client, "operator02"), login(client, "citizen02")
-    _age_sessions(settings, "operator02", settings.staff_idle_minutes - 5)
+    _age_sessions(client, "operator02", settings.staff_idle_minutes - 5)
     assert client.get("/api/v1/me", headers=staff).status_code == 200  # and this request counts as activity
-    _age_sessions(settings, "operator02", settings.staff_idle_minutes + 1)
-    _age_sessions(settings, "citizen02", settings.staff_idle_minutes + 600)
+    _age_sessions(client, "operator02", settings.staff_idle_minutes + 1)
+    _age_sessions(client, "citizen02", settings.staff_idle_minutes + 600)
     r = client.get("/api/v1/me", headers=staff)
     assert r.status_code == 401 and r.json()["error"]["code"] == "auth.idle_timeout"
     assert client.get("/api/v1/me", headers=citizen).status_code == 200
