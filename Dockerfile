@@ -9,5 +9,9 @@ RUN pip install --no-cache-dir .
 COPY pwa ./pwa
 RUN npm ci --prefix pwa --no-audit --no-fund
 COPY media ./media
+# The installed package finds the PWA (backend/app.py) and the demo photos (backend/demo/seed.py) beside itself, i.e. in
+# site-packages, not in /app: without these links the app stops at start-up on a missing pwa/index.html.
+RUN site="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+ && ln -s /app/pwa "$site/pwa" && ln -s /app/media "$site/media"
 EXPOSE 8000
 CMD ["suishoupai", "serve", "--host", "0.0.0.0", "--port", "8000"]

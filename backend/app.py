@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.di import Provide
@@ -27,12 +27,14 @@ from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
 from backend.headers import SecurityHeaders, Shell
+from backend.health import HANDLERS as HEALTH_HANDLERS
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
 from backend.live.endpoint import live_socket
 from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.loops import Loop
+from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
@@ -88,11 +90,6 @@ def housekeeping(settings: Settings) -> Loop:
     return Loop("housekeeping", round_, HOUSEKEEPING_SECONDS)
 
 
-@get("/healthz", operation_id="health", summary="健康检查 Health check", tags=["meta"], include_in_schema=True)
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
@@ -112,11 +109,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
         chores = housekeeping(settings)
+        sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
         try:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
             await live.start()
+            sampling.start()
             ctx.triage = await Triage.load(settings)
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
@@ -129,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
+            await sampling.stop()
             await live.stop()
             await chores.stop()
             await sweeper.stop()
@@ -140,7 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health,
+            *HEALTH_HANDLERS,
+            metrics_handler(settings),
             AuthController,
             UserController,
             *PRIVACY_HANDLERS,
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
         before_request=refuse_credentials_in_url,
-        middleware=throttle.middleware(settings),
+        middleware=[request_metrics().middleware, *throttle.middleware(settings)],
         stores=throttle.stores(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[SecurityHeaders(settings, shell)],

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from backend.errors import AppError
@@ -49,6 +50,19 @@ def migrate(settings: Settings) -> None:
     asyncio.run(run())
 
 
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable
+
+
+def prepare_multiprocess_metrics(directory: Path) -> None:
+    """Point every worker process at ``directory`` for its metric files, emptied first: counters restart with the
+    server, and files left by an earlier run would be summed in forever. Runs before anything imports
+    prometheus-client, which opens its files at import time."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[METRICS_DIR_ENV] = str(directory)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -61,6 +75,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError("several workers need PostgreSQL (SUISHOUPAI_DATABASE_URL): SQLite has one writer")
     if not args.no_migrate:
         migrate(settings)
+    if workers > 1:
+        # Each worker writes its metrics to files here and a scrape of any one of them sums them all.
+        prepare_multiprocess_metrics(Path(os.environ.get(METRICS_DIR_ENV) or settings.data_dir / "metrics"))
     url = settings.public_url or f"http://{host}:{port}/"
     sys.stderr.write(f"\n  随手拍 suishoupai is starting: open {url}\n  API docs: {url.rstrip('/')}/schema\n\n")
     # Per-message deflate keeps a zlib context per websocket (up to ~300 KB each): off, for many idle phones.

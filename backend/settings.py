@@ -108,6 +108,8 @@ class Settings:
     # "*" where only the proxy can reach the app. Empty: uvicorn's default (127.0.0.1). Client addresses feed the
     # per-address rate limits and the audit log.
     forwarded_allow_ips: str = ""
+    # Who may read /metrics: comma-separated addresses or CIDRs (after X-Forwarded-For from a trusted proxy), or "*".
+    metrics_allow_ips: str = "127.0.0.1,::1"
     audit_retention_days: int = 180
     # Demo mode seeds the demo city with its well-known passwords; outside it those passwords must be changed.
     demo_mode: bool = False

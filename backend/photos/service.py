@@ -21,6 +21,7 @@ from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.jobs.queue import enqueue
 from backend.loops import Loop
+from backend.metrics import PHOTO_SECONDS
 from backend.photos.budget import DecodeBudget
 from backend.photos.exif import read_exif
 from backend.photos.pipeline import (
@@ -149,7 +150,9 @@ async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = Non
         data = await ctx.store.get(photo.original_key)
     try:
         max_pixels = ctx.settings.max_image_pixels
-        result: ProcessedPhoto = await _decodes.run(decode_cost(data, max_pixels), process, data, max_pixels=max_pixels)
+        with PHOTO_SECONDS.time():
+            result: ProcessedPhoto = await _decodes.run(decode_cost(data, max_pixels), process, data,
+                                                        max_pixels=max_pixels)
     except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
         await Photo.update({Photo.status: "failed", Photo.error: exc.code, Photo.processed_at: _now()}).where(
             Photo.id == photo_id)

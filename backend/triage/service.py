@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.cases.tables import Case
 from backend.errors import InvalidInput
+from backend.metrics import CLASSIFY_SECONDS
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
@@ -166,8 +167,10 @@ class Triage:
         from backend.triage.classifier import ClassifyInput
 
         try:
-            result = self.classifier.classify(ClassifyInput(text=text, menu=menu or None, code=code or None,
-                                                            nearby_component_codes=self.nearby_codes(lng, lat)))
+            query = ClassifyInput(text=text, menu=menu or None, code=code or None,
+                                  nearby_component_codes=self.nearby_codes(lng, lat))
+            with CLASSIFY_SECONDS.time():
+                result = self.classifier.classify(query)
         except Exception as exc:  # classification must never stop triage: logged and recorded
             log.exception("classifier failed")
             return Classification(category, 0, 1.0 if category else 0.0, [], "", f"{type(exc).__name__}: {exc}")

@@ -94,8 +94,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, log: Path, **env: str) -> Iterator[str]:
-    """Run the app under uvicorn in a subprocess; yields ``host:port``."""
+def serve(settings: Settings, log: Path, workers: int = 1, **env: str) -> Iterator[str]:
+    """Run the app under uvicorn in a subprocess (several worker processes through ``suishoupai serve --workers``, as a
+    deployment would); yields ``host:port``."""
     port = free_port()
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SUISHOUPAI_") or k.startswith("SUISHOUPAI_TEST_")},
@@ -107,10 +108,12 @@ def serve(settings: Settings, log: Path, **env: str) -> Iterator[str]:
         **SERVER_ENV,
         **env,
     }
+    command = [sys.executable, "-m", "uvicorn", "backend.app:create_app", "--factory", "--log-level", "warning"]
+    if workers > 1:
+        command = [sys.executable, "-m", "backend.cli", "serve", "--no-migrate", "--workers", str(workers)]
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
         )
     try:

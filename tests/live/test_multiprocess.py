@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,3 +140,41 @@ def test_a_session_ended_anywhere_closes_its_websockets_on_every_process(shared:
         assert code == 4401 and took < 1
         quiet(kept)
         kept.close()
+
+
+def test_metrics_sum_every_worker_process(shared: tuple[Settings, dict[str, str]], tmp_path: Path) -> None:
+    """``suishoupai serve --workers 2``: any worker's scrape counts the requests and websockets of both."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(address: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        r = httpx.get(f"http://{address}/metrics", timeout=10)  # a new connection each time: any worker may answer
+        assert r.status_code == 200, r.text
+        return {(s.name, frozenset(s.labels.items())): s.value
+                for family in text_string_to_metric_families(r.text) for s in family.samples}
+
+    def total(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+        return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= ls)
+
+    settings, env = shared
+    metrics_dir = tmp_path / "metrics"
+    with serve(settings, tmp_path / "w.log", workers=2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), **env) as address:
+        n = 40
+        for _ in range(n):  # separate connections, spread over the workers by the kernel
+            assert httpx.get(f"http://{address}/health/live", timeout=10).status_code == 200
+        pids = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("*.db")}
+        assert len(pids) >= 2, pids  # both workers write their own files
+        for _ in range(4):
+            assert total(scrape(address), "http_requests_total", path="/health/live") == n
+
+        with httpx.Client(base_url=f"http://{address}", timeout=30) as http:
+            tok = token(http, "citizen01")
+        sockets = [open_ws(address, tok)[0] for _ in range(3)]
+        deadline = time.monotonic() + 15  # each worker samples its own connections every few seconds
+        while total(scrape(address), "suishoupai_websocket_connections") != 3:
+            assert time.monotonic() < deadline, "websocket gauge did not reach 3"
+            time.sleep(0.5)
+        for ws in sockets:
+            ws.close()
+        while total(scrape(address), "suishoupai_websocket_connections") != 0:
+            assert time.monotonic() < deadline + 15, "websocket gauge did not drop to 0"
+            time.sleep(0.5)
