@@ -29,6 +29,7 @@ from backend.context import AppContext
 from backend.db import is_postgres
 from backend.jobs.tables import Job
 from backend.loops import Loop
+from backend.metrics import SWEPT
 from backend.photos.service import EXPIRY_BATCH, EXPIRY_GRACE, UNCONFIRMED, expire_unconfirmed, staging_key
 from backend.photos.tables import Photo
 
@@ -109,19 +110,12 @@ async def sweep(ctx: AppContext, now: datetime | None = None, *, dry_run: bool =
 
 
 def _record(result: SweepResult) -> None:
-    """Add what a real sweep removed to /metrics' counter (``suishoupai_sweeper_removed{kind=…}``) when it exists."""
+    """Add what a real sweep removed to /metrics' counter ``suishoupai_sweeper_removed{kind=…}``."""
     if result.dry_run or result.skipped:
-        return
-    try:
-        from backend import metrics
-    except ImportError:  # metrics are optional: the counts are still returned and logged
-        return
-    counter = getattr(metrics, "SWEPT", None)
-    if counter is None:
         return
     for kind, removed in result.counts().items():
         if removed:
-            counter.labels(kind=kind).inc(removed)
+            SWEPT.labels(kind=kind).inc(removed)
 
 
 async def _unconfirmed(ctx: AppContext, now: datetime, dry_run: bool) -> int:

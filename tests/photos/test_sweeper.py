@@ -17,6 +17,7 @@ import pytest
 from backend.accounts.tables import AuthToken, User
 from backend.cases.tables import Case
 from backend.context import AppContext
+from backend.metrics import SWEPT
 from backend.db import close_database, open_database
 from backend.jobs.tables import Job
 from backend.live.bus import EventBus
@@ -97,12 +98,15 @@ async def test_orphan_objects_older_than_the_grace_are_removed_younger_ones_kept
     assert await _keys(ctx) == orphans | set(kept)
 
     later = NOW + ORPHAN_GRACE + timedelta(minutes=5)
+    counted = SWEPT.labels(kind="orphan_objects")._value.get()
     dry = await sweep(ctx, later, dry_run=True)
     assert dry.orphan_objects == 3 and dry.dry_run
     assert await _keys(ctx) == orphans | set(kept)
+    assert SWEPT.labels(kind="orphan_objects")._value.get() == counted  # a dry run removes and counts nothing
     done = await sweep(ctx, later)
     assert done.counts() == dry.counts()
     assert await _keys(ctx) == set(kept)  # the photo's own objects stay
+    assert SWEPT.labels(kind="orphan_objects")._value.get() == counted + 3  # /metrics' sweeper counter
     assert (await sweep(ctx, later)).orphan_objects == 0
 
 
