@@ -28,6 +28,7 @@ from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
+from backend.jobs.controllers import JobAdminController
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
 from backend.live.endpoint import live_socket
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             metrics_handler(settings),
             AuthController,
             UserController,
+            JobAdminController,
             *PRIVACY_HANDLERS,
             ReportController,
             CaseController,

@@ -39,6 +39,7 @@ ACTIONS = {
     "org.unit_changed": ("修改责任单位", "Unit changed"),
     "org.components_imported": ("导入部件", "Components imported"),
     "settings.changed": ("修改设置", "Settings changed"),
+    "jobs.retried": ("重新执行任务", "Failed job retried"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

@@ -1,11 +1,20 @@
 """A durable job queue on the database: enqueue inside the caller's transaction, claim, run, retry, recover.
 
-A job that was running when the process died is claimed again once its lock expires, so restart finishes the work.
+A claim is a short lease (``LEASE``) that the worker renews every ``HEARTBEAT`` while the handler runs. A job whose
+worker died (kill -9, a lost machine) stops being renewed and is claimed again within ``LEASE`` seconds; a worker that
+lost its lease (paused past it, its database connection gone) cannot finish the job over the new claim, because every
+update names the claim it holds. Failures are retried with exponential backoff; after ``MAX_ATTEMPTS`` the job is
+``failed``, the dead letter an admin lists and retries (``backend/jobs/controllers.py``). Handlers are idempotent: a
+job run twice (a lease lost mid-run) does its work once (triage checks ``triaged_at``, photo processing its status).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import random
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,12 +26,21 @@ from backend.loops import Loop
 log = logging.getLogger("suishoupai.jobs")
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
-LOCK = timedelta(minutes=5)
+LEASE = timedelta(seconds=15)
+HEARTBEAT = 5.0  # seconds between lease renewals: three renewals fit in one lease
 MAX_ATTEMPTS = 5
+MAX_BACKOFF = timedelta(minutes=10)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 2, 4, 8 … seconds with ±20 % jitter (workers that failed together do not
+    retry in step), at most ``MAX_BACKOFF``."""
+    base = min(2.0 ** attempts, MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
 async def enqueue(kind: str, payload: dict[str, Any], delay: timedelta = timedelta(0)) -> int:
@@ -32,6 +50,7 @@ async def enqueue(kind: str, payload: dict[str, Any], delay: timedelta = timedel
 
 
 async def claim(engine: Any, kinds: list[str]) -> Job | None:
+    """Take the oldest due job (pending, or running with an expired lease) under a new lease."""
     now = _now()
     async with write_transaction(engine):
         query = (
@@ -39,9 +58,8 @@ async def claim(engine: Any, kinds: list[str]) -> Job | None:
             .output(load_json=True)
             .where(
                 Job.kind.is_in(kinds)
-                & (Job.run_after <= now)
                 & (
-                    (Job.status == "pending")
+                    ((Job.status == "pending") & (Job.run_after <= now))
                     | ((Job.status == "running") & (Job.locked_until < now))
                 )
             )
@@ -54,37 +72,72 @@ async def claim(engine: Any, kinds: list[str]) -> Job | None:
         if not jobs:
             return None
         job = jobs[0]
+        if job.status == "running":
+            log.warning("job %s (%s): its worker's lease ran out on attempt %s; claimed again", job.id, job.kind,
+                        job.attempts)
         job.status = "running"
         job.attempts += 1
-        job.locked_until = now + LOCK
-        await job.save([Job.status, Job.attempts, Job.locked_until])
+        job.locked_until = now + LEASE
+        job.claimed_by = uuid.uuid4().hex
+        await job.save([Job.status, Job.attempts, Job.locked_until, Job.claimed_by])
         return job
 
 
-async def finish(job: Job, error: str | None) -> None:
+def _held(job: Job) -> Any:
+    return (Job.id == job.id) & (Job.claimed_by == job.claimed_by) & (Job.status == "running")
+
+
+async def renew(job: Job) -> bool:
+    """Extend this claim's lease; False when the claim was lost (the lease ran out and another worker took it)."""
+    rows = await Job.update({Job.locked_until: _now() + LEASE}).where(_held(job)).returning(Job.id)
+    return bool(rows)
+
+
+async def finish(job: Job, error: str | None) -> bool:
+    """Record the outcome of this claim; False (nothing written) when the claim was lost meanwhile."""
     if error is None:
-        await Job.update({Job.status: "done", Job.finished_at: _now(), Job.last_error: ""}).where(Job.id == job.id)
+        values = {Job.status: "done", Job.finished_at: _now(), Job.last_error: "", Job.locked_until: None}
     elif job.attempts >= MAX_ATTEMPTS:
-        await Job.update({Job.status: "failed", Job.finished_at: _now(), Job.last_error: error}).where(Job.id == job.id)
+        values = {Job.status: "failed", Job.finished_at: _now(), Job.last_error: error, Job.locked_until: None}
     else:
-        backoff = timedelta(seconds=2 ** job.attempts)
-        await Job.update(
-            {Job.status: "pending", Job.run_after: _now() + backoff, Job.last_error: error, Job.locked_until: None}
-        ).where(Job.id == job.id)
+        values = {Job.status: "pending", Job.run_after: _now() + backoff(job.attempts), Job.last_error: error,
+                  Job.locked_until: None}
+    rows = await Job.update(values).where(_held(job)).returning(Job.id)
+    if not rows:
+        log.warning("job %s (%s): lease lost before it finished; the new claim decides", job.id, job.kind)
+    elif error is not None and job.attempts >= MAX_ATTEMPTS:
+        log.error("job %s (%s) failed %s times: dead letter (%s)", job.id, job.kind, job.attempts, error)
+    return bool(rows)
+
+
+async def _keep_renewing(job: Job) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT)
+        try:
+            if not await renew(job):
+                return
+        except Exception:  # a database hiccup: try again at the next beat, the lease still has time
+            log.warning("job %s: lease renewal failed", job.id, exc_info=True)
 
 
 async def run_one(engine: Any, handlers: dict[str, Handler]) -> bool:
-    """Claim and run one job; False when there was nothing to do."""
+    """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do."""
     job = await claim(engine, list(handlers))
     if job is None:
         return False
+    heartbeat = asyncio.create_task(_keep_renewing(job), name=f"job-{job.id}-lease")
     try:
         await handlers[job.kind](job.payload)
-    except Exception as exc:  # noqa: BLE001 - recorded on the job and retried, never swallowed silently
+    except Exception as exc:
         log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
-        await finish(job, f"{type(exc).__name__}: {exc}")
+        outcome: str | None = f"{type(exc).__name__}: {exc}"[:2000]
     else:
-        await finish(job, None)
+        outcome = None
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+    await finish(job, outcome)
     return True
 
 
@@ -94,6 +147,27 @@ async def drain(engine: Any, handlers: dict[str, Handler], limit: int = 10_000) 
     while done < limit and await run_one(engine, handlers):
         done += 1
     return done
+
+
+async def dead_letters(kind: str | None = None, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+    """Failed jobs, newest first."""
+    query = Job.select(Job.id, Job.kind, Job.payload, Job.attempts, Job.last_error, Job.created_at,
+                       Job.finished_at).where(Job.status == "failed").output(load_json=True)
+    if kind:
+        query = query.where(Job.kind == kind)
+    if before_id:
+        query = query.where(Job.id < before_id)
+    return list(await query.order_by(Job.id, ascending=False).limit(limit))
+
+
+async def retry(job_id: int) -> bool:
+    """Put a failed job back in the queue with fresh attempts; False when it is not failed (already retried, never
+    failed, or unknown)."""
+    rows = await Job.update(
+        {Job.status: "pending", Job.attempts: 0, Job.run_after: _now(), Job.finished_at: None, Job.locked_until: None,
+         Job.claimed_by: ""}
+    ).where((Job.id == job_id) & (Job.status == "failed")).returning(Job.id)
+    return bool(rows)
 
 
 class Worker(Loop):
