@@ -22,6 +22,7 @@ from backend.accounts.controllers import AuthController, UserController
 from backend.accounts.privacy_controllers import PRIVACY_HANDLERS
 from backend.apidocs import render_plugins
 from backend.audit import service as audit
+from backend.bench import bench_handlers
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.context import AppContext
 from backend.db import close_database, open_database
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicPhotoController,
             ObjectController,
             live_socket,
+            *bench_handlers(settings),
             shell.handler(),
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=False, include_in_schema=False,
                                        name="pwa"),

@@ -140,6 +140,7 @@ class Settings:
     ws_heartbeat_seconds: float = 20.0
     ws_queue_limit: int = 256
     ws_max_per_user: int = 8  # concurrent websockets per user, per process; the next one is refused (4429)
+    bench_endpoints: bool = False  # scripts/load.py's no-op upload baseline (backend/bench.py); never in production
 
     @property
     def resolved_database_url(self) -> str:
