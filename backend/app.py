@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -50,17 +50,23 @@ log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
-def _channels(settings: Settings) -> ChannelsPlugin:
+def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
+    """The channels plugin, and whether its channel between processes (Redis) is down right now."""
+    redis_down: Callable[[], bool] = lambda: False  # in memory: never down
     if settings.redis_url:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        from backend.live.resilient import ResilientChannels
+
+        backend: Any = ResilientChannels(RedisChannelsPubSubBackend(redis=Redis.from_url(
+            settings.redis_url, socket_connect_timeout=2, health_check_interval=10)))
+        redis_down = lambda: backend.degraded
     else:
         backend = MemoryChannelsBackend()
     # Each process's live hub is the only subscriber; if it falls this far behind it reads the gap from the log.
     return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True, create_ws_route_handlers=False,
-                          subscriber_max_backlog=10_000, subscriber_backlog_strategy="backoff")
+                          subscriber_max_backlog=10_000, subscriber_backlog_strategy="backoff"), redis_down
 
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
@@ -95,7 +101,7 @@ def housekeeping(settings: Settings) -> Loop:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    channels = _channels(settings)
+    channels, redis_down = _channels(settings)
     shell = Shell.load(settings, PWA_DIR)
 
     @asynccontextmanager
@@ -106,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = await open_database(settings)
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
         app.state.ctx = ctx
-        app.state.live = live = LiveService(channels, settings)
+        app.state.live = live = LiveService(channels, settings, redis_down)
         worker = None
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)

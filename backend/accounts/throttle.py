@@ -91,6 +91,10 @@ def stores(settings: Settings) -> dict[str, Store]:
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
-        root = RedisStore.with_client(url=settings.redis_url, namespace="ssp")
+        from backend.live.resilient import FallbackStore
+
+        # While Redis is unreachable the counters live in this process's memory: limits hold per process, and
+        # requests are served instead of failing.
+        root = FallbackStore(RedisStore.with_client(url=settings.redis_url, namespace="ssp"))
         return {RATE_LIMIT_STORE: root.with_namespace("ratelimit"), LOCKOUT_STORE: root.with_namespace("lockout")}
     return {RATE_LIMIT_STORE: MemoryStore(), LOCKOUT_STORE: MemoryStore()}

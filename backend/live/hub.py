@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,15 +41,18 @@ log = logging.getLogger("suishoupai.live")
 SLICE = 32
 # How many recent owner changes and control messages are remembered, for connections checked while they happened.
 MEMORY = 4096
+DEGRADED_POLL_S = 1.0  # how often the log is read while Redis is down
 control_decoder = msgspec.json.Decoder(Control)
 ENDED = ErrorOut("auth.session_ended", "登录已失效，请重新登录", "Your session has ended; please log in again")
 EXPIRED = ErrorOut("auth.expired", "登录已过期，请重新登录", "Your session has expired")
 
 
 class Hub:
-    def __init__(self, channels: Any, heartbeat_seconds: float) -> None:
+    def __init__(self, channels: Any, heartbeat_seconds: float, degraded: Callable[[], bool] | None = None) -> None:
         self.channels = channels
         self.heartbeat_seconds = heartbeat_seconds
+        # True while the channel between processes (Redis) is down: the log is then polled every DEGRADED_POLL_S.
+        self.degraded = degraded or (lambda: False)
         self.seq = 0  # every event up to here has been dispatched
         self.connections: set[Connection] = set()
         self.by_topic: dict[str, set[Connection]] = {}
@@ -77,6 +81,7 @@ class Hub:
                 self._tasks.append(asyncio.create_task(self._consume()))
                 self._tasks.append(asyncio.create_task(self._obey()))
             self._tasks.append(asyncio.create_task(self._tick()))
+            self._tasks.append(asyncio.create_task(self._poll_while_degraded()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -265,6 +270,19 @@ class Hub:
             await self.catch_up()
             await self.sweep()
             self.beat()
+
+    async def _poll_while_degraded(self) -> None:
+        """While Redis is down no event or control message arrives from other processes: read the log and sweep
+        credentials every second instead of every heartbeat; once more after it is back, for anything published
+        while the channel reader was subscribing again."""
+        was_down = False
+        while True:
+            await asyncio.sleep(DEGRADED_POLL_S)
+            down = self.degraded()
+            if down or was_down:
+                await self.catch_up()
+                await self.sweep()
+            was_down = down
 
     def beat(self) -> None:
         """Heartbeat every subscribed connection; close those whose last send has been stuck for two beats."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -17,9 +18,9 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class LiveService:
-    def __init__(self, channels: Any, settings: Settings) -> None:
+    def __init__(self, channels: Any, settings: Settings, degraded: Callable[[], bool] | None = None) -> None:
         self.settings = settings
-        self.hub = Hub(channels, settings.ws_heartbeat_seconds)
+        self.hub = Hub(channels, settings.ws_heartbeat_seconds, degraded)
         self._pruner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -178,3 +178,109 @@ def test_metrics_sum_every_worker_process(shared: tuple[Settings, dict[str, str]
         while total(scrape(address), "suishoupai_websocket_connections") != 0:
             assert time.monotonic() < deadline + 15, "websocket gauge did not drop to 0"
             time.sleep(0.5)
+
+
+class RedisServer:
+    """A redis-server of this test's own on a free port, so it can be killed and started again."""
+
+    def __init__(self, where: Path) -> None:
+        from tests.live.conftest import free_port
+
+        self.port = free_port()
+        self.where = where
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.where)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                             check=False).stdout.strip() != b"PONG":
+            assert time.monotonic() < deadline, "redis did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def _first_event(ws: Any, within: float) -> tuple[dict[str, Any], float]:
+    """The next event on ``ws`` (heartbeats skipped) and how long it took."""
+    import json
+
+    began = time.monotonic()
+    while True:
+        left = within - (time.monotonic() - began)
+        assert left > 0, f"no event within {within} s"
+        msg = json.loads(ws.recv(timeout=left))
+        if msg["type"] == "event":
+            return msg, time.monotonic() - began
+
+
+def test_redis_killed_mid_run_processes_keep_serving_and_live_events_fall_back_to_the_log(
+        shared: tuple[Settings, dict[str, str]], tmp_path: Path) -> None:
+    settings, _ = shared
+    redis = RedisServer(tmp_path)
+    redis.start()
+    # Heartbeats far apart: an event that arrives within seconds came through Redis or the degraded-mode poll.
+    env = {"SUISHOUPAI_REDIS_URL": redis.url, "SUISHOUPAI_WS_HEARTBEAT_SECONDS": "60"}
+    lng, lat = point_in("ZR01")
+    try:
+        with serve(settings, tmp_path / "a.log", **env) as a, serve(settings, tmp_path / "b.log", **env,
+                                                                      SUISHOUPAI_RUN_WORKER="false") as b, \
+                httpx.Client(base_url=f"http://{a}", timeout=30) as http:
+            tok = token(http, "citizen01")
+            auth = {"Authorization": f"Bearer {tok}"}
+            on_b, _ = open_ws(b, tok)
+
+            def report(text: str) -> int:
+                r = http.post("/api/v1/reports", headers=auth, json={"lng": lng, "lat": lat, "description": text})
+                assert r.status_code == 201, r.text
+                return int(r.json()["id"])
+
+            def created_and_triaged(case: int) -> tuple[list[int], float]:
+                """The case's two events on B (created on A; triaged by A's worker): their seqs, and how long the
+                slower took."""
+                got = [_first_event(on_b, 10) for _ in range(2)]
+                assert [(e["case_id"], e["kind"]) for e, _ in got] == [(case, "case.created"), (case, "case.triaged")]
+                return [e["seq"] for e, _ in got], max(took for _, took in got)
+
+            seqs, _ = created_and_triaged(report("路灯不亮"))
+            quiet(on_b)
+
+            redis.kill()
+            # Logins (rate limits and lockouts lived in Redis) and reports are still served.
+            tok2 = token(http, "citizen02")
+            assert http.get("/api/v1/me", headers={"Authorization": f"Bearer {tok2}"}).status_code == 200
+            ready = http.get("/health/ready")
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+            assert ready.json()["checks"]["redis"]["status"] == "error"
+            case = report("井盖松动")
+            got, took = created_and_triaged(case)  # B reads them from the event log, polled every second meanwhile
+            assert took < 4, took
+            seqs += got
+            quiet(on_b)
+
+            redis.start()  # an empty Redis on the same port: the readers reconnect and subscribe again
+            deadline = time.monotonic() + 20
+            while http.get("/health/ready").json()["status"] != "ok":
+                assert time.monotonic() < deadline, "readiness did not recover"
+                time.sleep(0.5)
+            time.sleep(6)  # past the readers' reconnect backoff (at most 5 s)
+            quiet(on_b)
+            for text in ("垃圾桶满了", "路面坑洼"):
+                got, took = created_and_triaged(report(text))
+                assert took < 3, took  # through Redis again: the degraded poll has stopped, heartbeats are 60 s
+                seqs += got
+            quiet(on_b)
+            assert seqs == sorted(set(seqs))  # in order, none twice although the log poll and Redis both deliver
+            on_b.close()
+    finally:
+        redis.kill()
