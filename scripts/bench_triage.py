@@ -14,6 +14,7 @@ import argparse
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,14 +23,14 @@ import shapely
 from shapely.geometry import MultiPoint, box
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from backend.triage.geo import GridIndex, Location, UnitGrid  # noqa: E402
+from backend.triage.geo import GridIndex, Location, UnitGrid
 
 LNG0, LAT0 = 111.96, 27.70  # Loudi
 
 
 def synthetic_grids(n: int, irregular: bool, seed: int = 1) -> list[UnitGrid]:
     """``n`` unit grids of about 100 m: a square lattice, or Voronoi cells of random seeds (irregular shapes)."""
-    side = int(round(n**0.5))
+    side = round(n**0.5)
     dx, dy = 0.001, 0.0009
     area = box(LNG0, LAT0, LNG0 + side * dx, LAT0 + side * dy)
     if irregular:
@@ -65,13 +66,13 @@ def bench_grid(args: argparse.Namespace) -> list[str]:
         geoms = [g.geometry for g in grids]
         codes = [g.code for g in grids]
 
-        def naive(lng: float, lat: float) -> str | None:
+        def naive(lng: float, lat: float, codes: list[str] = codes, geoms: list[object] = geoms) -> str | None:
             point = shapely.Point(lng, lat)
             return min((c for c, g in zip(codes, geoms) if g.covers(point)), default=None)
 
         tree = shapely.STRtree(np.array(geoms))
 
-        def strtree(lng: float, lat: float) -> str | None:
+        def strtree(lng: float, lat: float, tree: shapely.STRtree = tree, codes: list[str] = codes) -> str | None:
             hits = tree.query(shapely.Point(lng, lat), predicate="covers")
             return min((codes[i] for i in hits), default=None)
 
@@ -85,8 +86,8 @@ def bench_grid(args: argparse.Namespace) -> list[str]:
         t_naive = _per_point_us(naive, sample)
         lines += [
             f"  {label}: build {build_s:.2f} s; agrees with naive scan on {len(sample)} points: {agree}",
-            f"    GridIndex.locate     {t_index:8.2f} µs/point (inside only: {t_inside:.2f} µs; outside ones add a"
-            " nearest-grid search)",
+            (f"    GridIndex.locate     {t_index:8.2f} µs/point (inside only: {t_inside:.2f} µs; outside ones add a"
+             " nearest-grid search)"),
             f"    STRtree covers query {t_tree:8.2f} µs/point",
             f"    naive covers scan    {t_naive:8.1f} µs/point  -> GridIndex is {t_naive / t_index:,.0f}x faster",
         ]
@@ -122,6 +123,45 @@ def _bulk_cases(db: str, n: int, reporter: int, bounds: tuple[float, float, floa
                          "created_at) VALUES (?,?,?,?,?,?,?,?,?)", [(k, *p) for k, p in enumerate(photos, 1)])
 
 
+class StatementTrace:
+    """Every statement SQLite runs on the engine's connections (Piccolo's per-query PRAGMA and BEGIN/COMMIT included),
+    through a ``sqlite3.Connection`` subclass passed as the connections' factory."""
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        self.statements: list[str] = []
+        self.connections = 0
+        trace = self
+
+        class Traced(sqlite3.Connection):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+                trace.connections += 1
+                self.set_trace_callback(trace.statements.append)
+
+        self.factory = Traced
+
+    def take(self) -> tuple[list[str], int]:
+        """The statements and connections since the last call."""
+        taken = self.statements[:], self.connections
+        self.statements.clear()
+        self.connections = 0
+        return taken
+
+
+def _statement_kind(sql: str) -> str:
+    words = sql.replace('"', "").replace("(", " ").replace(")", " ").split()
+    verb = words[0].upper()
+    if verb in ("SELECT", "DELETE") and "FROM" in (w.upper() for w in words):
+        return f"{verb} {words[[w.upper() for w in words].index('FROM') + 1]}"
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1]}"
+    return " ".join(words[:2]).upper()
+
+
 async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
     from datetime import UTC, datetime
 
@@ -130,9 +170,9 @@ async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
     from backend.cases.tables import Case
     from backend.context import AppContext
     from backend.db import bind_tables, build_engine, prepare_sqlite
-    from backend.photos.tables import Photo
     from backend.live.bus import EventBus
     from backend.org.loader import load_city
+    from backend.photos.tables import Photo
     from backend.settings import Settings
     from backend.triage import duplicates
     from backend.triage.jobs import triage_case
@@ -142,6 +182,8 @@ async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
     settings = Settings(data_dir=tmp, log_level="WARNING", run_worker=False, auto_dispatch=True)
     prepare_sqlite(settings.sqlite_path)  # WAL, as the app runs it
     engine = build_engine(settings)
+    trace = StatementTrace()
+    engine.connection_kwargs["factory"] = trace.factory
     bind_tables(engine)
     await load_city(progress=None)
     await seed_default_rules()
@@ -154,6 +196,9 @@ async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
     setup_s = time.perf_counter() - started
     ctx = AppContext(settings=settings, engine=engine, bus=EventBus(None), triage=triage)
     rng, samples = random.Random(11), []
+    per_case: list[int] = []
+    kinds: Counter[str] = Counter()
+    connections = 0
     for i in range(triaged):
         code = WHOLE_CODES[i % len(WHOLE_CODES)]
         text = "人行道上的井盖没了，很危险" if code[0] == "C" else "路边有人乱搭棚子"
@@ -165,9 +210,14 @@ async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
         await Photo.insert(Photo(case=case.id, kind="report", uploader=rows[0]["id"], status="ready", original_key="n",
                                  phash=f"{rng.getrandbits(64):016x}", sha256=f"{rng.getrandbits(256):064x}",
                                  created_at=now))
+        trace.take()
         t0 = time.perf_counter()
         await triage_case(ctx, {"case_id": case.id})
         samples.append(time.perf_counter() - t0)
+        statements, opened = trace.take()
+        per_case.append(len(statements))
+        kinds.update(_statement_kind(sql) for sql in statements)
+        connections += opened
         case = await Case.objects().get(Case.id == case.id)
         clock.calendar(settings).due_at(now, clock.limit_of(case))  # the deadline, as dispatch will compute it
     probe = await Case.objects().where(Case.category_code != "").order_by(Case.id, ascending=False).limit(50)
@@ -184,15 +234,18 @@ async def _whole(open_cases: int, triaged: int, tmp: Path) -> list[str]:
     no_index = await per_check(True)
     ms = sorted(x * 1000 for x in samples)
     return [
-        f"whole triage: SQLite with {open_cases:,} open cases (bulk insert {setup_s:.1f} s), {triaged} new cases, "
-        f"classifier: {'yes' if triage.classifier else 'no'}, """
-        "each with a report photo (half supervisor-coded and auto-dispatched, half citizen text)",
-        f"  triage_case       mean {sum(ms) / len(ms):6.2f} ms  median {ms[len(ms) // 2]:6.2f} ms  "
-        f"p95 {ms[int(len(ms) * 0.95)]:6.2f} ms  max {ms[-1]:6.2f} ms",
+        (f"whole triage: SQLite with {open_cases:,} open cases (bulk insert {setup_s:.1f} s), {triaged} new cases, "
+         f"classifier: {'yes' if triage.classifier else 'no'}, "
+         "each with a report photo (half supervisor-coded and auto-dispatched, half citizen text)"),
+        (f"  triage_case       mean {sum(ms) / len(ms):6.2f} ms  median {ms[len(ms) // 2]:6.2f} ms  "
+         f"p95 {ms[int(len(ms) * 0.95)]:6.2f} ms  max {ms[-1]:6.2f} ms"),
         f"  duplicate check (distance), {len(probe)} cases:",
         f"    bbox prefilter + index  {with_index:8.2f} ms/case",
         f"    bbox prefilter, no index {no_index:7.2f} ms/case  -> {no_index / with_index:,.1f}x slower",
         f"    no bbox (category+window) {no_bbox:6.2f} ms/case  -> {no_bbox / with_index:,.1f}x slower",
+        (f"  SQLite statements per triage_case: mean {sum(per_case) / len(per_case):.1f} (min {min(per_case)}, "
+         f"max {max(per_case)}), connections opened {connections / len(per_case):.1f}; by kind, per case:"),
+        *(f"    {n / len(per_case):5.2f}  {kind}" for kind, n in kinds.most_common()),
     ]
 
 
