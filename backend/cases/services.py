@@ -199,11 +199,13 @@ async def _create_case(
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
     async with write_transaction(ctx.engine):
+        # The lock first: an overlapping retry (on any process) waits here for the first one's commit, then finds
+        # its record. Looked up before the lock, both would find nothing and make two cases (PostgreSQL).
+        await serialize_event_writes(ctx.engine)
         replayed = await _replay(actor, "report", key, body_hash)
         if replayed is not None:
             case = await load_case(replayed)
             return await render_case(ctx.settings, actor, case), True
-        await serialize_event_writes(ctx.engine)
         now = clock.now()
         # A supervisor reports from the spot, so the report counts as verified (DOMAIN §2, stage 1).
         state = State.PENDING_FILING if actor.role is Role.SUPERVISOR else State.NEW
@@ -267,10 +269,11 @@ async def perform(
         raise NotFound(f"未知操作：{action}", f"Unknown action: {action}", code="case.unknown_action")
     body_hash = _request_hash({"action": action, "case": case_id, **{k: getattr(body, k) for k in body.__struct_fields__}})
     async with write_transaction(ctx.engine):
+        # The case's lock first, so an overlapping retry finds the first one's record instead of acting again.
+        case = await _lock_case(ctx, case_id)
         replayed = await _replay(actor, f"action:{case_id}", key, body_hash)
         if replayed is not None:
             return await render_case(ctx.settings, actor, await load_case(replayed))
-        case = await _lock_case(ctx, case_id)
         ensure_visible(actor, case)
         if not may(actor, case, t):
             raise Forbidden(f"你不能对此案件执行“{t.name_zh}”", f"You may not '{t.name_en}' this case",
