@@ -291,8 +291,26 @@ def _dependency_down(exc: BaseException) -> Unavailable | None:
         return Unavailable("缓存服务暂不可用，请稍后重试", "The cache service is unavailable, please retry",
                            code="redis.unavailable")
     if isinstance(exc, (ConnectionError, TimeoutError)):
+        # A refused or timed-out connect carries no sign of whose it was but where it was raised.
+        if _raised_in(exc, ("asyncpg", "piccolo.engine")):
+            return Unavailable("数据库暂不可用，请稍后重试", "The database is unavailable, please retry",
+                               code="db.unavailable")
+        if _raised_in(exc, ("redis",)):
+            return Unavailable("缓存服务暂不可用，请稍后重试", "The cache service is unavailable, please retry",
+                               code="redis.unavailable")
         return Unavailable(code="service.unavailable")
     return None
+
+
+def _raised_in(exc: BaseException, packages: tuple[str, ...]) -> bool:
+    """Whether a frame of ``exc``'s traceback belongs to one of ``packages``."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if any(module == p or module.startswith(p + ".") for p in packages):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def dependency_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

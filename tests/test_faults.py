@@ -1,11 +1,15 @@
 """Real faults answer 503 with Retry-After and a stable code, never 500: a read-only or full disk under the local
-store (tmpfs mounts), and a SQLite database locked past its busy timeout."""
+store (tmpfs mounts), a SQLite database locked past its busy timeout, and a PostgreSQL server stopped and started."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +89,93 @@ def test_a_database_locked_past_its_busy_timeout_answers_503(sqlite_template: Pa
             holder.rollback()
             holder.close()
         assert _report(client, citizen, "loudi_street_light.jpg").status_code == 201
+
+
+class OwnPostgres:
+    """A PostgreSQL server of this test's own (initdb in a temp dir, a free port), so it can be stopped and started
+    under a running app without disturbing other tests' server."""
+
+    def __init__(self, where: Path) -> None:
+        from tests.live.conftest import free_port
+
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not bins:
+            if IN_CI:
+                pytest.fail("CI needs PostgreSQL installed")
+            pytest.skip("needs PostgreSQL's server binaries")
+        self.bin = bins[-1].parent
+        self.data = where / "pg"
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:  # PostgreSQL refuses to run as root: its directory belongs to the postgres user
+            shutil.chown(where, "postgres")
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/city"
+
+    def init(self) -> None:
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self.start()
+        self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "city")
+
+    def start(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.data.parent / "pg.log"), "-w", "-o",
+                  f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[tuple[OwnPostgres, Settings]]:
+    """Its own server, with the seeded demo city copied in from the shared test template."""
+    from tests.conftest import PG_URL, TEMPLATE_DB, _pg_url
+
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI needs SUISHOUPAI_TEST_POSTGRES_URL")
+        pytest.skip("needs SUISHOUPAI_TEST_POSTGRES_URL (scripts/services.sh starts one)")
+    where = Path(tempfile.mkdtemp(prefix="ssp-pg-"))  # pytest's temp root is private to root: not under it
+    server = OwnPostgres(where)
+    server.init()
+    try:
+        dump = subprocess.run([str(server.bin / "pg_dump"), "--no-owner", _pg_url(TEMPLATE_DB)], check=True,
+                              capture_output=True, timeout=120).stdout
+        subprocess.run([str(server.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", server.url], input=dump, check=True,
+                       capture_output=True, timeout=120)
+        yield server, base_settings(tmp_path, database_url=server.url)
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def test_postgresql_stopped_and_started_mid_run_answers_503_then_recovers(postgres_template: str,
+                                                                          own_postgres: tuple[OwnPostgres, Settings]):
+    server, settings = own_postgres
+    with TestClient(create_app(settings)) as client:
+        citizen = login(client, "citizen04")
+        assert _report(client, citizen, "loudi_street_light.jpg").status_code == 201
+
+        server.stop()  # immediate: connections cut as by a crash
+        for _ in range(3):
+            _unavailable(client.get("/api/v1/me", headers=citizen), "db.unavailable")
+        _unavailable(_report(client, citizen, "loudi_street_light.jpg"), "db.unavailable")
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["error"]["details"]["checks"]["database"]["status"] == "error"
+        assert client.get("/health/live").status_code == 200
+
+        server.start()
+        deadline = time.monotonic() + 20
+        while (r := client.get("/api/v1/me", headers=citizen)).status_code != 200:
+            assert r.status_code == 503, r.text  # never a 500 while the pool reconnects
+            assert time.monotonic() < deadline, "the app did not reconnect"
+            time.sleep(0.2)
+        assert _report(client, citizen, "loudi_street_light.jpg").status_code == 201
+        assert client.get("/health/ready").status_code == 200
+        mine = client.get("/api/v1/cases", headers=citizen).json()
+        assert len(mine["items"] if isinstance(mine, dict) else mine) == 2  # the refused report left nothing
