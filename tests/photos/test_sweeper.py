@@ -41,6 +41,8 @@ class World:
 @pytest.fixture
 async def world(settings: Settings, store: ObjectStore) -> AsyncIterator[World]:
     """The seeded database of ``settings`` with the parametrised store (local files, then SeaweedFS S3)."""
+    global NOW  # each test's clock starts when it starts, not when the module was collected
+    NOW = datetime.now(UTC)
     engine = await open_database(settings)
     try:
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(), store=store)
@@ -92,12 +94,14 @@ async def test_orphan_objects_older_than_the_grace_are_removed_younger_ones_kept
     _, kept = await _photo(world, age=timedelta(0))
     orphans = {await _object(ctx, "originals/2026/11/29/crashed.jpg"), await _object(ctx, "display/2026/11/29/x.jpg"),
                await _object(ctx, "incoming/abandoned")}
+    # Objects carry the real time they were written, not the module's NOW (collected long before this test runs).
+    written = datetime.now(UTC)
     # Just written (an upload whose row is not committed yet looks exactly like this): kept.
-    young = await sweep(ctx, NOW + ORPHAN_GRACE - timedelta(minutes=5))
+    young = await sweep(ctx, written + ORPHAN_GRACE - timedelta(minutes=5))
     assert young.orphan_objects == 0
     assert await _keys(ctx) == orphans | set(kept)
 
-    later = NOW + ORPHAN_GRACE + timedelta(minutes=5)
+    later = written + ORPHAN_GRACE + timedelta(minutes=5)
     counted = SWEPT.labels(kind="orphan_objects")._value.get()
     dry = await sweep(ctx, later, dry_run=True)
     assert dry.orphan_objects == 3 and dry.dry_run
