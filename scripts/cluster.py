@@ -117,6 +117,9 @@ class Seaweed:
                 f"-s3.localSocket={self.dir / 's3.sock'}"]  # fmt: skip
         with (self.dir / "weed.log").open("wb") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+
+    def wait_ready(self) -> None:
+        # The port opens before the filer behind it is ready: wait for a real S3 call to succeed.
         client = Minio(f"{HOST}:{self.port}", access_key=S3_KEY, secret_key=S3_SECRET, secure=False,
                        region="us-east-1")
         wait_for("SeaweedFS", lambda: client.list_buckets() is not None, 90, self.proc)
@@ -243,13 +246,14 @@ class Cluster:
         started = time.monotonic()
         self.services.start()
         say(f"PostgreSQL {self.services.pg_url}, Redis {self.services.redis_url}")
-        self.seaweed.start()
-        say(f"SeaweedFS S3 on {HOST}:{self.seaweed.port}")
+        self.seaweed.start()  # it takes a few seconds to be ready: meanwhile, the database
         env = self.env()
         for command in (["migrate"], ["seed-demo", "--no-cases"]):
             subprocess.run([sys.executable, "-m", "backend.cli", *command], env=env, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         say("migrated and seeded")
+        self.seaweed.wait_ready()
+        say(f"SeaweedFS S3 on {HOST}:{self.seaweed.port}")
         self.apps = [App(env, self.dir / f"app{i + 1}") for i in range(self.app_count)]
         for app in self.apps:
             app.start()
@@ -299,7 +303,7 @@ async def kill_and_restart(cluster: Cluster, subscribers: list[Subscriber], db: 
     by_app = {app.address: sum(s.upstream == app.address for s in subscribers) for app in cluster.apps}
     victim = max(cluster.apps, key=lambda app: by_app[app.address])
     # Wait (a little) for a moment when every worker holds a job, so the victim surely dies with one in hand.
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 2
     while len(await running_jobs(db)) < len(cluster.apps) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     victim.kill()
@@ -336,7 +340,7 @@ async def drive(cluster: Cluster, args: argparse.Namespace, say: Any) -> dict[st
         photo = make_photo(args.photo_kb)
         load_started = time.monotonic()
         give_up_at = load_started + args.duration + 120
-        phones = [asyncio.create_task(phone(i, base, photo, stats, stop_phones, give_up_at, args.think))
+        phones = [asyncio.create_task(phone(i, base, photo, stats, stop_phones, give_up_at, args.think, args.impatient))
                   for i in range(args.phones)]
         say(f"{args.phones} phones posting {len(photo) // 1024} KB photos for {args.duration:.0f} s; "
             f"kill at {args.kill_at:.0f} s")
@@ -454,8 +458,8 @@ def report(result: dict[str, Any]) -> str:
         f"retries              {sum(result['retries'].values())} {result['retries']}",
         f"errors               {result['errors']}",
         f"lost / doubled       {result['lost']} / {result['doubled']} (cases in PostgreSQL: {result['cases']})",
-        (f"untriaged            {result['untriaged']} (jobs {result['jobs']}, drained "
-         f"{result['drain_s'] or 0:.1f} s after the load)"),
+        (f"untriaged            {result['untriaged']} (jobs {result['jobs']}: due ones done "
+         f"{result['drain_s'] or 0:.1f} s after the load; photo recovery checks wait 60 s)"),
         f"killed process       {result['victim']}: back and ready {result['restart_ready_s']:.1f} s after SIGKILL",
         f"its jobs taken over  {result['jobs_taken_over']}" + (f", the last {take:.1f} s after the kill" if take else ""),
         (f"websockets           {result['ws_clients']} clients, {result['ws_clients_on_victim']} on the killed "
@@ -476,6 +480,8 @@ def main() -> int:
     parser.add_argument("--restart-after", type=float, default=5.0, help="seconds between the kill and the restart")
     parser.add_argument("--photo-kb", type=int, default=600)
     parser.add_argument("--think", type=float, default=0.5, help="a phone waits up to this long between reports")
+    parser.add_argument("--impatient", type=float, default=0.05,
+                        help="share of reports sent a second time while the first request is in flight")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, nginx config)")
     args = parser.parse_args()

@@ -92,9 +92,10 @@ async def _with_retries(stats: LoadStats, send: Any, give_up_at: float) -> tuple
 
 
 async def phone(index: int, base: str, photo: bytes, stats: LoadStats, stop: asyncio.Event, give_up_at: float,
-                think: float) -> None:
+                think: float, impatient: float) -> None:
     """A citizen's phone: a device credential, then one report after another, each retried with its own key until
-    the server accepts it (or ``give_up_at``)."""
+    the server accepts it (or ``give_up_at``). A share ``impatient`` of reports is sent again while the first request
+    is still being served, as a phone does that gave up waiting: both must get the same case."""
     rng = random.Random(index)
     timeout = httpx.Timeout(60.0, connect=5.0)
     async with httpx.AsyncClient(base_url=base, timeout=timeout) as client:
@@ -113,6 +114,10 @@ async def phone(index: int, base: str, photo: bytes, stats: LoadStats, stop: asy
             files = {"photos": ("photo.jpg", tagged(photo, report.key), "image/jpeg")}
             headers = {**auth, "Idempotency-Key": report.key}
             send = partial(client.post, "/api/v1/reports", data=fields, files=files, headers=headers)
+            echo = None
+            if rng.random() < impatient:
+                stats.retried("overlapping")
+                echo = asyncio.create_task(_overlap(send, rng.uniform(0.01, 0.2)))
             response, report.attempts = await _with_retries(stats, send, give_up_at)
             if response is not None:
                 report.status = response.status_code
@@ -122,7 +127,20 @@ async def phone(index: int, base: str, photo: bytes, stats: LoadStats, stop: asy
             else:
                 report.error = response.text[:200] if response is not None else "no answer"
                 stats.errors.append(f"report {report.key}: {report.status} {report.error}")
+            if echo is not None and (other := await echo) and other != report.tracking_no and report.tracking_no:
+                stats.errors.append(f"report {report.key}: the overlapping retry got {other}, not {report.tracking_no}")
             await asyncio.sleep(rng.uniform(0, think))
+
+
+async def _overlap(send: Any, delay: float) -> str:
+    """The same request again after ``delay``, while the first may still be in flight; its tracking number ("" when
+    it got no answer: the first request's retries decide)."""
+    await asyncio.sleep(delay)
+    try:
+        response = await send()
+    except httpx.TransportError:
+        return ""
+    return str(response.json()["tracking_no"]) if response.status_code in (200, 201) else ""
 
 
 @dataclass
