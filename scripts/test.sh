@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The second README command: install what the tests need and run every test.
-# Under CI=true it first installs PostgreSQL, Redis and Chromium with apt-get, so that no test is skipped.
+# Under CI=true it first installs PostgreSQL, Redis, nginx and Chromium with apt-get, so that no test is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = "true" ]; then
@@ -8,6 +8,7 @@ if [ "${CI:-}" = "true" ]; then
   missing=""
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
   command -v redis-server >/dev/null || missing="$missing redis-server"
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || missing="$missing fonts-wqy-microhei"
   if [ -n "$missing" ]; then
