@@ -85,9 +85,27 @@ def _categories_agree(a: str, b: str) -> bool:
     return not a or not b or a == b
 
 
+async def _window_photos(settings: Settings, case: Any) -> list[dict[str, Any]]:
+    """The report photos of ``case`` itself and of every case reported in its window whose category could agree.
+
+    One query driven by the cases (a subquery on an index), then their photos (index on photo.case): a join filtered
+    on the case side lets SQLite walk every photo ever taken, and a state filter in SQL makes it pick the state index
+    (the callers check state and order). A case with a 小类 only needs cases of the same 小类 or of none, which the
+    index case_dup_prefilter serves.
+    """
+    since = case.created_at - timedelta(hours=settings.duplicate_window_hours * PHOTO_WINDOW_FACTOR)
+    recent = Case.select(Case.id).where(Case.created_at >= since)
+    if case.category_code:
+        recent = recent.where(Case.category_code.is_in([case.category_code, ""]))
+    return list(await Photo.select(Photo.case, Photo.sha256, Photo.phash, Photo.case.state.as_alias("state")).where(
+        ((Photo.case == case.id) | Photo.case.is_in(recent)) & (Photo.kind == "report")
+    ))
+
+
 async def by_photo(settings: Settings, case: Any) -> Candidate | None:
     """An older open case with an identical or near-identical report photo and a compatible category."""
-    mine = await Photo.select(Photo.sha256, Photo.phash).where((Photo.case == case.id) & (Photo.kind == "report"))
+    window = await _window_photos(settings, case)
+    mine = [p for p in window if p["case"] == case.id]
     if not mine:
         return None
     shas = [p["sha256"] for p in mine if p["sha256"]]
@@ -100,25 +118,13 @@ async def by_photo(settings: Settings, case: Any) -> Candidate | None:
             if _categories_agree(case.category_code, row["code"]):
                 found.append((0, row["case"]))
     if hashes and not found:
-        # Recent open cases first (index on created_at), then their photos (index on photo.case): a join from the
-        # photo side would walk every photo ever taken.
-        since = case.created_at - timedelta(hours=settings.duplicate_window_hours * PHOTO_WINDOW_FACTOR)
-        # Only the time is filtered in SQL, so that SQLite walks the created_at index (not the state one or the rowid).
-        recent = {r["id"]: r["category_code"] for r in await Case.select(Case.id, Case.category_code, Case.state).where(
-            Case.created_at >= since) if r["id"] < case.id and r["state"] in OPEN
-            and _categories_agree(case.category_code, r["category_code"])}
         mine_bits = [int(h, 16) for h in hashes]
-        for start in range(0, len(recent), 5000):
-            ids = list(recent)[start:start + 5000]
-            for row in await Photo.select(Photo.case, Photo.phash).where(
-                Photo.case.is_in(ids) & (Photo.kind == "report") & (Photo.phash != "")
-            ):
-                if len(row["phash"]) != 16:
-                    continue
-                bits = int(row["phash"], 16)
-                distance = min((m ^ bits).bit_count() for m in mine_bits)
-                if distance <= PHASH_MAX_DISTANCE:
-                    found.append((distance, row["case"]))
+        for row in window:
+            if row["case"] >= case.id or row["state"] not in OPEN or len(row["phash"] or "") != 16:
+                continue
+            distance = min((m ^ int(row["phash"], 16)).bit_count() for m in mine_bits)
+            if distance <= PHASH_MAX_DISTANCE:
+                found.append((distance, row["case"]))
     if not found:
         return None
     distance, case_id = min(found)

@@ -118,8 +118,12 @@ def auto_dispatch_allowed(ctx: AppContext, case: Case) -> bool:
     )
 
 
-async def _auto_dispatch(ctx: AppContext, case: Case, now: datetime) -> list[dict[str, Any]]:
-    """File (and dispatch when routed) as the system, mirroring the shift lead's and dispatcher's actions."""
+AUTO_TEXT = {"dispatch": ("已自动派遣", "Dispatched automatically"), "file": ("已自动立案，待派遣", "Filed automatically")}
+
+
+async def _auto_dispatch(ctx: AppContext, case: Case, now: datetime) -> list[TimelineEntry]:
+    """File (and dispatch when routed) as the system, mirroring the shift lead's and dispatcher's actions; returns the
+    timeline entries, the caller saves the case."""
     settings = ctx.settings
     case.state, case.filed_at = State.PENDING_DISPATCH.value, now
     case.stage_due_at = clock.stage_due(settings, now, "dispatch")
@@ -133,34 +137,35 @@ async def _auto_dispatch(ctx: AppContext, case: Case, now: datetime) -> list[dic
                               {"auto": True, "unit_id": unit.id, "unit_name": unit.name, "rule": case.routing_rule},
                               "自动派遣"))
     case.version += 1
-    await case.save()
-    await TimelineEntry.insert(*entries)
-    zh, en = ("已自动派遣", "Dispatched automatically") if unit else ("已自动立案，待派遣", "Filed automatically")
-    return [await append_event("case.updated", topics_for(case),
-                               event_payload(ctx, case, entries[-1].action, "system", zh, en), case.id)]
+    return entries
 
 
 async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
     triage: Triage = ctx.triage
-    await triage.refresh()
     async with write_transaction(ctx.engine):
         case = await _lock(ctx, payload["case_id"])
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
+        await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
         await serialize_event_writes(ctx.engine)
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
         now = clock.now()
         case.triaged_at = case.updated_at = now
         case.version += 1
-        await case.save()
-        await TimelineEntry.insert(_entry(case, now, "triage", case.state, data))
-        events = [await append_event(
-            "case.triaged", topics_for(case),
-            event_payload(ctx, case, "triage", "system", "已完成自动分拣", "Triaged automatically"), case.id,
-        )]
+        # The triage and an auto-dispatch are saved together (one update, one insert of entries), but each keeps its
+        # own timeline entries, version step and event, as if saved one after the other.
+        entries = [_entry(case, now, "triage", case.state, data)]
+        pending = [("case.triaged", topics_for(case),
+                    event_payload(ctx, case, "triage", "system", "已完成自动分拣", "Triaged automatically"))]
         if auto_dispatch_allowed(ctx, case):
-            events += await _auto_dispatch(ctx, case, now)
+            entries += await _auto_dispatch(ctx, case, now)
+            action = entries[-1].action
+            pending.append(("case.updated", topics_for(case), event_payload(ctx, case, action, "system",
+                                                                            *AUTO_TEXT[action])))
+        await case.save()
+        await TimelineEntry.insert(*entries)
+        events = [await append_event(kind, topics, body, case.id) for kind, topics, body in pending]
     await ctx.bus.publish(events)
 
 
@@ -171,6 +176,7 @@ async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         case = await _lock(ctx, payload["case_id"])
         if case is None or case.state not in ROUTABLE or case.triaged_at is None:
             return
+        await triage.refresh()
         await serialize_event_writes(ctx.engine)
         data = await _route(triage, case)
         case.updated_at = clock.now()

@@ -137,11 +137,6 @@ class Router:
         return Decision(None, None)
 
 
-async def _signature() -> tuple[int, str]:
-    rows = await RoutingRule.raw("SELECT count(*) AS n, max(updated_at) AS last FROM routing_rule")
-    return int(rows[0]["n"]), str(rows[0]["last"])
-
-
 async def load_router() -> Router:
     rules = [
         Rule(r["id"], r["priority"], r["name"], r["kind"], r["category_prefix"], r["area_prefix"], r["target"], r["unit"])
@@ -155,7 +150,11 @@ async def load_router() -> Router:
 
 
 class RouterCache:
-    """The process's router: reloaded when the rules' signature moves, units are stale or ``invalidate()`` was called."""
+    """The process's router: reloaded when the rules' signature moves, units are stale or ``invalidate()`` was called.
+
+    The signature (the rules' row count and last change) is read by ``Triage.refresh`` in one query with the
+    components' own, and passed in.
+    """
 
     def __init__(self) -> None:
         self._router: Router | None = None
@@ -165,8 +164,7 @@ class RouterCache:
     def invalidate(self) -> None:
         self._router = None
 
-    async def get(self) -> Router:
-        signature = await _signature()
+    async def get(self, signature: tuple[int, str]) -> Router:
         stale = time.monotonic() - self._loaded_at > UNITS_TTL_S
         if self._router is None or signature != self._signature or stale:
             self._router = await load_router()

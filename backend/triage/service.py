@@ -78,6 +78,7 @@ class Triage:
         self.classifier = classifier
         self.components = ComponentCatalogue()
         self.routing = RouterCache()
+        self.rules_signature: tuple[int, str] = (0, "")  # as last read by refresh()
 
     @classmethod
     async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
@@ -90,11 +91,17 @@ class Triage:
         self.grids = await load_grid_index()
 
     async def refresh(self) -> None:
-        """Reload the components when rows were added or removed (in this process or another)."""
-        rows = await ComponentRow.raw("SELECT count(*) AS n, coalesce(max(id), 0) AS last FROM component")
-        signature = (int(rows[0]["n"]), int(rows[0]["last"]))
-        if signature != self.components.signature:
-            self.components = await load_components(signature)
+        """Reload the components and the routing rules when their rows were added, removed or (rules) changed, in this
+        process or another. One query reads both signatures: the triage job runs it for every case."""
+        rows = await ComponentRow.raw(
+            "SELECT (SELECT count(*) FROM component) AS components, (SELECT coalesce(max(id), 0) FROM component) AS "
+            "last_component, (SELECT count(*) FROM routing_rule) AS rules, (SELECT max(updated_at) FROM routing_rule) "
+            "AS last_rule"
+        )
+        components = (int(rows[0]["components"]), int(rows[0]["last_component"]))
+        if components != self.components.signature:
+            self.components = await load_components(components)
+        self.rules_signature = (int(rows[0]["rules"]), str(rows[0]["last_rule"]))
 
     # -- validation used on the request path -------------------------------------------------------------
 
@@ -196,7 +203,8 @@ class Triage:
         return Snap(row_id, component.id, round(distance, 1), owner, maintainer)
 
     async def route(self, case: Any, snap: Snap | None) -> Decision:
-        router = await self.routing.get()
+        """Call ``refresh()`` first (the triage jobs do, in their transaction), so an edit in another process counts."""
+        router = await self.routing.get(self.rules_signature)
         place = Place(case.category_code, case.category_kind, case.unit_grid or case.street or case.district,
                       case.street, snap.owner_id if snap else None, snap.maintainer_id if snap else None)
         return router.route(place)
