@@ -5,7 +5,7 @@
 
 import { flushOutbox } from './js/outbox.js';
 
-const VERSION = 'v3';
+const VERSION = 'v4';
 const SHELL_CACHE = `ssp-shell-${VERSION}`;
 const RUNTIME_CACHE = `ssp-runtime-${VERSION}`;
 

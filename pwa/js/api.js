@@ -10,13 +10,15 @@ export class ApiError extends Error {
    * @param {string} code stable error code from the server (e.g. `case.not_found`) or `network`
    * @param {string} message in the current language
    * @param {object} [details]
+   * @param {number} [retryAfter] seconds the server asked to wait (its Retry-After header), 0 when it said nothing
    */
-  constructor(status, code, message, details = {}) {
+  constructor(status, code, message, details = {}, retryAfter = 0) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -114,7 +116,8 @@ export async function parseResponse(res, hadToken = false) {
     globalThis.dispatchEvent?.(new CustomEvent('ssp:unauthorised'));
   }
   const message = e ? (lang() === 'en' ? e.message_en : e.message_zh) : t('error.http', { status: res.status });
-  throw new ApiError(res.status, e?.code || `http.${res.status}`, message, e?.details || {});
+  const retryAfter = Number(res.headers.get('Retry-After')) || 0;
+  throw new ApiError(res.status, e?.code || `http.${res.status}`, message, e?.details || {}, retryAfter);
 }
 
 const blobUrls = new Map();

@@ -4,7 +4,9 @@
  * answer returns the same case (or the same action) instead of a second one. A report goes out as one multipart
  * request; an action first uploads each photo (`POST /photos`, each with its own key, the id kept in the entry once
  * known) and then performs the action with the photo ids. Entries are sent on submit, on `online`, on Background Sync
- * (from the service worker) and on app start; unsent entries expire after 7 days. This module runs in pages and in
+ * (from the service worker) and on app start; when the server is busy or down (5xx, 429) an entry waits for the
+ * server's Retry-After or an exponential backoff (2 s … 5 min) and is sent again by a timer while the page is open.
+ * Unsent entries expire after 7 days. This module runs in pages and in
  * the service worker, so it uses only fetch and IndexedDB, and never waits on the service worker.
  */
 
@@ -14,6 +16,8 @@ import { db, kvGet } from './store.js';
 export const EXPIRE_MS = 7 * 24 * 3600 * 1000;
 const STALE_SENDING_MS = 2 * 60 * 1000; // a send cut off by a closed tab
 const SYNC_TAG = 'ssp-outbox';
+const MAX_BACKOFF_MS = 5 * 60 * 1000;
+let retryTimer = null;
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ssp-outbox') : null;
 let flushing = null;
 
@@ -23,7 +27,8 @@ let flushing = null;
  *   status: 'pending'|'sending'|'sent'|'failed'|'expired', fields: object, photos: OutboxPhoto[],
  *   case_id?: number, tracking_no?: string, action?: string, owner: number|null, token: string|null,
  *   attempts: number, error: string|null, result: {id: number, tracking_no: string}|null,
- *   sending_at?: number}} OutboxEntry
+ *   sending_at?: number, next_at?: number}} OutboxEntry
+ *  next_at: after a retryable failure, not before this time (ms) unless the browser comes back online.
  *  fields: the report's form fields, or the action's JSON body without photo_ids. */
 
 function changed() {
@@ -116,6 +121,7 @@ export async function retryEntry(key) {
   const e = await d.get('outbox', key);
   if (!e) return;
   e.status = 'pending';
+  e.next_at = 0;
   e.error = null;
   e.created_at = Math.max(e.created_at, Date.now() - EXPIRE_MS + 3600_000);
   await d.put('outbox', e);
@@ -137,12 +143,12 @@ export async function requestSync() {
  * calls share one run per context, and a Web Lock keeps the page and the service worker from sending together.
  * @returns {Promise<void>}
  */
-export function flushOutbox() {
+export function flushOutbox(now = false) {
   flushing ??= (async () => {
     try {
       const locks = globalThis.navigator?.locks;
-      if (locks) await locks.request('ssp-outbox', () => flushAll());
-      else await flushAll();
+      if (locks) await locks.request('ssp-outbox', () => flushAll(now));
+      else await flushAll(now);
     } finally {
       flushing = null;
     }
@@ -150,10 +156,12 @@ export function flushOutbox() {
   return flushing;
 }
 
-async function flushAll() {
+/** @param {boolean} ignoreWait send entries that are waiting out a backoff too (the network just came back) */
+async function flushAll(ignoreWait) {
   const d = await db();
   const now = Date.now();
   const entries = (await d.getAll('outbox')).sort((a, b) => a.created_at - b.created_at);
+  let earliest = Infinity;
   for (const e of entries) {
     if (e.status === 'sent') {
       if (now - e.created_at > EXPIRE_MS) await d.delete('outbox', e.key);
@@ -167,9 +175,30 @@ async function flushAll() {
       changed();
       continue;
     }
+    if (!ignoreWait && e.status === 'pending' && e.next_at > now) {
+      earliest = Math.min(earliest, e.next_at);
+      continue;
+    }
     const online = await send(d, e);
+    if (e.status === 'pending' && e.next_at) earliest = Math.min(earliest, e.next_at);
     if (!online) break;
   }
+  scheduleRetry(earliest);
+}
+
+/** One timer for the earliest waiting entry (pages only: a service worker is not kept alive for it). */
+function scheduleRetry(at) {
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+  if (at === Infinity || typeof globalThis.document === 'undefined') return;
+  retryTimer = setTimeout(() => { retryTimer = null; flushOutbox(); }, Math.max(0, at - Date.now()) + 50);
+}
+
+/** How long to wait after a retryable failure: the server's Retry-After, else 2, 4, 8 … s (±20 %), at most 5 min. */
+function retryDelay(err, attempts) {
+  const asked = err instanceof ApiError && err.retryAfter > 0 ? err.retryAfter * 1000 : 0;
+  const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 20)) * (0.8 + 0.4 * Math.random());
+  return Math.min(MAX_BACKOFF_MS, asked || backoff);
 }
 
 /** @returns {Promise<boolean>} false when the network is down (stop trying for now) */
@@ -185,12 +214,15 @@ async function send(d, e) {
     e.result = e.kind === 'action' ? await sendAction(d, e, auth) : await sendReport(e, auth);
     e.status = 'sent';
     e.error = null;
+    e.next_at = 0;
     e.token = null; // no need to keep a credential on disk longer than the entry
   } catch (err) {
     const network = !(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429 ||
       err.status === 408;
     e.status = network ? 'pending' : 'failed';
     e.error = err.message;
+    // Offline (status 0): the 'online' event sends it; a busy or failing server: after its Retry-After or a backoff.
+    e.next_at = network && err instanceof ApiError && err.status > 0 ? Date.now() + retryDelay(err, e.attempts) : 0;
     await d.put('outbox', e);
     changed();
     return !network;
@@ -240,6 +272,6 @@ function reportForm(e) {
 
 /** Send on app start and whenever the browser comes back online. */
 export function startOutbox() {
-  globalThis.addEventListener('online', () => flushOutbox());
+  globalThis.addEventListener('online', () => flushOutbox(true));
   flushOutbox();
 }

@@ -165,7 +165,7 @@ function showDone(main, entry, supervisor) {
     h('div', { class: `big-icon ${sent ? 'ok' : 'queued'}` }, icon(sent ? 'check' : 'clock', 56)),
     h('h2', null, sent ? t('report.sent') : t('report.queued')),
     sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no)]
-      : h('p', null, t('report.queued_hint')),
+      : h('p', null, t(entry.next_at ? 'report.busy_hint' : 'report.queued_hint')),
     h('div', { class: 'btn-row' },
       sent ? h('a', { class: 'btn btn-primary', href: `#/case/${entry.result.id}` }, t('report.view_case')) : null,
       h('a', { class: 'btn', href: '#/mine' }, t('nav.mine')),

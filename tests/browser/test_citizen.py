@@ -255,3 +255,37 @@ def test_outbox_warns_before_seven_days_and_expires_after(phone: Any, live_serve
     expect(page.locator(".outbox-item")).to_have_count(0)
     items = Api(live_server, token).get("cases", view="mine")["items"]
     assert [c["description"] for c in items] == ["一周前的离线上报"]
+
+
+def test_a_busy_server_keeps_the_report_and_sends_it_after_retry_after(phone: Any, live_server: str) -> None:
+    """503 with Retry-After while the phone stays online: no 'online' event will come, the outbox's timer sends it."""
+    page = phone.new_page()
+    start_anonymous(page, live_server)
+    token = page_session(page)["token"]
+    refused: list[float] = []
+
+    def busy_once(route: Any) -> None:
+        if not refused:
+            refused.append(1)
+            route.fulfill(status=503, headers={"Retry-After": "2", "Content-Type": "application/json"},
+                          body='{"error":{"code":"db.busy","message_zh":"数据库繁忙，请稍后重试",'
+                               '"message_en":"The database is busy, please retry","details":{}}}')
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/reports", busy_once)
+    page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+    expect(page.locator(".shot img")).to_have_count(1)
+    page.fill("#report-desc", "人行道上的垃圾桶倒了（服务器繁忙时上报）")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_text("已保存，待发送")).to_be_visible(timeout=10000)
+    expect(page.get_by_text("服务器暂时繁忙")).to_be_visible()  # not "no network": the phone is online
+    shot(page, "citizen-18-busy-queued")
+    page.goto(page.url.split("#")[0] + "#/mine")
+    # Sent again by itself after the 2 s the server asked for: no reload, no network change, no tap.
+    expect(page.locator(".cases .list-item")).to_have_count(1, timeout=15000)
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert refused == [1]
+    items = Api(live_server, token).get("cases", view="mine")["items"]
+    assert [c["description"] for c in items] == ["人行道上的垃圾桶倒了（服务器繁忙时上报）"]
+    assert phone.errors == []
