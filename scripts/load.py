@@ -202,6 +202,12 @@ def demo_users(role: str) -> list[str]:
 # ---------------------------------------------------------------- results
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -217,6 +223,13 @@ class Phase:
     accepted: int = 0
     seconds: float = 0.0
     request_s: list[float] = field(default_factory=list)
+    server_cpu_s: float | None = None  # CPU the server process used during the phase (known when its pid is)
+    client_cpu_s: float = 0.0  # CPU this process (phones and sockets) used during the phase
+
+    def cpu_per_item_ms(self) -> tuple[float | None, float]:
+        n = max(self.accepted, 1)
+        server = None if self.server_cpu_s is None else self.server_cpu_s / n * 1000
+        return server, self.client_cpu_s / n * 1000
 
     @property
     def per_s(self) -> float:
@@ -236,10 +249,11 @@ class LoadResult:
     expected_deliveries: dict[int, int] = field(default_factory=dict)  # case id -> sockets watching its unit
     errors: Counter[str] = field(default_factory=Counter)
     e2e_seconds: float = 0.0  # first report sent to the last event received
+    server_metrics: dict[str, float] = field(default_factory=dict)  # /metrics when the reports stopped, if readable
 
     @property
-    def lost(self) -> list[int]:
-        """Accepted cases no unit socket received."""
+    def undelivered(self) -> list[int]:
+        """Accepted cases no unit socket received by the end of the drain (late or lost: the run cannot tell)."""
         return sorted(set(self.accepted.values()) - set(self.latency_s))
 
     @property
@@ -261,7 +275,7 @@ class LoadResult:
             (f"reached their unit    {len(self.latency_s):,} = {self.e2e_per_s:.1f} reports/s end to end; "
              f"accepted -> unit event p50 {ms(self.latency(50))}, p99 {ms(self.latency(99))}, "
              f"max {ms(self.latency(100))}"),
-            f"lost (never reached)  {len(self.lost)}",
+            f"not reached in time   {len(self.undelivered)} (no unit event by the end of the drain)",
         ]
         if self.baseline is not None:
             b = self.baseline
@@ -269,6 +283,22 @@ class LoadResult:
             lines.append(f"no-op upload baseline {b.accepted:,} in {b.seconds:.1f} s = {b.per_s:.1f} uploads/s "
                          f"(p50 {ms(percentile(b.request_s, 50))}, p99 {ms(percentile(b.request_s, 99))}); "
                          f"reports/s ÷ no-op/s = {ratio:.3f}")
+            server, client = b.cpu_per_item_ms()
+            if server is not None:
+                lines.append(f"CPU per no-op upload  server {server:.1f} ms + load client {client:.1f} ms")
+        server, client = r.cpu_per_item_ms()
+        if server is not None:
+            cores = os.cpu_count() or 1
+            lines.append(f"CPU per report        server {server:.1f} ms + load client {client:.1f} ms; both cores at 100 % "
+                         f"would take {cores * 1000 / (server + client):.1f} reports/s ({cores} cores; the server alone "
+                         f"{cores * 1000 / server:.1f}); server busy {r.server_cpu_s / r.seconds * 100:.0f} % of one core")
+        m = self.server_metrics
+        if m:
+            photo = m.get("suishoupai_photo_processing_seconds_sum", 0) / max(
+                m.get("suishoupai_photo_processing_seconds_count", 0), 1)
+            lines.append(f"server at the end     jobs due {m.get('suishoupai_jobs_due', 0):,.0f}, the oldest waiting "
+                         f"{m.get('suishoupai_jobs_oldest_due_age_seconds', 0):,.1f} s; photo processing mean "
+                         f"{photo * 1000:,.0f} ms (decode budget wait included)")
         lines.append("errors                " + (", ".join(f"{k}: {v}" for k, v in sorted(self.errors.items()))
                                                  if self.errors else "0"))
         return "\n".join(lines)
@@ -297,6 +327,20 @@ class _Run:
     def check_done(self) -> None:
         if self.reports_over and set(self.accepted_at) <= set(self.received_at):
             self.all_done.set()
+
+
+async def _scrape(client: httpx.AsyncClient) -> dict[str, float]:
+    """The unlabelled samples of the server's /metrics (empty when this address may not read it)."""
+    response = await client.get("/metrics")
+    if response.status_code != 200:
+        return {}
+    samples = {}
+    for line in response.text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("suishoupai_") and "{" not in name:
+            with contextlib.suppress(ValueError):
+                samples[name] = float(value)
+    return samples
 
 
 async def _login(client: httpx.AsyncClient, username: str) -> str:
@@ -433,13 +477,15 @@ async def _unit_inbox(run: _Run, ws_url: str, token: str, ready: asyncio.Event, 
 async def run_load(
     base_url: str, phones: int = 30, subscribers: int = 22, duration: float = 60.0, *, rate: float | None = None,
     baseline: float = 15.0, drain: float = 30.0, photos: PhotoMaker | None = None, run_id: str | None = None,
+    server_pid: int | None = None,
 ) -> LoadResult:
     """Drive ``phones`` reporting supervisors and ``subscribers`` unit-inbox sockets (round robin over the demo
     city's unit staff, so at least one per unit is needed) against ``base_url``.
 
     ``rate``: reports per second over all phones (None: each phone sends its next report as soon as the last was
     accepted). ``baseline``: seconds of no-op uploads before the reports (0: none). ``drain``: how long to wait
-    after the last report for its unit event before counting it lost.
+    after the last report for its unit event before counting it undelivered. ``server_pid``: a server on this machine,
+    whose CPU time per report is then measured.
     """
     staff = demo_users("unit_staff")
     supervisors = demo_users("supervisor")
@@ -466,6 +512,8 @@ async def run_load(
 
             async def phase(path: str, seconds: float, paced: bool, counted: bool) -> Phase:
                 result_phase = Phase()
+                server_cpu = process_cpu_s(server_pid) if server_pid else 0.0
+                client_cpu = time.process_time()
                 start = time.monotonic()
                 deadline = start + seconds
                 interval = phones / rate if (paced and rate) else None
@@ -474,6 +522,9 @@ async def run_load(
                                 counted) for i in range(phones)]
                 await asyncio.gather(*tasks)
                 result_phase.seconds = time.monotonic() - start
+                result_phase.client_cpu_s = time.process_time() - client_cpu
+                if server_pid:
+                    result_phase.server_cpu_s = process_cpu_s(server_pid) - server_cpu
                 return result_phase
 
             if baseline > 0:
@@ -482,6 +533,7 @@ async def run_load(
             result.reports = await phase(REPORT_PATH, duration, paced=True, counted=True)
             run.reports_over = True
             run.check_done()
+            result.server_metrics = await _scrape(client)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(run.all_done.wait(), drain)
         finally:
@@ -495,8 +547,8 @@ async def run_load(
             result.expected_deliveries[case_id] = run.unit_sockets[run.case_unit[case_id]]
     if run.received_at:
         result.e2e_seconds = max(run.received_at.values()) - started
-    for case_id in result.lost:
-        result.errors["lost:no_unit_event"] += 1
+    for case_id in result.undelivered:
+        result.errors["undelivered:no_unit_event_within_drain"] += 1
     short = sum(1 for c, n in result.expected_deliveries.items() if result.deliveries[c] < n)
     if short:
         result.errors["ws:missed_by_some_sockets_of_the_unit"] += short
@@ -579,18 +631,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=float, default=15.0, help="seconds of no-op uploads first (0: none)")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last cases' events")
     parser.add_argument("--keep", action="store_true", help="keep the embedded server's data dir")
+    parser.add_argument("--server-pid", type=int, help="with --url: the server's pid, for its CPU time per report")
     args = parser.parse_args(argv)
 
-    def load(url: str) -> LoadResult:
+    def load(url: str, pid: int | None) -> LoadResult:
         return asyncio.run(run_load(url, args.phones, args.subscribers, args.duration, rate=args.rate,
-                                    baseline=args.baseline, drain=args.drain))
+                                    baseline=args.baseline, drain=args.drain, server_pid=pid))
 
     if args.url:
-        result = load(args.url)
+        result = load(args.url, args.server_pid)
     else:
         with EmbeddedServer(keep=args.keep) as server:
-            sys.stderr.write(f"embedded server {server.url} on {server.data_dir}\n")
-            result = load(server.url)
+            assert server.proc is not None
+            sys.stderr.write(f"embedded server {server.url} (pid {server.proc.pid}) on {server.data_dir}\n")
+            result = load(server.url, server.proc.pid)
     print(result.summary())
     return 0 if not result.errors else 1
 

@@ -54,7 +54,7 @@ def test_a_short_load_run_loses_nothing(sqlite_template: Path, tmp_path: Path) -
     assert result.errors == {}, result.summary()
     assert len(result.accepted) >= 4 and result.baseline.accepted >= 1
     # Every accepted report reached its unit's socket(s) once, and exists exactly once in the database.
-    assert result.lost == [] and set(result.latency_s) == set(result.accepted.values())
+    assert result.undelivered == [] and set(result.latency_s) == set(result.accepted.values())
     assert all(result.deliveries[c] == n >= 1 for c, n in result.expected_deliveries.items())
     with sqlite3.connect(tmp_path / "suishoupai.sqlite") as db:
         rows = db.execute('SELECT idempotency_key, id, state FROM "case"').fetchall()
