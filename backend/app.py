@@ -37,7 +37,8 @@ from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
-from backend.org.controllers import OrgAdminController, OrgMapController
+from backend.org.calendar import CalendarSync
+from backend.org.controllers import CalendarController, OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
@@ -119,7 +120,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         chores = housekeeping(settings)
         sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
+        calendar_sync = CalendarSync()
         try:
+            await calendar_sync.sync()  # the city's holidays before any deadline is computed
+            calendar_sync.start()
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
             await live.start()
@@ -136,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
+            await calendar_sync.stop()
             await sampling.stop()
             await live.stop()
             await chores.stop()
@@ -160,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetaController,
             TaxonomyController,
             OrgAdminController,
+            CalendarController,
             OrgMapController,
             StatsController,
             PhotoController,

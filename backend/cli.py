@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, seed-demo, create-user, sweep, classify."""
+"""The command line: serve, migrate, seed-demo, create-user, sweep, calendar-load, classify."""
 
 from __future__ import annotations
 
@@ -158,6 +158,45 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     return code
 
 
+async def calendar_load(settings: Settings, year: int, text: str) -> dict[str, Any]:
+    """Replace ``year``'s calendar entries from a schedule file and move the running deadlines it changes."""
+    from backend.audit.service import record
+    from backend.context import AppContext
+    from backend.db import close_database, open_database
+    from backend.live.bus import EventBus
+    from backend.org import calendar
+
+    entries = calendar.parse_csv(year, text)  # refused before touching the database
+    engine = await open_database(settings)
+    try:
+        ctx = AppContext(settings=settings, engine=engine, bus=EventBus())
+        summary = await calendar.replace_year(ctx, year, entries, None)
+        await record("calendar.changed", actor_id=None, actor_name="cli", target=f"calendar:{year}",
+                     details={"before": summary["before"], "deadlines_moved": summary["deadlines_moved"],
+                              "after": {"holidays": summary["holidays"], "workdays": summary["workdays"]}})
+        return summary
+    finally:
+        await close_database(engine)
+
+
+def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        sys.stderr.write(f"cannot read {args.file}: {exc}\n")
+        return 1
+    try:
+        summary = asyncio.run(calendar_load(settings, args.year, text))
+    except AppError as exc:
+        sys.stderr.write(f"error: {exc.message_zh} / {exc.message_en}\n")
+        for row in exc.details.get("errors", []):
+            sys.stderr.write(f"  line {row['line']} ({row['field']}): {row['reason_zh']} / {row['reason_en']}\n")
+        return 1
+    sys.stdout.write(f"{summary['year']}: {summary['holidays']} holidays, {summary['workdays']} swapped working days "
+                     f"loaded; {summary['deadlines_moved']} running deadlines moved\n")
+    return 0
+
+
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
     from backend.triage.classify_cli import run
 
@@ -188,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="remove orphan objects, unattached photos, unconfirmed uploads, expired tokens")
     sweep.add_argument("--dry-run", action="store_true", help="only print what would be removed")
     sweep.set_defaults(func=cmd_sweep)
+    cal = sub.add_parser("calendar-load", help="load a year's holidays and 调休 working days from a CSV file")
+    cal.add_argument("year", type=int)
+    cal.add_argument("file", help="CSV: date,type,name with type holiday (休) or workday (班)")
+    cal.set_defaults(func=cmd_calendar)
     classify = sub.add_parser("classify", help="classify a description", add_help=False)
     classify.add_argument("rest", nargs=argparse.REMAINDER)
     classify.set_defaults(func=cmd_classify)

@@ -40,6 +40,7 @@ ACTIONS = {
     "org.components_imported": ("导入部件", "Components imported"),
     "settings.changed": ("修改设置", "Settings changed"),
     "jobs.retried": ("重新执行任务", "Failed job retried"),
+    "calendar.changed": ("修改工作日历", "Working calendar changed"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

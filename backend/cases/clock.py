@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -17,9 +17,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# The city's own calendar entries (backend/org/calendar.py loads them from the database and keeps every process's copy
+# current); every calendar this process builds uses them.
+_overrides: dict[date, bool] = {}
+
+
 @lru_cache(maxsize=8)
 def _calendar(work_hours: tuple[tuple[int, int], ...], tz: str) -> WorkCalendar:
-    return WorkCalendar(work_hours=work_hours, tz=tz)
+    calendar = WorkCalendar(work_hours=work_hours, tz=tz)
+    calendar.set_overrides(_overrides)
+    return calendar
+
+
+def set_calendar_overrides(overrides: dict[date, bool]) -> None:
+    """Use these holidays and swapped working days from now on, in this process."""
+    global _overrides
+    _overrides = dict(overrides)
+    _calendar.cache_clear()
 
 
 def calendar(settings: Settings) -> WorkCalendar:

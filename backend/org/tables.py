@@ -79,3 +79,15 @@ class RoutingRule(Table):
     active = Boolean(default=True)
     note = Text(default="")
     updated_at = Timestamptz()
+
+
+class CalendarDay(Table):
+    """A city's own entry in the working calendar: a public holiday (``workday`` False) or a swapped working day
+    (调休, ``workday`` True). It wins over the ``chinese_calendar`` package, which knows only the years it shipped
+    with; days not listed follow the package, or Monday–Friday outside its years."""
+
+    day = Varchar(length=10, unique=True)  # the ISO date (2027-02-11): one entry per day, sorts as dates do
+    workday = Boolean()
+    name = Varchar(length=64, default="")  # 春节, 春节调休上班 …
+    updated_at = Timestamptz()
+    updated_by = Integer(null=True, default=None)

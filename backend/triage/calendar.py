@@ -4,8 +4,10 @@ Rules (DOMAIN.md §4):
 
 - ``EMERGENCY_HOURS`` (紧急工作时) and ``CALENDAR_DAYS`` (自然日, 紧急工作日) run continuously, nights and holidays included.
 - ``WORKING_HOURS`` (小时, 工作时) count only inside the work spans (default 08:00–12:00, 14:00–18:00) of working days.
-  Working days come from the ``chinese_calendar`` package: public holidays are off and swapped working weekends (调休)
-  are on. Outside the years the package knows, Monday–Friday is used and a warning is logged once per year.
+  Working days come from the city's own calendar entries first (``overrides``: the official schedule of a year the
+  package does not know yet, loaded by an admin), then the ``chinese_calendar`` package: public holidays are off and
+  swapped working weekends (调休) are on. Outside the years either knows, Monday–Friday is used and a warning is logged
+  once per year.
 - ``WORKING_DAYS`` (天, 工作日): N working days are N full working days of working time (N × 8 h by default), counted
   on the working-hours clock. So a case started inside working hours is due at the same clock time N working days
   later (Tue 10:00 + 1 day → Wed 10:00); a case started outside working hours (evening, weekend, holiday, before
@@ -74,15 +76,34 @@ class WorkCalendar:
         self.day_minutes = sum(b - a for a, b in spans)
         self._workdays: dict[date, bool] = {}
         self._warned_years: set[int] = set()
+        self.overrides: dict[date, bool] = {}
+
+    def set_overrides(self, overrides: dict[date, bool]) -> None:
+        """Replace the city's own entries (day → working or not); they win over the package."""
+        self.overrides = dict(overrides)
+        self._workdays.clear()
+
+    def source(self, day: date) -> Literal["city", "official", "weekday"]:
+        """Where ``is_workday(day)`` comes from: the city's entries, the package, or the Monday–Friday rule."""
+        if day in self.overrides:
+            return "city"
+        try:
+            chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return "weekday"
+        return "official"
 
     def is_workday(self, day: date) -> bool:
-        """The official calendar (holidays and 调休 included); Monday–Friday outside the package's years."""
+        """The city's entries, then the official calendar (holidays and 调休 included); Monday–Friday outside the
+        package's years for days the city did not list."""
         cached = self._workdays.get(day)
+        if cached is None and day in self.overrides:
+            cached = self._workdays[day] = self.overrides[day]
         if cached is None:
             try:
                 cached = bool(chinese_calendar.is_workday(day))
             except NotImplementedError:
-                if day.year not in self._warned_years:
+                if day.year not in self._warned_years and not any(d.year == day.year for d in self.overrides):
                     self._warned_years.add(day.year)
                     log.warning("no official holiday data for %d: using Monday-Friday as working days", day.year)
                 cached = day.weekday() < 5
