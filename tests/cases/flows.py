@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import act, get_case, login, report
+from tests.helpers import act, get_case, login, report, wait_for
 
 DEMO_PHOTO = sorted((Path(__file__).resolve().parents[2] / "media" / "samples" / "demo").glob("*.jpg"))[0]
 
@@ -96,9 +96,22 @@ class Flow:
         case = self.report()
         for username, action, fields in PATHS[state]:
             self.act(username, case["id"], action, **fields)
+        self.settle()  # a reclassify on the way queues a reroute job: let it land before the caller reads the version
         case = get_case(self.client, self.h("operator01"), case["id"])
         assert case["state"] == state, (state, case["state"])
         return case
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the job queue has nothing due or running (background work on the cases made so far is done)."""
+        from datetime import UTC, datetime
+
+        from backend.jobs.tables import Job
+
+        async def busy() -> int:
+            return await Job.count().where(
+                ((Job.status == "pending") & (Job.run_after <= datetime.now(UTC))) | (Job.status == "running"))
+
+        wait_for(lambda: self.client.blocking_portal.call(busy) == 0, timeout)
 
     def get(self, case_id: int, username: str = "operator01") -> dict[str, Any]:
         return get_case(self.client, self.h(username), case_id)
