@@ -9,6 +9,7 @@ import { startOutbox } from './outbox.js';
 import { navigate, route, setGuard, start } from './router.js';
 import { icon } from './icons.js';
 import { h } from './ui.js';
+import { registerAdminRoutes } from './admin/index.js';
 import { registerCentreRoutes } from './centre/index.js';
 import { registerCitizenRoutes } from './citizen/index.js';
 import { registerSupervisorRoutes } from './supervisor/index.js';
@@ -21,6 +22,7 @@ function tabsFor(role) {
   if (role === 'citizen') return [['#/report', 'nav.report', 'camera'], ['#/mine', 'nav.mine', 'list']];
   if (role === 'supervisor') return [['#/tasks', 'nav.tasks', 'compass'], ['#/quick', 'nav.quick', 'camera'], ['#/mine', 'nav.mine', 'list']];
   if (role === 'unit_staff') return [['#/unit', 'nav.unit', 'tool']];
+  if (role === 'admin') return [['#/admin', 'nav.admin', 'gear'], ['#/centre', 'nav.centre', 'screen']];
   if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', 'screen']];
   return [];
 }
@@ -64,7 +66,8 @@ function markTab() {
   // A case page belongs to the tab it is reached from: patrol tasks for a supervisor, my reports for a citizen.
   const caseTab = session()?.user.role === 'supervisor' ? '#/tasks' : '#/mine';
   for (const a of document.querySelectorAll('#nav .tab')) {
-    const on = hash === a.dataset.hash || (a.dataset.hash === caseTab && hash.startsWith('#/case/'));
+    const on = hash === a.dataset.hash || hash.startsWith(`${a.dataset.hash}/`)
+      || (a.dataset.hash === caseTab && hash.startsWith('#/case/'));
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -105,6 +108,7 @@ async function boot() {
   registerSupervisorRoutes(route);
   registerUnitRoutes(route);
   registerCentreRoutes(route);
+  registerAdminRoutes(route);
   setGuard((hash) => (!session() && !hash.startsWith('#/login') ? '#/login' : null));
   renderShell();
   showOffline();

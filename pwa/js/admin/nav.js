@@ -1,0 +1,59 @@
+/** The admin area's own navigation and the pieces its screens share: Beijing times and scrolling tables. */
+
+import { lang, t } from '../i18n.js';
+import { h } from '../ui.js';
+
+/**
+ * @param {'calendar'|'audit'|'jobs'} current
+ * @returns {HTMLElement}
+ */
+export function adminNav(current) {
+  const items = [['calendar', '#/admin', 'admin.calendar'], ['audit', '#/admin/audit', 'admin.audit'], ['jobs', '#/admin/jobs', 'admin.jobs']];
+  return h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
+    items.map(([key, href, label]) => h('a', { href, class: 'centre-nav-link', 'aria-current': key === current ? 'page' : null }, t(label))));
+}
+
+/**
+ * A time as the city reads it (Asia/Shanghai), to the second: `2026-12-04 14:05:09`.
+ * @param {string|null} iso
+ * @returns {string}
+ */
+export function beijingTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(d).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/**
+ * A table in a box that scrolls sideways on a phone, reachable and scrollable with the keyboard.
+ * @param {string} label what the table lists (for screen readers)
+ * @param {string[]} headings column headings
+ * @param {HTMLElement[]} rows `tr` elements
+ * @returns {HTMLElement}
+ */
+export function scrollTable(label, headings, rows) {
+  return h('div', { class: 'table-scroll', role: 'region', tabindex: '0', 'aria-label': label },
+    h('table', { class: 'admin-table' },
+      h('thead', null, h('tr', null, headings.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', null, rows)));
+}
+
+/**
+ * A server's error in the current language, with a list of its per-line reasons when it sent any.
+ * @param {{message: string, details?: {errors?: Array<object>}}} err an ApiError
+ * @returns {HTMLElement}
+ */
+export function errorBox(err) {
+  const lines = err.details?.errors || [];
+  return h('div', { class: 'admin-error', role: 'alert' },
+    h('p', { class: 'error' }, err.message),
+    lines.length ? h('ul', { class: 'line-errors' }, lines.map((e) => h('li', { dataset: { line: e.line, field: e.field } },
+      h('strong', null, e.line ? t('admin.line', { n: e.line }) : t('admin.whole_file')),
+      ` · ${t('admin.field_sep', { field: t(`admin.field.${e.field}`) })}`,
+      lang() === 'en' ? e.reason_en : e.reason_zh))) : null);
+}

@@ -1,0 +1,188 @@
+"""The admin area in a real Chromium: admin lands there; the 2027 working calendar loaded from a CSV file through the
+file input (春节 as holidays, 2027-02-20 as a 调休 working day) and a bad file refused with its lines; days entered by
+clicking; the audit log filtered by action; a failed job retried (and one someone else retried first); an operator
+sees no admin entry. Screenshots at 390×844 and 1440×900."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from backend.audit.service import ACTIONS
+from tests.browser.conftest import ROOT, Api
+from tests.browser.desk_fixtures import DESK, PHONE, desk_shot, open_as
+from tests.conftest import base_settings
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE_2027 = ROOT / "tests" / "org" / "data" / "calendar_2027_example.csv"
+SPRING_FESTIVAL = [f"2027-02-{d:02d}" for d in range(6, 13)]
+
+
+def _failed_job(tmp_path: Path, kind: str, payload: dict[str, Any], error: str) -> int:
+    """Write a job that ran out of attempts straight into the live server's database (no API makes one)."""
+    db = sqlite3.connect(base_settings(tmp_path / "data").sqlite_path)
+    now = datetime.now(UTC)
+    cur = db.execute(
+        "INSERT INTO job (kind, payload, status, attempts, run_after, locked_until, claimed_by, last_error, created_at,"
+        " finished_at) VALUES (?, ?, 'failed', 5, ?, NULL, '', ?, ?, ?)",
+        (kind, json.dumps(payload), str(now), error, str(now - timedelta(hours=2)), str(now)))
+    db.commit()
+    db.close()
+    return int(cur.lastrowid or 0)
+
+
+def _day(page: Any, iso: str) -> Any:
+    return page.locator(f".cal-day[data-date='{iso}']")
+
+
+def _load_file(page: Any, path: Path) -> None:
+    page.set_input_files("#cal-file", str(path))
+    page.locator("dialog .btn-primary").click()
+
+
+def test_admin_calendar_audit_and_failed_jobs(browser: Any, live_server: str, tmp_path: Path) -> None:
+    photo_job = _failed_job(tmp_path, "photo", {"photo_id": 987654}, "OSError: object store unreachable")
+    taken_job = _failed_job(tmp_path, "reroute", {"case_id": 424242}, "KeyError: 'unit_id'")
+
+    page = open_as(browser, live_server, "admin")
+    expect(page).to_have_url(re.compile(r"#/admin$"))
+    expect(page.locator("#nav .tab[data-hash='#/admin']")).to_have_attribute("aria-current", "page")
+    expect(page.locator(".centre-nav-link[aria-current=page]")).to_have_text("工作日历")
+
+    # 2027: chinese_calendar has no data, so every day follows Monday–Friday and the screen says so.
+    page.fill("#cal-year", "2027")
+    page.locator("#cal-year").press("Enter")
+    page.locator("#cal-year").dispatch_event("change")
+    expect(page.locator("[data-warning=no-official]")).to_contain_text("2027 年没有官方日历数据")
+    expect(_day(page, "2027-02-08")).to_have_attribute("data-kind", "work")
+    expect(_day(page, "2027-02-08")).to_have_attribute("data-source", "weekday")
+    desk_shot(page, "admin-calendar-2027-empty")
+
+    # A bad file: nothing changes, every bad line is listed with its reason.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,type,name\n2027-02-06,holiday,春节\n2027-13-01,holiday,坏日期\n2027-02-06,workday,重复\n"
+                   "2026-12-31,holiday,去年\n2027-03-01,rest,未知类型\n", encoding="utf-8")
+    _load_file(page, bad)
+    errors = page.locator(".line-errors li")
+    expect(errors).to_have_count(4)
+    expect(page.locator(".admin-error")).to_contain_text("日历数据有误，未做任何修改")
+    expect(errors.nth(0)).to_contain_text("第 3 行")
+    expect(errors.nth(0)).to_contain_text("2027-13-01")
+    expect(errors.nth(1)).to_contain_text("第 4 行")
+    expect(errors.nth(1)).to_contain_text("重复")
+    expect(errors.nth(3)).to_contain_text("类型")
+    expect(_day(page, "2027-02-06")).to_have_attribute("data-source", "weekday")
+    desk_shot(page, "admin-calendar-bad-file")
+
+    # The example schedule through the file input.
+    _load_file(page, EXAMPLE_2027)
+    expect(page.locator(".admin-ok")).to_contain_text("节假日 8 天，调休上班 2 天")
+    expect(page.locator(".admin-ok")).to_have_attribute("data-moved", re.compile(r"^\d+$"))
+    expect(page.locator("[data-warning=no-official]")).to_have_count(0)
+    for iso in SPRING_FESTIVAL:
+        expect(_day(page, iso)).to_have_attribute("data-kind", "holiday")
+        expect(_day(page, iso)).to_have_attribute("data-source", "city")
+    expect(_day(page, "2027-02-20")).to_have_attribute("data-kind", "swap")
+    expect(page.locator("tr[data-date='2027-02-20']")).to_contain_text("调休上班")
+    expect(page.locator("tr[data-date='2027-02-08']")).to_contain_text("春节")
+    assert Api.login(live_server, "admin").get("admin/calendar/2027")["days"][50]["source"] == "city"  # 02-20
+    desk_shot(page, "admin-calendar-2027-loaded")
+
+    # Enter a day by clicking (keyboard: arrows move between days, Enter opens it): 2027-04-05 清明节 as a holiday.
+    _day(page, "2027-04-04").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.locator("dialog input[type=radio][value=holiday]").check()
+    page.locator("dialog input[name=name]").fill("清明节")
+    page.locator("dialog .btn-primary").click()
+    expect(_day(page, "2027-04-05")).to_have_class(re.compile("pending"))
+    page.locator("[data-role=save]").click()
+    expect(page.locator(".admin-ok")).to_contain_text("节假日 9 天")
+    expect(_day(page, "2027-04-05")).to_have_attribute("data-kind", "holiday")
+    expect(_day(page, "2027-02-20")).to_have_attribute("data-kind", "swap")  # the whole set was sent, not just the click
+
+    # The audit log, filtered by action, shows both calendar changes.
+    page.locator(".centre-nav-link", has_text="安全审计").click()
+    expect(page.locator(".admin-table tbody tr").first).to_be_visible()
+    page.select_option("select[name=action]", "calendar.changed")
+    page.locator("form[role=search] button[type=submit]").click()
+    rows = page.locator(".admin-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("修改工作日历")
+    expect(rows.first).to_contain_text("calendar:2027")
+    expect(rows.first).to_contain_text("admin")
+    expect(rows.first).to_contain_text("成功")
+    expect(rows.first.locator("td").first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    expect(page).to_have_url(re.compile(r"action=calendar\.changed"))
+    desk_shot(page, "admin-audit")
+    options = page.locator("select[name=action] option").evaluate_all("(os) => os.map((o) => o.value).filter(Boolean)")
+    assert sorted(options) == sorted(ACTIONS)  # the screen offers exactly the actions the server audits
+
+    # Failed jobs: retry one; the other was retried by someone else first and the screen says so.
+    page.locator(".centre-nav-link", has_text="失败任务").click()
+    expect(page.locator(f"tr[data-job-id='{photo_job}']")).to_contain_text("OSError: object store unreachable")
+    expect(page.locator(f"tr[data-job-id='{taken_job}']")).to_contain_text("reroute")
+    desk_shot(page, "admin-jobs")
+    page.locator(f"tr[data-job-id='{photo_job}'] [data-action=retry]").click()
+    expect(page.locator(".toast-ok", has_text=f"任务 {photo_job} 已放回队列")).to_be_visible()
+    expect(page.locator(f"tr[data-job-id='{photo_job}']")).to_have_count(0)
+    other = httpx.post(f"{live_server}/api/v1/admin/jobs/{taken_job}/retry",
+                       headers={"Authorization": f"Bearer {Api.login(live_server, 'admin').token}"})
+    assert other.status_code == 200, other.text
+    page.locator(f"tr[data-job-id='{taken_job}'] [data-action=retry]").click()
+    expect(page.locator(".toast-error", has_text="只有失败的任务可以重新执行")).to_be_visible()
+    expect(page.locator(f"tr[data-job-id='{taken_job}']")).to_have_count(0)
+    retried = Api.login(live_server, "admin").get("admin/audit", action="jobs.retried")
+    assert sorted(e["target"] for e in retried) == sorted([f"job:{photo_job}", f"job:{taken_job}"])
+
+    # English: the server's errors and the screens' texts.
+    page.locator(".lang-btn").click()
+    page.goto(f"{live_server}/#/admin?year=2027")
+    expect(page.locator("h1")).to_have_text("Working calendar")
+    _load_file(page, bad)
+    expect(page.locator(".admin-error")).to_contain_text("The calendar has errors; nothing was changed")
+    expect(page.locator(".line-errors li").nth(0)).to_contain_text("Line 3")
+    expect(page.locator(".line-errors li").nth(0)).to_contain_text("is not a valid YYYY-MM-DD date")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_admin_screens_on_a_phone(browser: Any, live_server: str, tmp_path: Path) -> None:
+    _failed_job(tmp_path, "triage", {"case_id": 31337, "code_hint": ""}, "sqlite3.OperationalError: database is locked")
+    Api.login(live_server, "admin")  # an audit entry or two to list
+    page = open_as(browser, live_server, "admin", viewport=PHONE)
+    expect(page).to_have_url(re.compile(r"#/admin$"))
+    page.goto(f"{live_server}/#/admin?year=2026")
+    expect(_day(page, "2026-02-17")).to_have_attribute("data-source", "official")  # 春节 2026 from chinese_calendar
+    expect(_day(page, "2026-02-17")).to_have_attribute("data-kind", "holiday")
+    expect(page.locator("[data-warning=no-official]")).to_have_count(0)
+    desk_shot(page, "admin-calendar-2026")
+    for href, name in (("#/admin/audit", "admin-audit"), ("#/admin/jobs", "admin-jobs")):
+        page.goto(f"{live_server}/{href}")
+        table = page.locator(".table-scroll")
+        expect(table).to_be_visible()
+        # The page itself does not scroll sideways; the table does, inside its box.
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        assert table.evaluate("(el) => el.scrollWidth > el.clientWidth")
+        desk_shot(page, name)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_an_operator_sees_no_admin_area(browser: Any, live_server: str) -> None:
+    page = open_as(browser, live_server, "operator01", viewport=DESK)
+    expect(page).to_have_url(re.compile(r"#/centre"))
+    expect(page.locator(".desk-head h1")).to_be_visible()
+    expect(page.locator("a[href='#/admin']")).to_have_count(0)
+    page.goto(f"{live_server}/#/admin/jobs")
+    expect(page.locator("main .error")).to_have_text("只有系统管理员可以使用此页面")
+    page.context.close()
