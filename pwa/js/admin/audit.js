@@ -40,7 +40,8 @@ export async function renderAudit(main) {
   const form = h('form', { class: 'desk-filters admin-filters', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(); } },
     field('action', t('admin.audit.action'), h('select', { name: 'action' },
       h('option', { value: '' }, t('desk.filter.all')),
-      AUDIT_ACTIONS.map((a) => h('option', { value: a, selected: q.get('action') === a }, t(`audit.${a}`))))),
+      // Codes, not names: the names live on the server (each row shows its own), and the shell has a size budget.
+      AUDIT_ACTIONS.map((a) => h('option', { value: a, selected: q.get('action') === a }, a)))),
     field('actor', t('admin.audit.actor'), h('input', { name: 'actor', value: q.get('actor') || '', maxlength: 64, autocomplete: 'off' })),
     field('target', t('admin.audit.target'), h('input', { name: 'target', value: q.get('target') || '', maxlength: 128,
       placeholder: t('admin.audit.target_ph'), autocomplete: 'off' })),
@@ -55,7 +56,7 @@ export async function renderAudit(main) {
         t('desk.filter.clear'))));
   const results = h('div', { class: 'audit-results', 'aria-live': 'polite' }, spinner());
   main.replaceChildren(h('div', { class: 'desk-page admin' },
-    adminNav('audit'), pageHead(t('admin.audit'), { sub: t('admin.audit.sub') }), form, results));
+    adminNav('audit'), pageHead(t('admin.audit')), form, results));
 
   /** Put the filters in the address (so reload and back keep them) and search again. */
   function apply() {
@@ -95,8 +96,8 @@ export async function renderAudit(main) {
       results.replaceChildren(h('p', { class: 'muted empty' }, t('admin.audit.none')));
       return;
     }
-    results.replaceChildren(
-      scrollTable(t('admin.audit'), ['time', 'action', 'outcome', 'actor', 'ip', 'target', 'details'].map((c) => t(`admin.audit.col.${c}`)),
+    results.replaceChildren(...[
+      scrollTable(t('admin.audit'), ['col.time', 'action', 'outcome', 'actor', 'col.ip', 'target', 'col.details'].map((c) => t(`admin.audit.${c}`)),
         rows.map((e) => h('tr', { dataset: { id: e.id, action: e.action, outcome: e.outcome } },
           h('td', { class: 'nowrap' }, h('time', { datetime: e.at }, beijingTime(e.at))),
           h('td', null, pick(e, 'action')),
@@ -107,7 +108,7 @@ export async function renderAudit(main) {
           h('td', { class: 'mono details' }, detailsText(e.details) || '—')))),
       h('p', { class: 'muted small' }, t('admin.audit.count', { n: rows.length })),
       lastPage.length === PAGE ? h('button', { type: 'button', class: 'btn', onclick: (ev) => { ev.currentTarget.disabled = true; search(rows.at(-1).id); } },
-        t('common.more')) : null);
+        t('common.more')) : null].filter(Boolean));
   }
 
   await search();

@@ -74,14 +74,14 @@ export async function renderCalendar(main) {
 
   main.replaceChildren(h('div', { class: 'desk-page admin' },
     adminNav('calendar'),
-    pageHead(t('admin.calendar'), { sub: t('admin.cal.sub') }),
+    pageHead(t('admin.calendar')),
     h('div', { class: 'cal-tools desk-panel' },
       h('div', { class: 'year-picker' },
         h('button', { type: 'button', class: 'btn btn-small', 'aria-label': t('admin.cal.prev'), onclick: () => goto(year - 1) }, '‹'),
         h('label', { for: 'cal-year', class: 'visually-hidden' }, t('admin.cal.year')), yearInput,
         h('button', { type: 'button', class: 'btn btn-small', 'aria-label': t('admin.cal.next'), onclick: () => goto(year + 1) }, '›')),
       h('div', { class: 'cal-actions' },
-        h('label', { for: 'cal-file', class: 'btn btn-outline file-btn' }, t('admin.cal.load_file')), file,
+        h('label', { for: 'cal-file', class: 'btn btn-outline' }, t('admin.cal.load_file')), file,
         undoBtn, saveBtn),
       h('p', { class: 'muted small cal-hint' }, t('admin.cal.hint'))),
     status, body));
@@ -113,7 +113,7 @@ export async function renderCalendar(main) {
     saveBtn.textContent = edits.size ? t('admin.cal.save_n', { n: edits.size }) : t('admin.cal.save');
     const special = list.filter((d) => ['holiday', 'swap'].includes(kindOf(d)) || d.source === 'city');
     const fallback = list.filter((d) => d.source === 'weekday').length;
-    body.replaceChildren(
+    body.replaceChildren(...[
       !complete ? h('div', { class: 'cal-warning', role: 'alert', dataset: { warning: 'no-official' } },
         h('strong', null, t('admin.cal.no_data', { year })), h('p', null, t('admin.cal.no_data_hint'))) : null,
       complete && fallback ? h('p', { class: 'muted small' }, t('admin.cal.partial', { n: fallback })) : null,
@@ -128,7 +128,7 @@ export async function renderCalendar(main) {
             h('td', null, t(`admin.cal.kind.${kindOf(d)}`)),
             h('td', null, d.name || '—'),
             h('td', null, t(`admin.cal.source.${d.source}`), d.pending ? h('span', { class: 'badge pending-badge' }, t('admin.cal.pending')) : null))))
-          : h('p', { class: 'muted' }, t('admin.cal.none'))));
+          : h('p', { class: 'muted' }, t('admin.cal.none')))].filter(Boolean));
   }
 
   function legend() {
@@ -152,7 +152,7 @@ export async function renderCalendar(main) {
       grid.append(h('section', { class: 'cal-month' },
         h('h3', null, monthName.format(new Date(Date.UTC(year, m, 1)))),
         h('table', null,
-          h('thead', null, h('tr', null, wd.map((x, i) => h('th', { scope: 'col', class: i >= 5 ? 'we' : null }, x)))),
+          h('thead', null, h('tr', null, wd.map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', null, rows.map((r) => h('tr', null, r.map((d) => h('td', null, d ? dayButton(d, first && !(first = false)) : null))))))));
     }
     return grid;
@@ -188,8 +188,6 @@ export async function renderCalendar(main) {
     const current = edits.get(d.date) ?? savedEntry(d) ?? { type: '', name: '' };
     const values = await confirmDialog({
       title: t('admin.cal.edit_title', { date: d.date, wd: t('admin.cal.wd').split(',')[weekday(d.date)] }),
-      message: t('admin.cal.edit_hint'),
-      confirmText: t('admin.cal.edit_ok'),
       fields: [
         { name: 'type', type: 'radio', label: t('admin.cal.col.type'), value: current.type, options: [
           { value: '', label: t('admin.cal.type.default') },

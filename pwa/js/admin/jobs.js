@@ -16,7 +16,7 @@ export async function renderJobs(main) {
   const here = stillHere();
   const results = h('div', { class: 'job-results', 'aria-live': 'polite' }, spinner());
   main.replaceChildren(h('div', { class: 'desk-page admin' },
-    adminNav('jobs'), pageHead(t('admin.jobs'), { sub: t('admin.jobs.sub') }),
+    adminNav('jobs'), pageHead(t('admin.jobs')),
     h('div', null, h('button', { type: 'button', class: 'btn btn-small', onclick: () => load() }, t('admin.jobs.refresh'))),
     results));
 
@@ -40,20 +40,21 @@ export async function renderJobs(main) {
       results.replaceChildren(h('p', { class: 'muted empty' }, t('admin.jobs.none')));
       return;
     }
-    results.replaceChildren(
-      scrollTable(t('admin.jobs'), ['id', 'kind', 'attempts', 'error', 'created', 'failed', 'payload', 'retry'].map((c) => t(`admin.jobs.col.${c}`)),
+    results.replaceChildren(...[
+      scrollTable(t('admin.jobs'), ['retry', 'id', 'kind', 'attempts', 'error', 'created', 'failed', 'payload'].map((c) => t(`admin.jobs.col.${c}`)),
+        // The button comes first, so a phone shows it without scrolling the table sideways.
         jobs.map((j) => h('tr', { dataset: { jobId: j.id, kind: j.kind } },
+          h('td', null, h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'retry' },
+            'aria-label': t('admin.jobs.retry_label', { id: j.id, kind: j.kind }), onclick: (e) => retry(j, e.currentTarget) },
+          t('admin.jobs.retry'))),
           h('td', { class: 'mono' }, String(j.id)),
           h('td', { class: 'mono' }, j.kind),
           h('td', null, String(j.attempts)),
-          h('td', { class: 'mono details error-text' }, j.last_error || '—'),
+          h('td', { class: 'mono details' }, j.last_error || '—'),
           h('td', { class: 'nowrap' }, beijingTime(j.created_at)),
           h('td', { class: 'nowrap' }, beijingTime(j.failed_at) || '—'),
-          h('td', { class: 'mono details' }, JSON.stringify(j.payload)),
-          h('td', null, h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'retry' },
-            'aria-label': t('admin.jobs.retry_label', { id: j.id, kind: j.kind }), onclick: (e) => retry(j, e.currentTarget) },
-          t('admin.jobs.retry')))))),
-      lastPage.length === PAGE ? h('button', { type: 'button', class: 'btn', onclick: () => load(jobs.at(-1).id) }, t('common.more')) : null);
+          h('td', { class: 'mono details' }, JSON.stringify(j.payload))))),
+      lastPage.length === PAGE ? h('button', { type: 'button', class: 'btn', onclick: () => load(jobs.at(-1).id) }, t('common.more')) : null].filter(Boolean));
   }
 
   async function retry(job, button) {

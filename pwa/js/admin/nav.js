@@ -22,11 +22,8 @@ export function beijingTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-    second: '2-digit', hourCycle: 'h23',
-  }).formatToParts(d).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+  // Swedish writes dates as ISO does: 2026-12-04 14:05:09.
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'medium' }).format(d);
 }
 
 /**
@@ -54,6 +51,6 @@ export function errorBox(err) {
     h('p', { class: 'error' }, err.message),
     lines.length ? h('ul', { class: 'line-errors' }, lines.map((e) => h('li', { dataset: { line: e.line, field: e.field } },
       h('strong', null, e.line ? t('admin.line', { n: e.line }) : t('admin.whole_file')),
-      ` · ${t('admin.field_sep', { field: t(`admin.field.${e.field}`) })}`,
+      ` · ${t('admin.field_sep', { field: t(`admin.${['date', 'type', 'name'].includes(e.field) ? 'cal.col' : 'field'}.${e.field}`) })}`,
       lang() === 'en' ? e.reason_en : e.reason_zh))) : null);
 }
