@@ -20,6 +20,7 @@ from backend.context import AppContext
 from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.jobs.queue import enqueue
+from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.metrics import PHOTO_SECONDS
 from backend.photos.budget import DecodeBudget
@@ -122,13 +123,16 @@ async def ingest(
                 exif_time=checked.exif_time, created_at=_now(),
             )
             await photo.save()
-            await enqueue("photo", {"photo_id": photo.id}, delay=RECOVERY_DELAY)
+            recovery = await enqueue("photo", {"photo_id": photo.id}, delay=RECOVERY_DELAY)
     except BaseException:
         # Nothing half-written: an original without its row is removed again.
         await ctx.store.delete(key)
         raise
     if process_now:
         failure = await process_photo(ctx, photo.id, data=checked.data)
+        # Processed (or refused) here: the recovery job would only find that out, at the cost of a claim and a finish
+        # on the job worker that triages every case. A crash before this line leaves it in place, as intended.
+        await Job.delete().where((Job.id == recovery) & (Job.status == "pending"))
         if failure is not None:
             # Broken beyond its header (e.g. truncated): tell the uploader now, and keep nothing.
             await discard_photo(ctx, photo)
