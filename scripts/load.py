@@ -287,7 +287,7 @@ class LoadResult:
             if server is not None:
                 lines.append(f"CPU per no-op upload  server {server:.1f} ms + load client {client:.1f} ms")
         server, client = r.cpu_per_item_ms()
-        if server is not None:
+        if server:
             cores = os.cpu_count() or 1
             lines.append(f"CPU per report        server {server:.1f} ms + load client {client:.1f} ms; both cores at 100 % "
                          f"would take {cores * 1000 / (server + client):.1f} reports/s ({cores} cores; the server alone "
