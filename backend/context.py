@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar.di import NamedDependency
+
 from backend.live.bus import EventBus
 from backend.settings import Settings
 
@@ -17,3 +19,7 @@ class AppContext:
     store: Any = None  # backend.photos.store.ObjectStore once opened
     triage: Any = None  # backend.triage.service.Triage once loaded
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+# How handlers ask for it: Litestar 3 injects only parameters marked as dependencies.
+Ctx = NamedDependency[AppContext]

@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
-from backend.accounts.roles import Role
 from backend.accounts.services import Actor, actor_for_token
 from backend.context import AppContext
 from backend.errors import BadRequest, Forbidden, NotAuthenticated
@@ -19,6 +19,9 @@ CREDENTIAL_PARAMS = frozenset({"token", "access_token", "auth", "authorization",
 # What an account that must choose a new password may still do.
 PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/me", "/api/v1/auth/password", "/api/v1/auth/logout"})
 MAX_TOKEN_LENGTH = 200
+# How handlers ask for the signed-in user (provided by ``provide_actor``).
+CurrentActor = NamedDependency[Actor]
+_ACTOR_KEY = "actor"
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -40,6 +43,14 @@ def refuse_credentials_in_url(request: Request[Any, Any, Any]) -> None:
 
 
 async def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in user, looked up once per request: a role guard asks before the handler's dependency does."""
+    known: Actor | None = request.state.get(_ACTOR_KEY)
+    if known is None:
+        known = request.state[_ACTOR_KEY] = await _authenticate(request)
+    return known
+
+
+async def _authenticate(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     token = bearer_token(request)
     if not token:
         raise NotAuthenticated()
@@ -56,11 +67,3 @@ async def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 def provide_ctx(state: State) -> AppContext:
     ctx: AppContext = state.ctx
     return ctx
-
-
-def require_role(actor: Actor, *roles: Role) -> None:
-    if actor.role not in roles:
-        raise Forbidden(
-            "你的角色无权执行此操作", "Your role may not do this", code="auth.role_forbidden",
-            details={"roles": [r.value for r in roles]},
-        )

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.stores.base import Store
 
 from backend.accounts import services, users
-from backend.accounts.auth import provide_actor, require_role
+from backend.accounts.auth import CurrentActor, provide_actor
+from backend.accounts.guards import admin_only, centre_only
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.schemas import (
     AuditOut,
@@ -27,10 +28,10 @@ from backend.accounts.schemas import (
 from backend.accounts.services import Actor, LoginFailed
 from backend.accounts.throttle import LOCKOUT_STORE
 from backend.audit import service as audit
-from backend.context import AppContext
+from backend.context import Ctx
 from backend.errors import InvalidInput, TooManyRequests
 
-AuditAction = Annotated[str | None, Parameter(max_length=40)]
+AuditAction = Annotated[str | None, QueryParameter(max_length=40)]
 
 
 def user_out(actor: Actor) -> UserOut:
@@ -56,7 +57,7 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/login", operation_id="login", summary="登录 Log in with username and password", status_code=200)
-    async def login(self, ctx: AppContext, request: Request[Any, Any, Any], data: LoginIn) -> TokenOut:
+    async def login(self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> TokenOut:
         ip, agent = audit.request_meta(request)
         try:
             done = await services.login(ctx.settings, _lockouts(request), data.username, data.password, agent)
@@ -79,14 +80,14 @@ class AuthController(Controller):
 
     @post("/device", operation_id="createDevice", summary="匿名设备凭证 An anonymous citizen's device credential",
           status_code=201)
-    async def device(self, ctx: AppContext, request: Request[Any, Any, Any]) -> TokenOut:
+    async def device(self, ctx: Ctx, request: Request[Any, Any, Any]) -> TokenOut:
         token, expires, user = await services.create_device(ctx.settings, audit.request_meta(request)[1])
         return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(user.id)))
 
     @post("/logout", operation_id="logout", status_code=204, dependencies={"actor": Provide(provide_actor)},
           summary="退出 Log out: this session, or every session of this user (everywhere=true)")
-    async def logout(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
-                     data: LogoutIn | None = None) -> None:
+    async def logout(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
+                     data: JSONBody[LogoutIn | None] = None) -> None:
         everywhere = bool(data and data.everywhere)
         ended = await services.end_sessions(actor.id, None if everywhere else [actor.session])
         ip, agent = audit.request_meta(request)
@@ -96,8 +97,8 @@ class AuthController(Controller):
 
     @post("/password", operation_id="changePassword", status_code=200, dependencies={"actor": Provide(provide_actor)},
           summary="修改密码 Change your password: every session ends and this answer carries a new one")
-    async def change_password(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
-                              data: PasswordChangeIn) -> TokenOut:
+    async def change_password(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
+                              data: JSONBody[PasswordChangeIn]) -> TokenOut:
         ip, agent = audit.request_meta(request)
         try:
             await services.change_password(ctx.settings, actor, data.current_password, data.new_password)
@@ -121,31 +122,29 @@ class UserController(Controller):
     security = [{"bearer": []}]
 
     @get("/me", operation_id="me", summary="当前用户 The current user")
-    async def me(self, actor: Actor) -> UserOut:
+    async def me(self, actor: CurrentActor) -> UserOut:
         return user_out(actor)
 
-    @get("/users", operation_id="listUsers", summary="用户列表 List users (admin; centre staff may list supervisors)")
+    @get("/users", guards=[centre_only], operation_id="listUsers",
+         summary="用户列表 List users (admin; centre staff may list supervisors)")
     async def list_users(
-        self, actor: Actor, role: Annotated[str | None, Parameter(max_length=16)] = None
+        self, actor: CurrentActor, role: Annotated[str | None, QueryParameter(max_length=16)] = None
     ) -> list[UserOut]:
-        if actor.role is not Role.ADMIN:
-            require_role(actor, Role.OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER)
-            if role != Role.SUPERVISOR.value:
-                raise InvalidInput("只能查询监督员列表", "Only the supervisor list is available to your role",
-                                   code="user.list_forbidden")
+        if actor.role is not Role.ADMIN and role != Role.SUPERVISOR.value:
+            raise InvalidInput("只能查询监督员列表", "Only the supervisor list is available to your role",
+                               code="user.list_forbidden")
         return await users.list_users(role)
 
-    @post("/users", operation_id="createUser", summary="创建用户 Create a user (admin; must change the password)")
-    async def create_user(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
-                          data: UserIn) -> UserOut:
-        require_role(actor, Role.ADMIN)
+    @post("/users", guards=[admin_only], operation_id="createUser",
+          summary="创建用户 Create a user (admin; must change the password)")
+    async def create_user(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
+                          data: JSONBody[UserIn]) -> UserOut:
         return await users.create(ctx, _caller(request, actor), data)
 
-    @patch("/users/{user_id:int}", operation_id="updateUser",
+    @patch("/users/{user_id:int}", guards=[admin_only], operation_id="updateUser",
            summary="修改用户 Update, deactivate, reset or re-role a user (admin)")
-    async def update_user(self, ctx: AppContext, request: Request[Any, Any, Any], actor: Actor, user_id: int,
-                          data: UserPatch) -> UserOut:
-        require_role(actor, Role.ADMIN)
+    async def update_user(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor, user_id: FromPath[int],
+                          data: JSONBody[UserPatch]) -> UserOut:
         change = await users.update(ctx, _caller(request, actor), user_id, data)
         if change.sessions_ended:
             await ctx.bus.end_sessions(user_id)
@@ -153,28 +152,28 @@ class UserController(Controller):
             await ctx.bus.rights_changed(other)
         return change.user
 
-    @post("/users/{user_id:int}/unlock", operation_id="unlockUser", status_code=200,
+    @post("/users/{user_id:int}/unlock", guards=[admin_only], operation_id="unlockUser", status_code=200,
           summary="解锁账号 Lift a login lockout (admin)")
-    async def unlock_user(self, request: Request[Any, Any, Any], actor: Actor, user_id: int) -> dict[str, bool]:
-        require_role(actor, Role.ADMIN)
+    async def unlock_user(self, request: Request[Any, Any, Any], actor: CurrentActor,
+                          user_id: FromPath[int]) -> dict[str, bool]:
         return {"was_locked": await users.unlock(_caller(request, actor), _lockouts(request), user_id)}
 
-    @get("/admin/audit", operation_id="searchAudit", summary="安全审计日志 Search the security audit log (admin)")
+    @get("/admin/audit", guards=[admin_only], operation_id="searchAudit",
+         summary="安全审计日志 Search the security audit log (admin)")
     async def audit_log(
         self,
         request: Request[Any, Any, Any],
-        actor: Actor,
+        actor: CurrentActor,
         action: AuditAction = None,
-        actor_name: Annotated[str | None, Parameter(max_length=64)] = None,
-        target: Annotated[str | None, Parameter(max_length=128)] = None,
-        outcome: Annotated[str | None, Parameter(pattern=r"^(ok|denied|failed)$")] = None,
-        ip: Annotated[str | None, Parameter(max_length=64)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        before_id: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        actor_name: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        target: Annotated[str | None, QueryParameter(max_length=128)] = None,
+        outcome: Annotated[str | None, QueryParameter(pattern=r"^(ok|denied|failed)$")] = None,
+        ip: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[AuditOut]:
-        require_role(actor, Role.ADMIN)
         if action and action not in audit.ACTIONS:
             raise InvalidInput(f"未知的审计动作：{action}", f"Unknown audit action: {action}", code="audit.bad_action",
                                details={"allowed": sorted(audit.ACTIONS)})

@@ -10,13 +10,13 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get
 from litestar.di import Provide
+from litestar.params import JSONBody
 from msgspec import Meta, Struct
 
 from backend.accounts import privacy
-from backend.accounts.auth import provide_actor
-from backend.accounts.services import Actor
+from backend.accounts.auth import CurrentActor, provide_actor
 from backend.audit import service as audit
-from backend.context import AppContext
+from backend.context import Ctx
 from backend.errors import AppError
 
 ACTOR = {"actor": Provide(provide_actor)}
@@ -31,7 +31,7 @@ class DeleteAccountIn(Struct, forbid_unknown_fields=True):
 
 @get("/api/v1/me/data", operation_id="exportMyData", tags=["accounts"], dependencies=ACTOR, security=[{"bearer": []}],
      summary="下载我的数据 Everything held about you (profile, reports, photos, ratings, sessions) as a JSON file")
-async def export_my_data(ctx: AppContext, request: Request[Any, Any, Any], actor: Actor) -> Response[privacy.MyDataOut]:
+async def export_my_data(ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor) -> Response[privacy.MyDataOut]:
     data = await privacy.export_data(ctx, actor)
     ip, agent = audit.request_meta(request)
     await audit.record("data.exported", actor_id=actor.id, actor_name=actor.username, ip=ip, user_agent=agent,
@@ -43,8 +43,8 @@ async def export_my_data(ctx: AppContext, request: Request[Any, Any, Any], actor
 @delete("/api/v1/me", operation_id="deleteMyAccount", status_code=204, tags=["accounts"], dependencies=ACTOR,
         security=[{"bearer": []}],
         summary="注销账号 Delete your account: your reports stay, anonymised; staff ask an administrator")
-async def delete_my_account(ctx: AppContext, request: Request[Any, Any, Any], actor: Actor,
-                            data: DeleteAccountIn | None = None) -> None:
+async def delete_my_account(ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
+                            data: JSONBody[DeleteAccountIn | None] = None) -> None:
     body = data or DeleteAccountIn()
     ip, agent = audit.request_meta(request)
     try:

@@ -10,22 +10,21 @@ from litestar.di import Provide
 from litestar.openapi.spec import OpenAPIMediaType as MediaType
 from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from backend.accounts.auth import provide_actor
-from backend.accounts.services import Actor
+from backend.accounts.auth import CurrentActor, provide_actor
 from backend.cases import services, views
 from backend.cases.access import allowed_actions
 from backend.cases.intake import read_report
 from backend.cases.lifecycle import STATE_NAMES, TRANSITIONS
 from backend.cases.schemas import ActionIn, ActionOut, CasePage, CaseView, PublicCasePage
 from backend.cases.tables import Case
-from backend.context import AppContext
+from backend.context import Ctx
 from backend.errors import InvalidInput, NotFound
 
 IdemKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
+    HeaderParameter(name="Idempotency-Key", min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
               description="A client-made key: a retry with the same key returns the first answer"),
 ]
 
@@ -73,7 +72,7 @@ class ReportController(Controller):
     @post("/", operation_id="createReport", operation_class=ReportOperation,
           summary="上报问题 Report a problem: JSON with photo_ids, or multipart with 1–4 files in 'photos'")
     async def create(
-        self, ctx: AppContext, actor: Actor, request: Request[Any, Any, Any], idempotency_key: IdemKey = None
+        self, ctx: Ctx, actor: CurrentActor, request: Request[Any, Any, Any], idempotency_key: IdemKey = None
     ) -> Response[CaseView]:
         data, uploads, flags = await read_report(ctx, request)
         case, replayed = await services.create_report(ctx, actor, data, idempotency_key, uploads=uploads, flags=flags)
@@ -90,20 +89,20 @@ class CaseController(Controller):
     @get("/", operation_id="listCases", summary="案件列表 List cases for a role's view")
     async def list(
         self,
-        ctx: AppContext,
-        actor: Actor,
-        view: Annotated[str, Parameter(max_length=16,
-                                       description="mine | inbox | triage | filing | dispatch | approvals | tasks | all")] = "mine",
-        state_filter: Annotated[str | None, Parameter(query="state", max_length=300,
-                                                      description="comma-separated states")] = None,
-        category: Annotated[str | None, Parameter(max_length=8, pattern=r"^[0-9A-Za-z]*$")] = None,
-        unit_id: Annotated[int | None, Parameter(ge=1)] = None,
-        area: Annotated[str | None, Parameter(max_length=32)] = None,
-        light: Annotated[str | None, Parameter(max_length=8)] = None,
-        q: Annotated[str | None, Parameter(max_length=20)] = None,
-        sort: Annotated[str, Parameter(max_length=10)] = "created",
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-        page_size: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        ctx: Ctx,
+        actor: CurrentActor,
+        view: Annotated[str, QueryParameter(
+            max_length=16, description="mine | inbox | triage | filing | dispatch | approvals | tasks | all")] = "mine",
+        state_filter: Annotated[str | None, QueryParameter(name="state", max_length=300,
+                                                           description="comma-separated states")] = None,
+        category: Annotated[str | None, QueryParameter(max_length=8, pattern=r"^[0-9A-Za-z]*$")] = None,
+        unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        area: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        light: Annotated[str | None, QueryParameter(max_length=8)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        sort: Annotated[str, QueryParameter(max_length=10)] = "created",
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> CasePage:
         states = [s for s in (state_filter or "").split(",") if s]
         return await views.list_cases(
@@ -112,18 +111,18 @@ class CaseController(Controller):
         )
 
     @get("/{case_id:int}", operation_id="getCase", summary="案件详情 A case with its timeline, photos and actions")
-    async def detail(self, ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
+    async def detail(self, ctx: Ctx, actor: CurrentActor, case_id: FromPath[int]) -> CaseView:
         return await views.case_detail(ctx.settings, actor, case_id)
 
     @get("/track/{tracking_no:str}", operation_id="getCaseByTrackingNo", summary="按编号查询 A case by tracking number")
-    async def by_tracking(self, ctx: AppContext, actor: Actor, tracking_no: str) -> CaseView:
+    async def by_tracking(self, ctx: Ctx, actor: CurrentActor, tracking_no: FromPath[str]) -> CaseView:
         row = await Case.select(Case.id).where(Case.tracking_no == tracking_no.upper()[:20]).first()
         if row is None:
             raise NotFound(f"案件不存在：{tracking_no}", f"No such case: {tracking_no}", code="case.not_found")
         return await views.case_detail(ctx.settings, actor, row["id"])
 
     @get("/{case_id:int}/actions", operation_id="listCaseActions", summary="可执行操作 What the caller may do now")
-    async def actions(self, ctx: AppContext, actor: Actor, case_id: int) -> list[ActionOut]:
+    async def actions(self, ctx: Ctx, actor: CurrentActor, case_id: FromPath[int]) -> list[ActionOut]:
         case = await views.load_case(case_id)
         views.ensure_visible(actor, case)
         return allowed_actions(ctx.settings, actor, case)
@@ -131,7 +130,8 @@ class CaseController(Controller):
     @post("/{case_id:int}/actions/{action:str}", operation_id="performCaseAction", status_code=200,
           summary="执行操作 Perform a lifecycle action")
     async def perform(
-        self, ctx: AppContext, actor: Actor, case_id: int, action: str, data: ActionIn, idempotency_key: IdemKey = None
+        self, ctx: Ctx, actor: CurrentActor, case_id: FromPath[int], action: FromPath[str], data: JSONBody[ActionIn],
+        idempotency_key: IdemKey = None,
     ) -> CaseView:
         if len(action) > 32:
             raise InvalidInput("操作名过长", "Action name too long", code="case.unknown_action")
@@ -145,9 +145,9 @@ class PublicController(Controller):
     @get("/cases", operation_id="listPublicCases", summary="公开案件 Anonymised public list of filed cases")
     async def cases(
         self,
-        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-        page_size: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        bbox: Annotated[str | None, Parameter(max_length=100, description="west,south,east,north")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        bbox: Annotated[str | None, QueryParameter(max_length=100, description="west,south,east,north")] = None,
     ) -> PublicCasePage:
         box = None
         if bbox:

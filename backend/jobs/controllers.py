@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
-from backend.accounts.auth import provide_actor, require_role
-from backend.accounts.roles import Role
-from backend.accounts.services import Actor
+from backend.accounts.auth import CurrentActor, provide_actor
+from backend.accounts.guards import admin_only
 from backend.audit.service import record_request
 from backend.errors import Conflict
 from backend.jobs import queue
@@ -37,17 +36,16 @@ class JobAdminController(Controller):
     path = "/api/v1/admin/jobs"
     tags = ["admin"]
     dependencies = {"actor": Provide(provide_actor)}
+    guards = [admin_only]
     security = [{"bearer": []}]
 
     @get("/failed", operation_id="listFailedJobs", summary="失败任务 Jobs that ran out of attempts (admin)")
     async def failed(
         self,
-        actor: Actor,
-        kind: Annotated[str | None, Parameter(max_length=32, pattern=r"^[a-z_]+$")] = None,
-        before_id: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        kind: Annotated[str | None, QueryParameter(max_length=32, pattern=r"^[a-z_]+$")] = None,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[FailedJobOut]:
-        require_role(actor, Role.ADMIN)
         rows = await queue.dead_letters(kind, limit, before_id)
         return [FailedJobOut(id=r["id"], kind=r["kind"], payload=r["payload"] or {}, attempts=r["attempts"],
                              last_error=r["last_error"], created_at=r["created_at"], failed_at=r["finished_at"])
@@ -55,8 +53,7 @@ class JobAdminController(Controller):
 
     @post("/{job_id:int}/retry", operation_id="retryJob", status_code=200,
           summary="重新执行任务 Put a failed job back in the queue (admin)")
-    async def retry(self, request: Request[Any, Any, Any], actor: Actor, job_id: int) -> RetriedOut:
-        require_role(actor, Role.ADMIN)
+    async def retry(self, request: Request[Any, Any, Any], actor: CurrentActor, job_id: FromPath[int]) -> RetriedOut:
         if not await queue.retry(job_id):
             raise Conflict("只有失败的任务可以重新执行", "Only a failed job can be retried", code="job.not_failed",
                            details={"job_id": job_id})

@@ -8,19 +8,19 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.accounts.auth import provide_actor, require_role
-from backend.accounts.roles import Role
+from backend.accounts.auth import CurrentActor, provide_actor
+from backend.accounts.guards import admin_only, staff_only
 from backend.accounts.services import Actor
 from backend.audit.service import record_request
 from backend.cases import clock
-from backend.context import AppContext
+from backend.context import AppContext, Ctx
 from backend.errors import InvalidInput
 from backend.org import admin
 from backend.org import calendar as calendar_data
 from backend.org.schemas import ComponentCollectionIn, FeatureCollection, ImportOut, RuleIn, RuleOut, UnitIn, UnitOut
 
-STAFF = tuple(r for r in Role if r is not Role.CITIZEN)
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -38,63 +38,57 @@ class OrgAdminController(Controller):
     dependencies = {"actor": Provide(provide_actor)}
     security = [{"bearer": []}]
 
-    @get("/routing-rules", operation_id="listRoutingRules", summary="路由规则 List routing rules")
-    async def list_rules(self, actor: Actor) -> list[RuleOut]:
-        require_role(actor, Role.ADMIN)
+    @get("/routing-rules", guards=[admin_only], operation_id="listRoutingRules", summary="路由规则 List routing rules")
+    async def list_rules(self) -> list[RuleOut]:
         return await admin.list_rules()
 
-    @post("/routing-rules", operation_id="createRoutingRule", summary="新建路由规则 Create a routing rule")
-    async def create_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, data: RuleIn) -> RuleOut:
-        require_role(actor, Role.ADMIN)
+    @post("/routing-rules", guards=[admin_only], operation_id="createRoutingRule",
+          summary="新建路由规则 Create a routing rule")
+    async def create_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, data: JSONBody[RuleIn]) -> RuleOut:
         rule = await admin.create_rule(ctx, data)
         await _audit(request, actor, "rules.changed", f"rule:{rule.id}", change="created")
         return rule
 
-    @put("/routing-rules/{rule_id:int}", operation_id="updateRoutingRule", summary="修改路由规则 Replace a routing rule")
-    async def update_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, rule_id: int,
-                          data: RuleIn) -> RuleOut:
-        require_role(actor, Role.ADMIN)
+    @put("/routing-rules/{rule_id:int}", guards=[admin_only], operation_id="updateRoutingRule",
+         summary="修改路由规则 Replace a routing rule")
+    async def update_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int],
+                          data: JSONBody[RuleIn]) -> RuleOut:
         rule = await admin.update_rule(ctx, rule_id, data)
         await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="updated")
         return rule
 
-    @delete("/routing-rules/{rule_id:int}", operation_id="deleteRoutingRule", summary="删除路由规则 Delete a routing rule")
-    async def delete_rule(self, ctx: AppContext, request: AnyRequest, actor: Actor, rule_id: int) -> None:
-        require_role(actor, Role.ADMIN)
+    @delete("/routing-rules/{rule_id:int}", guards=[admin_only], operation_id="deleteRoutingRule",
+            summary="删除路由规则 Delete a routing rule")
+    async def delete_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int]) -> None:
         await admin.delete_rule(ctx, rule_id)
         await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="deleted")
 
-    @get("/units", operation_id="listUnits", summary="责任单位 List responsible units (staff)")
-    async def list_units(self, actor: Actor) -> list[UnitOut]:
-        require_role(actor, *STAFF)
+    @get("/units", guards=[staff_only], operation_id="listUnits", summary="责任单位 List responsible units (staff)")
+    async def list_units(self) -> list[UnitOut]:
         return await admin.list_units()
 
-    @post("/units", operation_id="createUnit", summary="新建责任单位 Create a unit")
-    async def create_unit(self, ctx: AppContext, request: AnyRequest, actor: Actor, data: UnitIn) -> UnitOut:
-        require_role(actor, Role.ADMIN)
+    @post("/units", guards=[admin_only], operation_id="createUnit", summary="新建责任单位 Create a unit")
+    async def create_unit(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, data: JSONBody[UnitIn]) -> UnitOut:
         unit = await admin.create_unit(ctx, data)
         await _audit(request, actor, "org.unit_changed", f"unit:{unit.id}", change="created")
         return unit
 
-    @put("/units/{unit_id:int}", operation_id="updateUnit", summary="修改责任单位 Replace a unit")
-    async def update_unit(self, ctx: AppContext, request: AnyRequest, actor: Actor, unit_id: int,
-                          data: UnitIn) -> UnitOut:
-        require_role(actor, Role.ADMIN)
+    @put("/units/{unit_id:int}", guards=[admin_only], operation_id="updateUnit", summary="修改责任单位 Replace a unit")
+    async def update_unit(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, unit_id: FromPath[int],
+                          data: JSONBody[UnitIn]) -> UnitOut:
         unit = await admin.update_unit(ctx, unit_id, data)
         await _audit(request, actor, "org.unit_changed", f"unit:{unit_id}", change="updated")
         return unit
 
-    @get("/components", operation_id="listComponents",
+    @get("/components", guards=[staff_only], operation_id="listComponents",
          summary="部件 Surveyed components as GeoJSON (staff), optionally within bbox=w,s,e,n")
-    async def components(self, actor: Actor, bbox: str | None = None) -> FeatureCollection:
-        require_role(actor, *STAFF)
+    async def components(self, bbox: FromQuery[str | None] = None) -> FeatureCollection:
         return await admin.components_geojson(admin.parse_bbox(bbox, required=False))
 
-    @post("/components/import", operation_id="importComponents", status_code=200,
+    @post("/components/import", guards=[admin_only], operation_id="importComponents", status_code=200,
           summary="导入部件 Import surveyed components from a GeoJSON FeatureCollection (insert or update by id)")
-    async def import_components(self, ctx: AppContext, request: AnyRequest, actor: Actor,
-                                data: ComponentCollectionIn) -> ImportOut:
-        require_role(actor, Role.ADMIN)
+    async def import_components(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor,
+                                data: JSONBody[ComponentCollectionIn]) -> ImportOut:
         result = await admin.import_components(ctx, data)
         await _audit(request, actor, "org.components_imported", "components", added=result.added,
                      updated=result.updated)
@@ -125,7 +119,7 @@ class OrgMapController(Controller):
 
     @get("/unit-grids", operation_id="unitGridsGeojson",
          summary="单元网格 Unit grids within bbox=w,s,e,n (at most 0.05°×0.05°)")
-    async def unit_grids(self, ctx: AppContext, bbox: str) -> Response[FeatureCollection]:
+    async def unit_grids(self, ctx: Ctx, bbox: FromQuery[str]) -> Response[FeatureCollection]:
         box = admin.parse_bbox(bbox, required=True)
         assert box is not None
         return Response(await admin.unit_grids(ctx, box), headers=CACHE)
@@ -149,9 +143,9 @@ class CalendarController(Controller):
     dependencies = {"actor": Provide(provide_actor)}
     security = [{"bearer": []}]
 
-    @get("/{year:int}", operation_id="getCalendarYear", summary="工作日历 A year of the working calendar")
-    async def show(self, ctx: AppContext, actor: Actor, year: int) -> dict[str, Any]:
-        require_role(actor, *STAFF)
+    @get("/{year:int}", guards=[staff_only], operation_id="getCalendarYear",
+         summary="工作日历 A year of the working calendar")
+    async def show(self, ctx: Ctx, year: FromPath[int]) -> dict[str, Any]:
         if not 2000 <= year <= 2100:
             raise InvalidInput("年份超出范围", "Year out of range", code="calendar.bad_year")
         settings_calendar = clock.calendar(ctx.settings)
@@ -165,18 +159,17 @@ class CalendarController(Controller):
         return {"year": year, "days": days,
                 "complete": any(d["source"] != "weekday" for d in days)}
 
-    @put("/{year:int}", operation_id="replaceCalendarYear",
+    @put("/{year:int}", guards=[admin_only], operation_id="replaceCalendarYear",
          summary="载入一年的工作日历 Replace a year's holidays and 调休 working days (admin)")
-    async def replace(self, ctx: AppContext, request: AnyRequest, actor: Actor, year: int,
-                      data: CalendarYearIn) -> dict[str, Any]:
-        require_role(actor, Role.ADMIN)
+    async def replace(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, year: FromPath[int],
+                      data: JSONBody[CalendarYearIn]) -> dict[str, Any]:
         entries = calendar_data.validate(year, [(i, d.date, d.type, d.name) for i, d in enumerate(data.days, 1)])
         return await self._replace(ctx, request, actor, year, entries)
 
-    @put("/{year:int}/csv", operation_id="importCalendarYear", media_type="application/json",
+    @put("/{year:int}/csv", guards=[admin_only], operation_id="importCalendarYear", media_type="application/json",
          summary="从文件载入一年的工作日历 Replace a year from a CSV file (date,type,name) (admin)")
-    async def import_csv(self, ctx: AppContext, request: AnyRequest, actor: Actor, year: int) -> dict[str, Any]:
-        require_role(actor, Role.ADMIN)
+    async def import_csv(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor,
+                         year: FromPath[int]) -> dict[str, Any]:
         body = await request.body()
         if len(body) > 256 * 1024:
             raise InvalidInput("文件过大", "The file is too large", code="calendar.too_large")

@@ -9,13 +9,13 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from msgspec import Meta, Struct, field
 
-from backend.accounts.auth import provide_actor
+from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.services import Actor
 from backend.cases.controllers import IdemKey
-from backend.context import AppContext
+from backend.context import AppContext, Ctx
 from backend.errors import InvalidInput, NotFound
 from backend.photos import service
 from backend.photos.pipeline import QUALITY_TEXT
@@ -99,8 +99,8 @@ class PhotoController(Controller):
     @post("/", operation_id="uploadPhoto", summary="上传照片 Upload one photo (multipart field 'file')")
     async def upload(
         self,
-        ctx: AppContext,
-        actor: Actor,
+        ctx: Ctx,
+        actor: CurrentActor,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
         idempotency_key: IdemKey = None,
     ) -> Response[PhotoOut]:
@@ -113,7 +113,8 @@ class PhotoController(Controller):
 
     @post("/presign", operation_id="presignPhoto", status_code=201,
           summary="直传签名 A one-time grant to send one photo of this type and size straight to storage")
-    async def presign(self, ctx: AppContext, actor: Actor, data: PresignIn, idempotency_key: IdemKey = None) -> PresignOut:
+    async def presign(self, ctx: Ctx, actor: CurrentActor, data: JSONBody[PresignIn],
+                      idempotency_key: IdemKey = None) -> PresignOut:
         photo, grant, expires = await service.presign(ctx, actor, data.content_type, data.size, data.filename,
                                                       data.kind, idempotency_key)
         return PresignOut(photo_id=photo.id, upload_url=grant.url, method=grant.method, headers=grant.headers,
@@ -121,15 +122,16 @@ class PhotoController(Controller):
 
     @post("/{photo_id:int}/confirm", operation_id="confirmPhoto", status_code=200,
           summary="确认直传 Confirm a direct upload: checked, then processed")
-    async def confirm(self, ctx: AppContext, actor: Actor, photo_id: int) -> PhotoOut:
+    async def confirm(self, ctx: Ctx, actor: CurrentActor, photo_id: FromPath[int]) -> PhotoOut:
         return photo_out(await service.confirm(ctx, actor, photo_id))
 
     @get("/{photo_id:int}", operation_id="getPhoto", summary="照片信息 Photo metadata")
-    async def detail(self, actor: Actor, photo_id: int) -> PhotoOut:
+    async def detail(self, actor: CurrentActor, photo_id: FromPath[int]) -> PhotoOut:
         return photo_out(await service.readable_photo(actor, photo_id, "meta"))
 
     @get("/{photo_id:int}/{variant:str}", operation_id="getPhotoImage", summary="照片图像 thumb | display | original")
-    async def image(self, ctx: AppContext, actor: Actor, photo_id: int, variant: str) -> Response[bytes]:
+    async def image(self, ctx: Ctx, actor: CurrentActor, photo_id: FromPath[int],
+                    variant: FromPath[str]) -> Response[bytes]:
         return await _serve(ctx, actor, photo_id, variant)
 
 
@@ -177,7 +179,7 @@ class PublicPhotoController(Controller):
 
     @get("/{photo_id:int}/{variant:str}", operation_id="getPublicPhoto",
          summary="公开照片 A public derivative (no EXIF) of a filed case's photo")
-    async def image(self, ctx: AppContext, photo_id: int, variant: str) -> Response[bytes]:
+    async def image(self, ctx: Ctx, photo_id: FromPath[int], variant: FromPath[str]) -> Response[bytes]:
         if variant not in ("thumb", "display"):
             raise NotFound("没有这种图像", "No such image variant", code="photo.bad_variant")
         return await _serve(ctx, None, photo_id, variant)
@@ -191,9 +193,9 @@ class ObjectController(Controller):
     include_in_schema = False
 
     @put("/{key:path}", operation_id="putObject", status_code=200, request_max_body_size=None)
-    async def put_object(self, ctx: AppContext, request: Request[Any, Any, Any], key: str,
-                         expires: Annotated[str, Parameter(max_length=20)],
-                         sig: Annotated[str, Parameter(max_length=128)]) -> dict[str, str]:
+    async def put_object(self, ctx: Ctx, request: Request[Any, Any, Any], key: FromPath[str],
+                         expires: Annotated[str, QueryParameter(max_length=20)],
+                         sig: Annotated[str, QueryParameter(max_length=128)]) -> dict[str, str]:
         length = request.headers.get("content-length")
         if length is not None and not length.isdigit():
             raise InvalidInput("Content-Length 无效", "Invalid Content-Length", code="store.bad_length")

@@ -7,22 +7,17 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
-from backend.accounts.auth import provide_actor, require_role
-from backend.accounts.roles import CENTRE_ROLES
-from backend.accounts.services import Actor
-from backend.context import AppContext
+from backend.accounts.auth import provide_actor
+from backend.accounts.guards import centre_only
+from backend.context import Ctx
 from backend.errors import InvalidInput
 from backend.stats import services
 from backend.stats.schemas import Heatmap, MapCases, OverdueBoard
 
-Category = Annotated[str | None, Parameter(default=None, max_length=8, pattern=r"^[0-9A-Za-z]*$",
-                                           description="大类 or 小类 code prefix")]
-
-
-def _centre(actor: Actor) -> None:
-    require_role(actor, *CENTRE_ROLES)
+Category = Annotated[str | None, QueryParameter(max_length=8, pattern=r"^[0-9A-Za-z]*$",
+                                                description="大类 or 小类 code prefix")]
 
 
 def _bbox(bbox: str | None) -> services.Box | None:
@@ -48,30 +43,28 @@ class StatsController(Controller):
     path = "/api/v1/stats"
     tags = ["stats"]
     dependencies = {"actor": Provide(provide_actor)}
+    guards = [centre_only]
     security = [{"bearer": []}]
 
     @get("/overdue", operation_id="overdueBoard", summary="超时看板 Cases with a unit, by timer light (centre)")
     async def overdue(
-        self, ctx: AppContext, actor: Actor, unit_id: Annotated[int | None, Parameter(ge=1)] = None
+        self, ctx: Ctx, unit_id: Annotated[int | None, QueryParameter(ge=1)] = None
     ) -> OverdueBoard:
-        _centre(actor)
         return await services.overdue_board(ctx.settings, unit_id)
 
     @get("/open-cases", operation_id="openCaseMap", summary="在办案件地图 Open cases as map points (centre)")
     async def open_cases(
-        self, ctx: AppContext, actor: Actor, category: Category,
-        bbox: Annotated[str | None, Parameter(max_length=100, description="west,south,east,north")] = None,
+        self, ctx: Ctx, category: Category = None,
+        bbox: Annotated[str | None, QueryParameter(max_length=100, description="west,south,east,north")] = None,
     ) -> MapCases:
-        _centre(actor)
         return await services.open_cases(ctx.settings, _bbox(bbox), category)
 
     @get("/heatmap", operation_id="caseHeatmap", summary="热力图 Reported cases binned to ~100 m (centre)")
     async def heatmap(
-        self, ctx: AppContext, actor: Actor, category: Category,
-        date_from: Annotated[date | None, Parameter(query="from", description="first day, local")] = None,
-        date_to: Annotated[date | None, Parameter(query="to", description="last day, local, included")] = None,
+        self, ctx: Ctx, category: Category = None,
+        date_from: Annotated[date | None, QueryParameter(name="from", description="first day, local")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="last day, local, included")] = None,
     ) -> Heatmap:
-        _centre(actor)
         if date_from and date_to and date_to < date_from:
             raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
         tz = ctx.settings.timezone

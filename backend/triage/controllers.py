@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from msgspec import Struct
 
-from backend.context import AppContext
+from backend.context import Ctx
 from backend.triage.taxonomy import Category
 
 
@@ -69,11 +69,11 @@ class TaxonomyController(Controller):
     tags = ("meta",)
 
     @get("/menu", operation_id="listMenu", summary="随手拍菜单 The citizen's problem menu")
-    async def menu(self, ctx: AppContext) -> list[MenuItemOut]:
+    async def menu(self, ctx: Ctx) -> list[MenuItemOut]:
         return [MenuItemOut(m.id, m.name, m.name_en, list(m.codes)) for m in ctx.triage.taxonomy.menu]
 
     @get("/categories", operation_id="listCategories", summary="部件事件分类 Majors (大类) and categories (小类)")
-    async def categories(self, ctx: AppContext) -> CategoriesOut:
+    async def categories(self, ctx: Ctx) -> CategoriesOut:
         tax = ctx.triage.taxonomy
         kinds = {c.major_code: c.kind for c in tax.categories}
         return CategoriesOut(
