@@ -100,7 +100,7 @@ export async function renderAudit(main) {
       scrollTable(t('admin.audit'), ['col.time', 'action', 'outcome', 'actor', 'col.ip', 'target', 'col.details'].map((c) => t(`admin.audit.${c}`)),
         rows.map((e) => h('tr', { dataset: { id: e.id, action: e.action, outcome: e.outcome } },
           h('td', { class: 'nowrap' }, h('time', { datetime: e.at }, beijingTime(e.at))),
-          h('td', null, pick(e, 'action')),
+          h('td', { class: 'nowrap' }, pick(e, 'action')),
           h('td', null, h('span', { class: `badge outcome-${e.outcome}` }, t(`admin.outcome.${e.outcome}`))),
           h('td', null, e.actor_name || '—'),
           h('td', { class: 'nowrap', title: e.user_agent || null }, e.ip || '—'),
