@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.stores.base import Store
 
-from backend.accounts import services, users
+from backend.accounts import services, sessions, users
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only, centre_only
 from backend.accounts.roles import ROLE_NAMES, Role
@@ -25,11 +25,11 @@ from backend.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from backend.accounts.services import Actor, LoginFailed
+from backend.accounts.services import Actor
 from backend.accounts.throttle import LOCKOUT_STORE
 from backend.audit import service as audit
 from backend.context import Ctx
-from backend.errors import InvalidInput, TooManyRequests
+from backend.errors import InvalidInput
 
 AuditAction = Annotated[str | None, QueryParameter(max_length=40)]
 
@@ -58,22 +58,8 @@ class AuthController(Controller):
 
     @post("/login", operation_id="login", summary="登录 Log in with username and password", status_code=200)
     async def login(self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> TokenOut:
-        ip, agent = audit.request_meta(request)
-        try:
-            done = await services.login(ctx.settings, _lockouts(request), data.username, data.password, agent)
-        except LoginFailed as exc:
-            await audit.record("auth.login_failed", actor_id=None, actor_name=data.username, outcome="denied",
-                               ip=ip, user_agent=agent)
-            if exc.locked:
-                await audit.record("auth.locked", actor_id=None, actor_name=data.username, outcome="denied", ip=ip,
-                                   user_agent=agent, details={"minutes": ctx.settings.login_lockout_minutes})
-            raise
-        except TooManyRequests:
-            await audit.record("auth.login_failed", actor_id=None, actor_name=data.username, outcome="denied",
-                               ip=ip, user_agent=agent, details={"reason": "locked"})
-            raise
-        await audit.record("auth.login", actor_id=done.user.id, actor_name=done.user.username, ip=ip,
-                           user_agent=agent)
+        done = await sessions.log_in(ctx, _lockouts(request), data.username, data.password,
+                                     *audit.request_meta(request))
         actor = await services.actor_for_user(done.user.id)
         return TokenOut(token=done.token, expires_at=done.expires_at, user=user_out(actor),
                         must_change_password=done.must_change_password)
@@ -81,7 +67,7 @@ class AuthController(Controller):
     @post("/device", operation_id="createDevice", summary="匿名设备凭证 An anonymous citizen's device credential",
           status_code=201)
     async def device(self, ctx: Ctx, request: Request[Any, Any, Any]) -> TokenOut:
-        token, expires, user = await services.create_device(ctx.settings, audit.request_meta(request)[1])
+        token, expires, user = await sessions.new_device(ctx, audit.request_meta(request)[1])
         return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(user.id)))
 
     @post("/logout", operation_id="logout", status_code=204, dependencies={"actor": Provide(provide_actor)},
@@ -89,29 +75,16 @@ class AuthController(Controller):
     async def logout(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
                      data: JSONBody[LogoutIn | None] = None) -> None:
         everywhere = bool(data and data.everywhere)
-        ended = await services.end_sessions(actor.id, None if everywhere else [actor.session])
-        ip, agent = audit.request_meta(request)
-        await audit.record("auth.logout", actor_id=actor.id, actor_name=actor.username, ip=ip, user_agent=agent,
-                           details={"everywhere": everywhere, "sessions": len(ended)})
+        ended = await sessions.log_out(ctx, actor, everywhere, *audit.request_meta(request))
         await ctx.bus.end_sessions(actor.id, None if everywhere else ended)
 
     @post("/password", operation_id="changePassword", status_code=200, dependencies={"actor": Provide(provide_actor)},
           summary="修改密码 Change your password: every session ends and this answer carries a new one")
     async def change_password(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
                               data: JSONBody[PasswordChangeIn]) -> TokenOut:
-        ip, agent = audit.request_meta(request)
-        try:
-            await services.change_password(ctx.settings, actor, data.current_password, data.new_password)
-        except InvalidInput as exc:
-            await audit.record("auth.password_changed", actor_id=actor.id, actor_name=actor.username,
-                               outcome="denied", ip=ip, user_agent=agent, details={"reason": exc.code})
-            raise
-        await audit.record("auth.password_changed", actor_id=actor.id, actor_name=actor.username, ip=ip,
-                           user_agent=agent)
+        token, expires = await sessions.change_password(ctx, actor, data.current_password, data.new_password,
+                                                        *audit.request_meta(request))
         await ctx.bus.end_sessions(actor.id)
-        token, expires = await services.issue_token(
-            actor.id, "session", services.session_ttl(ctx.settings, actor.role), user_agent=agent,
-            limit=ctx.settings.max_sessions_per_user)
         return TokenOut(token=token, expires_at=expires, user=user_out(await services.actor_for_user(actor.id)))
 
 

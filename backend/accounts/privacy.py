@@ -21,12 +21,13 @@ from backend.accounts.passwords import verify_password
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor, end_sessions, now
 from backend.accounts.tables import AuthToken, SupervisorGrid, User
+from backend.audit import service as audit
 from backend.cases.schemas import CaseView
 from backend.cases.tables import Case, IdempotencyRecord, TimelineEntry
 from backend.cases.views import photo_url, render_case
 from backend.context import AppContext
 from backend.db import write_transaction
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import AppError, Forbidden, InvalidInput
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
 
@@ -181,12 +182,9 @@ async def export_data(ctx: AppContext, actor: Actor) -> MyDataOut:
 # ---------------------------------------------------------------- deleting an account
 
 
-async def delete_account(ctx: AppContext, actor: Actor, password: str | None, confirm: bool) -> int:
-    """Anonymise the caller's account and end every session; returns how many unattached photos were removed.
-
-    A password account confirms with its password, a device credential (no password) with ``confirm``. Staff accounts
-    are deactivated by an administrator instead: their actions must stay attributable.
-    """
+async def _confirmed(actor: Actor, password: str | None, confirm: bool) -> User:
+    """A password account confirms with its password, a device credential (no password) with ``confirm``. Staff
+    accounts are deactivated by an administrator instead: their actions must stay attributable."""
     if actor.role is not Role.CITIZEN:
         raise Forbidden("工作人员账号不能自行注销，请联系系统管理员停用", "Staff accounts cannot delete themselves: "
                         "ask an administrator to deactivate yours", code="account.staff_cannot_delete")
@@ -199,6 +197,19 @@ async def delete_account(ctx: AppContext, actor: Actor, password: str | None, co
     elif not confirm:
         raise InvalidInput("请确认注销账号", "Confirm that you want to delete the account",
                            code="account.confirm_required")
+    return user
+
+
+async def delete_account(ctx: AppContext, actor: Actor, password: str | None, confirm: bool, ip: str = "",
+                         agent: str = "") -> int:
+    """Anonymise the caller's account and end every session, audited in the same transaction (a refusal on its own);
+    returns how many unattached photos were removed."""
+    try:
+        user = await _confirmed(actor, password, confirm)
+    except AppError as exc:
+        await audit.record("user.deleted", actor_id=actor.id, actor_name=actor.username, outcome="denied", ip=ip,
+                           user_agent=agent, target=f"user:{actor.id}", details={"reason": exc.code})
+        raise
     async with write_transaction(ctx.engine):
         loose = await Photo.select(Photo.id, Photo.original_key, Photo.display_key, Photo.thumb_key).where(
             (Photo.uploader == user.id) & Photo.case.is_null())
@@ -213,6 +224,9 @@ async def delete_account(ctx: AppContext, actor: Actor, password: str | None, co
             User.password_hash: "", User.active: False,
         }).where(User.id == user.id)
         await end_sessions(user.id)
+        await audit.record("user.deleted", actor_id=actor.id, actor_name=actor.username, ip=ip, user_agent=agent,
+                           target=f"user:{actor.id}",
+                           details={"anonymous": actor.anonymous, "photos_removed": len(loose)})
     # The objects go after the commit, so a rollback never leaves rows pointing at deleted files.
     for photo in loose:
         for key in (photo["original_key"], photo["display_key"], photo["thumb_key"]):

@@ -17,7 +17,6 @@ from backend.accounts import privacy
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.audit import service as audit
 from backend.context import Ctx
-from backend.errors import AppError
 
 ACTOR = {"actor": Provide(provide_actor)}
 
@@ -46,15 +45,7 @@ async def export_my_data(ctx: Ctx, request: Request[Any, Any, Any], actor: Curre
 async def delete_my_account(ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
                             data: JSONBody[DeleteAccountIn | None] = None) -> None:
     body = data or DeleteAccountIn()
-    ip, agent = audit.request_meta(request)
-    try:
-        photos = await privacy.delete_account(ctx, actor, body.password, body.confirm)
-    except AppError as exc:
-        await audit.record("user.deleted", actor_id=actor.id, actor_name=actor.username, outcome="denied", ip=ip,
-                           user_agent=agent, target=f"user:{actor.id}", details={"reason": exc.code})
-        raise
-    await audit.record("user.deleted", actor_id=actor.id, actor_name=actor.username, ip=ip, user_agent=agent,
-                       target=f"user:{actor.id}", details={"anonymous": actor.anonymous, "photos_removed": photos})
+    await privacy.delete_account(ctx, actor, body.password, body.confirm, *audit.request_meta(request))
 
 
 PRIVACY_HANDLERS = (export_my_data, delete_my_account)

@@ -189,8 +189,9 @@ def locked_error(seconds: int) -> TooManyRequests:
     )
 
 
-async def login(settings: Settings, store: Store, username: str, password: str, user_agent: str = "") -> Login:
-    """Check the password (same cost for unknown users), count failures, and open a bounded session."""
+async def check_login(settings: Settings, store: Store, username: str, password: str) -> tuple[User, dict[str, object]]:
+    """Check the password (same cost for unknown users) and count failures; nothing is written to the database.
+    Returns the user and the changes a successful login brings to its row (a rehash, a forced password change)."""
     wait = await locked_for(store, username)
     if wait:
         raise locked_error(wait)
@@ -207,6 +208,11 @@ async def login(settings: Settings, store: Store, username: str, password: str, 
         changes["password_hash"] = await hash_password(password)
     if not settings.demo_mode and password == DEMO_PASSWORD and not user.must_change_password:
         changes["must_change_password"] = True  # a demo account carried into a real deployment
+    return user, changes
+
+
+async def open_session(settings: Settings, user: User, changes: dict[str, object], user_agent: str = "") -> Login:
+    """Write what ``check_login`` found and open a bounded session."""
     if changes:
         for key, value in changes.items():
             setattr(user, key, value)
@@ -216,8 +222,8 @@ async def login(settings: Settings, store: Store, username: str, password: str, 
     return Login(token, expires, user, bool(user.must_change_password))
 
 
-async def change_password(settings: Settings, actor: Actor, current: str, new: str) -> list[str]:
-    """The user's own change: check the current password and the policy; every session of theirs ends."""
+async def check_new_password(actor: Actor, current: str, new: str) -> tuple[User, str]:
+    """The user's own change: check the current password and the policy; returns the user and the new hash."""
     user = await User.objects().get(User.id == actor.id)
     if user is None or not await verify_password(user.password_hash, current):
         raise InvalidInput("当前密码不正确", "The current password is wrong", code="password.wrong_current")
@@ -225,20 +231,21 @@ async def change_password(settings: Settings, actor: Actor, current: str, new: s
         raise InvalidInput("新密码不能与当前密码相同", "The new password must differ from the current one",
                            code="password.unchanged")
     check_policy(new, user.username, user.display_name)
-    user.password_hash = await hash_password(new)
-    user.must_change_password = False
+    return user, await hash_password(new)
+
+
+async def save_password(user: User, password_hash: str, *, temporary: bool) -> None:
+    """Store a new hash; a temporary password (an admin's reset) must be changed at the next login."""
+    user.password_hash = password_hash
+    user.must_change_password = temporary
     user.password_changed_at = now()
     await user.save([User.password_hash, User.must_change_password, User.password_changed_at])
-    return await end_sessions(user.id)
 
 
 async def set_password(user: User, password: str, *, temporary: bool) -> None:
     """An admin's reset: the user must choose their own password at the next login."""
     check_policy(password, user.username, user.display_name)
-    user.password_hash = await hash_password(password)
-    user.must_change_password = temporary
-    user.password_changed_at = now()
-    await user.save([User.password_hash, User.must_change_password, User.password_changed_at])
+    await save_password(user, await hash_password(password), temporary=temporary)
 
 
 async def end_sessions(user_id: int, only: list[str] | None = None) -> list[str]:

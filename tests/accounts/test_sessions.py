@@ -60,6 +60,27 @@ def test_password_change_ends_every_session_and_checks_the_policy(client):
     assert client.post("/api/v1/auth/login", json={"username": "citizen01", "password": NEW_PASSWORD}).status_code == 200
 
 
+
+def test_a_password_change_that_fails_halfway_changes_nothing(client, monkeypatch):
+    from backend.accounts import services
+
+    headers = login(client, "citizen02")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the new session could not be stored")
+
+    monkeypatch.setattr(services, "issue_token", broken)
+    r = client.post("/api/v1/auth/password", headers=headers,
+                    json={"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD})
+    assert r.status_code == 500
+    monkeypatch.undo()
+    # The new hash, the ended sessions and the audit entry were rolled back with the session that failed.
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/login", json={"username": "citizen02", "password": DEMO_PASSWORD}).status_code == 200
+    admin = login(client, "admin")
+    entries = client.get("/api/v1/admin/audit", params={"action": "auth.password_changed"}, headers=admin).json()
+    assert not [e for e in entries if e["actor_name"] == "citizen02"]
+
 @pytest.mark.parametrize("password", ["short1A!", "newstaff-Xy-Zz-99", "Password123!", DEMO_PASSWORD, "abcdefghijkl"])
 def test_weak_passwords_are_refused_with_reasons(client, password):
     admin = login(client, "admin")
