@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -176,3 +177,23 @@ def live_server(settings: Settings) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record every statement Piccolo runs (both engines) for ``tests.helpers.counted``."""
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from tests.helpers import STATEMENTS
+
+    for engine_class in (SQLiteEngine, PostgresEngine):
+        original = engine_class.run_querystring
+
+        async def recording(self: Any, querystring: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            log = STATEMENTS.get()
+            if log is not None:
+                log.append(str(querystring))
+            return await _original(self, querystring, *args, **kwargs)
+
+        monkeypatch.setattr(engine_class, "run_querystring", recording)

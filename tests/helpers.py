@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.demo.seed import DEMO_PASSWORD
+
+T = TypeVar("T")
+# The statements of the task that is counting (see ``counted``): the app's other tasks (worker, sweeper, health) are
+# not. The ``statements`` fixture (tests/conftest.py) makes both Piccolo engines append to it.
+STATEMENTS: ContextVar[list[str] | None] = ContextVar("counted_statements", default=None)
 
 CITY = Path(__file__).resolve().parent.parent / "backend" / "demo" / "data" / "loudi"
 
@@ -65,3 +72,14 @@ def act(client: Any, headers: dict[str, str], case_id: int, action: str, expect:
     r = client.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers=headers)
     assert r.status_code == expect, f"{action}: {r.status_code} {r.text}"
     return r.json()
+
+
+async def counted(work: Awaitable[T]) -> tuple[list[str], T]:
+    """Run ``work`` and return the SQL statements it ran (with the ``statements`` fixture on) and its result."""
+    log: list[str] = []
+    token = STATEMENTS.set(log)
+    try:
+        result = await work
+    finally:
+        STATEMENTS.reset(token)
+    return log, result

@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from backend.accounts import users
 from backend.accounts.tables import SupervisorGrid, User
 from backend.org.tables import ResponsibilityGrid
-from tests.helpers import login
+from tests.helpers import counted, login
 
 # Statements run by the task that set it: the app's own background tasks are not counted.
-_STATEMENTS: ContextVar[list[str] | None] = ContextVar("user_list_statements", default=None)
 NEW_SUPERVISORS = 60
 
 
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for engine_class in (SQLiteEngine, PostgresEngine):
-        original = engine_class.run_querystring
-
-        async def recording(self: Any, querystring: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            log = _STATEMENTS.get()
-            if log is not None:
-                log.append(str(querystring))
-            return await _original(self, querystring, *args, **kwargs)
-
-        monkeypatch.setattr(engine_class, "run_querystring", recording)
-    yield
-
-
 async def _counted_list(role: str | None) -> tuple[list[str], list[Any]]:
-    log: list[str] = []
-    token = _STATEMENTS.set(log)
-    try:
-        listed = await users.list_users(role)
-    finally:
-        _STATEMENTS.reset(token)
-    return log, listed
+    return await counted(users.list_users(role))
 
 
 async def _add_supervisors() -> dict[str, list[str]]:

@@ -5,53 +5,27 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from backend.accounts.tables import User
 from backend.app import create_app
 from backend.org.tables import Component, RoutingRule, Unit
 from backend.photos.tables import Photo
 from backend.triage.jobs import triage_case
-from tests.helpers import get_case, login, point_in
+from tests.helpers import counted, get_case, login, point_in
 from tests.triage.triage_helpers import component, ctx, offset, run, submit
 
-# The statements of the task that set it: the app's other tasks (sweeper, health) are not counted.
-_STATEMENTS: ContextVar[list[str] | None] = ContextVar("triage_statements", default=None)
 # lock, signatures of components and rules, duplicates by distance, report photos of the window, identical photos,
 # update, timeline, triage event; auto-dispatch: the unit, its event; PostgreSQL: the event-order lock.
 MAX_STATEMENTS = 11
 
 
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Record every statement Piccolo runs (both engines) into the list ``_STATEMENTS`` holds, if any."""
-    for engine_class in (SQLiteEngine, PostgresEngine):
-        original = engine_class.run_querystring
-
-        async def recording(self: Any, querystring: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            log = _STATEMENTS.get()
-            if log is not None:
-                log.append(str(querystring))
-            return await _original(self, querystring, *args, **kwargs)
-
-        monkeypatch.setattr(engine_class, "run_querystring", recording)
-
-
 async def _triage_counted(app_ctx: Any, case_id: int) -> list[str]:
-    log: list[str] = []
-    token = _STATEMENTS.set(log)
-    try:
-        await triage_case(app_ctx, {"case_id": case_id})
-    finally:
-        _STATEMENTS.reset(token)
-    return log
+    return (await counted(triage_case(app_ctx, {"case_id": case_id})))[0]
 
 
 def _report(client: Any, headers: dict[str, str], lng: float, lat: float) -> int:
