@@ -29,6 +29,8 @@ from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
+from backend.interop import webhooks
+from backend.interop.controllers import ClientAdminController, WebhookAdminController, open311_router
 from backend.jobs.controllers import JobAdminController
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
@@ -83,7 +85,10 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     async def photo(payload: dict[str, Any]) -> None:
         await photo_job(ctx, payload)
 
-    return {"triage": triage, "reroute": reroute, "photo": photo}
+    async def webhook(payload: dict[str, Any]) -> None:
+        await webhooks.deliver(ctx, payload)
+
+    return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook}
 
 
 HOUSEKEEPING_SECONDS = 3600.0
@@ -120,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         chores = housekeeping(settings)
         sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
+        webhook_feed = webhooks.feed(ctx)
         calendar_sync = CalendarSync()
         try:
             await calendar_sync.sync()  # the city's holidays before any deadline is computed
@@ -137,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 uploads.start()
                 chores.start()
                 sweeper.start()
+                webhook_feed.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.stop()
             await chores.stop()
             await sweeper.stop()
+            await webhook_feed.stop()
             await escalator.stop()
             await uploads.stop()
             if worker:
@@ -172,6 +180,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicPhotoController,
             ObjectController,
             live_socket,
+            open311_router(),
+            ClientAdminController,
+            WebhookAdminController,
             *bench_handlers(settings),
             shell.handler(),
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=False, include_in_schema=False,

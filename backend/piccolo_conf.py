@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "backend.photos.piccolo_app",
         "backend.live.piccolo_app",
         "backend.jobs.piccolo_app",
+        "backend.interop.piccolo_app",
     ]
 )

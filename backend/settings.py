@@ -141,6 +141,13 @@ class Settings:
     ws_queue_limit: int = 256
     ws_max_per_user: int = 8  # concurrent websockets per user, per process; the next one is refused (4429)
     bench_endpoints: bool = False  # scripts/load.py's no-op upload baseline (backend/bench.py); never in production
+    # Interop (backend/interop/): hosts an Open311 media_url may point at (comma-separated; empty: media_url refused),
+    # each API client's default requests per minute, and outgoing webhooks.
+    open311_media_hosts: str = ""
+    open311_rate_per_minute: int = 60
+    webhook_allow_private: bool = False  # URLs resolving to loopback/private addresses (tests, an intranet receiver)
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 2.0  # how often the feed reads the event log when nothing woke it
 
     @property
     def resolved_database_url(self) -> str:
