@@ -41,6 +41,7 @@ from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.org.calendar import CalendarSync
 from backend.org.controllers import CalendarController, OrgAdminController, OrgMapController
+from backend.places.controllers import PlacesController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgAdminController,
             CalendarController,
             OrgMapController,
+            PlacesController,
             StatsController,
             PhotoController,
             PublicPhotoController,

@@ -71,6 +71,17 @@ COMPONENTS = [("C0101", 60, "ld_water", "ld_water"), ("C0102", 50, "ld_drainage"
               ("C0217", 10, "ld_municipal", "ld_traffic"), ("C0301", 12, "ld_sanitation", "ld_sanitation"),
               ("C0305", 45, "ld_sanitation", "ld_sanitation"), ("C0402", 25, "ld_parks", "ld_parks"),
               ("C0407", 12, "ld_parks", "ld_parks")]
+# Invented road names (demo geography): every ROAD_EVERY-th lattice line is a named road; every second one of those is
+# a 大道. North-south roads are 街 or 大道, east-west roads 路 or 大道.
+ROAD_EVERY = 4
+ROAD_NAMES = ["春晖", "文昌", "振兴", "育才", "丰收", "和平", "建设", "迎宾", "光明", "秀水", "翠竹", "金桂", "银杏", "石榴",
+              "朝阳", "星月", "锦绣", "清风", "湘江", "云霞", "雁鸣", "荷香", "松林", "桃源", "梅岭", "兰亭", "枫林", "柳塘",
+              "晨曦", "晚霞", "瑞丰", "福元", "长乐", "同心", "永安", "庆丰", "新华", "安康", "凤凰", "龙泉", "紫薇", "青山",
+              "碧波", "玉兰", "海棠", "芙蓉", "书香", "丹桂"]
+# A landmark of each kind in turn at every LANDMARK_EVERY-th community, named after it (invented).
+LANDMARK_EVERY = 3
+LANDMARK_KINDS = [("公园", "park"), ("小学", "school"), ("农贸市场", "market"), ("广场", "square"),
+                  ("社区卫生服务中心", "clinic"), ("体育馆", "stadium")]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏斌波宇浩凯健俊帆帅旭晨欣怡佳琪"
 
@@ -230,6 +241,42 @@ def components(rng: random.Random, index: GridIndex, names: dict[str, str]) -> l
     return out
 
 
+def roads() -> list[dict[str, Any]]:
+    """Named roads along the lattice lines that stand in for roads, clipped to the city outline."""
+    minx, miny, maxx, maxy = OUTLINE.bounds
+    lines = []  # (orientation, lattice index, geometry)
+    for i in range(math.ceil((minx - LNG0) / DX), math.floor((maxx - LNG0) / DX) + 1):
+        if i % ROAD_EVERY == 2:
+            lng = round(LNG0 + i * DX, 6)
+            lines.append(("ns", i, OUTLINE.intersection(shapely.LineString([(lng, miny - 0.01), (lng, maxy + 0.01)]))))
+    for j in range(math.ceil((miny - LAT0) / DY), math.floor((maxy - LAT0) / DY) + 1):
+        if j % ROAD_EVERY == 2:
+            lat = round(LAT0 + j * DY, 6)
+            lines.append(("ew", j, OUTLINE.intersection(shapely.LineString([(minx - 0.01, lat), (maxx + 0.01, lat)]))))
+    if len(lines) > len(ROAD_NAMES):
+        raise SystemExit(f"{len(lines)} roads but only {len(ROAD_NAMES)} names")
+    out = []
+    for n, ((orientation, k, geom), name) in enumerate(zip(lines, ROAD_NAMES), start=1):
+        major = (k // ROAD_EVERY) % 2 == 0
+        suffix = "大道" if major else ("街" if orientation == "ns" else "路")
+        out.append({"code": f"R{n:03d}", "name": name + suffix, "class": "major" if major else "minor",
+                    "orientation": orientation, "geometry": snap(geom)})
+    return out
+
+
+def landmarks(communities: list[dict[str, Any]], streets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One named place at every LANDMARK_EVERY-th community's representative point, named after its street."""
+    street_names = {s["code"]: s["name"].removesuffix("街道") for s in streets}
+    out = []
+    for n, com in enumerate(communities[1::LANDMARK_EVERY]):
+        label, kind = LANDMARK_KINDS[n % len(LANDMARK_KINDS)]
+        out.append({"code": f"L{n + 1:03d}", "name": street_names[com["street"]] + label, "kind": kind,
+                    "community": com["code"], "geometry": snap(com["geometry"].point_on_surface())})
+    if len({m["name"] for m in out}) != len(out):
+        raise SystemExit("two landmarks got the same name")
+    return out
+
+
 def users(unit_list: list[dict[str, Any]], rgrids: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
     people = [a + b + c for a in SURNAMES for b in GIVEN for c in ["", *GIVEN[:8]]]
     rng.shuffle(people)
@@ -263,6 +310,7 @@ def main() -> None:
                             for g in grids)
     unit_list = units(streets, taxonomy)
     comps = components(rng, index, {c["code"]: c["name"] for c in taxonomy["categories"]})
+    road_list, landmark_list = roads(), landmarks(communities, streets)  # after everything drawn from rng: nothing else moves
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     write_features(out / "districts.geojson", [feature(d.pop("geometry"), **d) for d in districts])
@@ -271,12 +319,14 @@ def main() -> None:
     write_features(out / "unit_grids.geojson", [feature(g.pop("geometry"), **g) for g in grids])
     write_features(out / "responsibility_grids.geojson", [feature(r.pop("geometry"), **r) for r in rgrids])
     write_features(out / "components.geojson", comps)
+    write_features(out / "roads.geojson", [feature(r.pop("geometry"), **r) for r in road_list])
+    write_features(out / "landmarks.geojson", [feature(m.pop("geometry"), **m) for m in landmark_list])
     for name, key, rows in (("units.json", "units", unit_list), ("users.json", "users", users(unit_list, rgrids, rng))):
         (out / name).write_text(json.dumps({key: rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     total = sum(g["area_m2"] for g in grids) / 1e6
     print(f"{out}: {len(districts)} districts, {len(streets)} streets, {len(communities)} communities, "
           f"{len(grids)} unit grids ({total:.1f} km²), {len(rgrids)} responsibility grids, {len(unit_list)} units, "
-          f"{len(comps)} components")
+          f"{len(comps)} components, {len(road_list)} named roads, {len(landmark_list)} landmarks")
 
 
 if __name__ == "__main__":
