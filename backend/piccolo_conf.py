@@ -16,6 +16,7 @@ APP_REGISTRY = AppRegistry(
         "backend.photos.piccolo_app",
         "backend.live.piccolo_app",
         "backend.jobs.piccolo_app",
+        "backend.evaluation.piccolo_app",
         "backend.interop.piccolo_app",
     ]
 )
