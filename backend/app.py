@@ -24,6 +24,7 @@ from backend.apidocs import render_plugins
 from backend.audit import service as audit
 from backend.bench import bench_handlers
 from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
+from backend.cases.deadlines import CalendarController, calendar_sync
 from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
@@ -39,8 +40,7 @@ from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
-from backend.org.calendar import CalendarSync
-from backend.org.controllers import CalendarController, OrgAdminController, OrgMapController
+from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.places.controllers import PlacesController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from backend.triage.escalation import Escalator
+        from backend.cases.escalation import Escalator
         from backend.triage.service import Triage
 
         engine = await open_database(settings)
@@ -127,10 +127,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
         webhook_feed = webhooks.feed(ctx)
-        calendar_sync = CalendarSync()
+        calendar_loop = calendar_sync()
         try:
-            await calendar_sync.sync()  # the city's holidays before any deadline is computed
-            calendar_sync.start()
+            await calendar_loop.sync()  # the city's holidays before any deadline is computed
+            calendar_loop.start()
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
             await live.start()
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
-            await calendar_sync.stop()
+            await calendar_loop.stop()
             await sampling.stop()
             await live.stop()
             await chores.stop()

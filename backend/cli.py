@@ -161,6 +161,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
 async def calendar_load(settings: Settings, year: int, text: str) -> dict[str, Any]:
     """Replace ``year``'s calendar entries from a schedule file and move the running deadlines it changes."""
     from backend.audit.service import record
+    from backend.cases.deadlines import apply_calendar
     from backend.context import AppContext
     from backend.db import close_database, open_database
     from backend.live.bus import EventBus
@@ -170,7 +171,7 @@ async def calendar_load(settings: Settings, year: int, text: str) -> dict[str, A
     engine = await open_database(settings)
     try:
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus())
-        summary = await calendar.replace_year(ctx, year, entries, None)
+        summary = await apply_calendar(ctx, year, entries, None)
         await record("calendar.changed", actor_id=None, actor_name="cli", target=f"calendar:{year}",
                      details={"before": summary["before"], "deadlines_moved": summary["deadlines_moved"],
                               "after": {"holidays": summary["holidays"], "workdays": summary["workdays"]}})

@@ -1,8 +1,8 @@
 """Escalation: a periodic pass that turns the timer light of running cases yellow or red and tells everyone once.
 
-Safe with several processes without any lock table: each change is a compare-and-set
-(``UPDATE … WHERE id = ? AND light = <old>``), so only the process whose update lands writes the 'escalate' timeline
-entry and the 'case.escalated' event (in the same transaction); the others see no row changed and do nothing.
+Safe with several processes: each change goes through the case recorder, which holds the case's lock, and is made only
+if the stored light is still the one read before, so only one process writes the 'escalate' timeline entry and the
+'case.escalated' event; the others find the light already moved and do nothing.
 A light that goes back down (an approved extension) is stored silently.
 """
 
@@ -14,12 +14,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from backend.cases import clock
+from backend.cases.change import case_change
 from backend.cases.lifecycle import CLOCK_RUNNING
-from backend.cases.services import event_payload, topics_for
-from backend.cases.tables import Case, TimelineEntry
+from backend.cases.tables import Case
 from backend.context import AppContext
-from backend.db import write_transaction
-from backend.live.log import append_event, serialize_event_writes
 from backend.loops import Loop
 
 log = logging.getLogger("suishoupai.escalation")
@@ -48,29 +46,21 @@ async def changed_lights(ctx: AppContext, at: datetime) -> list[tuple[int, str, 
 async def escalate_once(ctx: AppContext, now: datetime | None = None) -> list[dict[str, Any]]:
     """Recompute the lights as of ``now`` (default: the real time); returns the events published."""
     at = now or clock.now()
-    changes = await changed_lights(ctx, at)
-    if not changes:
-        return []
     events: list[dict[str, Any]] = []
-    async with write_transaction(ctx.engine):
-        await serialize_event_writes(ctx.engine)
-        for case_id, old, new in changes:
-            landed = await Case.update({Case.light: new}).where(
-                (Case.id == case_id) & (Case.light == old) & Case.state.is_in(RUNNING)
-            ).returning(Case.id)
-            if not landed or RANK[new] <= RANK[old]:
+    for case_id, old, new in await changed_lights(ctx, at):
+        async with case_change(ctx, case_id, missing_ok=True) as change:
+            case = change.case
+            # Checked again under the lock: another process may have moved this light already.
+            if case is None or case.light != old or case.state not in RUNNING:
                 continue
-            case = await Case.objects().output(load_json=True).get(Case.id == case_id)
-            assert case is not None
-            zh, en = TEXT[new]
-            await TimelineEntry.insert(TimelineEntry(
-                case=case.id, at=at, actor=None, actor_role="system", action="escalate", from_state=case.state,
-                to_state=case.state, note=zh, data={"from": old, "to": new, "due_at": _iso(case.due_at)},
-            ))
-            payload = event_payload(ctx, case, "escalate", "system", zh, en)
-            payload["light"] = new
-            events.append(await append_event("case.escalated", topics_for(case), payload, case.id))
-    await ctx.bus.publish(events)
+            case.light = new
+            if RANK[new] <= RANK[old]:
+                change.store_only()
+                continue
+            change.record("escalate", from_state=case.state, kind="case.escalated", text=TEXT[new], note=TEXT[new][0],
+                          data={"from": old, "to": new, "due_at": _iso(case.due_at)}, new_stage=False,
+                          payload={"light": new})
+        events += change.events
     return events
 
 

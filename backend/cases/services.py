@@ -13,16 +13,13 @@ from backend.accounts.roles import Role
 from backend.accounts.services import Actor
 from backend.cases import clock
 from backend.cases.access import blocked_reason, describe_allowed, ensure_visible, may, transition
+from backend.cases.change import case_change
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
 from backend.cases.schemas import ActionIn, CaseView, ReportIn
-from backend.cases.tables import Case, IdempotencyRecord, TimelineEntry, TrackingCounter
-from backend.cases.transitions import apply
+from backend.cases.tables import Case, IdempotencyRecord, TrackingCounter
 from backend.cases.views import load_case, render_case
 from backend.context import AppContext
-from backend.db import is_postgres, write_transaction
 from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from backend.jobs.queue import enqueue
-from backend.live.log import append_event, serialize_event_writes
 from backend.photos.service import Checked, discard_photo, ingest
 from backend.photos.tables import Photo
 
@@ -81,33 +78,6 @@ async def next_tracking_no(ctx: AppContext) -> str:
     return f"SSP{day}{int(rows[0]['value']):06d}"
 
 
-def topics_for(case: Case, *extra: str) -> list[str]:
-    topics = [f"case:{case.id}", f"reporter:{case.reporter}", "command"]
-    if case.unit:
-        topics.append(f"unit:{case.unit}")
-    if case.assigned_supervisor:
-        topics.append(f"supervisor:{case.assigned_supervisor}")
-    if case.responsibility_grid:
-        topics.append(f"grid:{case.responsibility_grid}")
-    topics.extend(extra)
-    return topics
-
-
-def event_payload(ctx: AppContext, case: Case, action: str, actor_role: str, zh: str, en: str) -> dict[str, Any]:
-    return {
-        "case_id": case.id,
-        "tracking_no": case.tracking_no,
-        "state": case.state,
-        "action": action,
-        "actor_role": actor_role,
-        "unit_id": case.unit,
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "light": clock.light_of(ctx.settings, case),
-        "text_zh": zh,
-        "text_en": en,
-    }
-
-
 async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: str) -> None:
     if not photo_ids:
         return
@@ -125,16 +95,6 @@ async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: s
             raise InvalidInput(f"照片不可用：{pid}", f"Photo is not usable: {pid}", code="photo.not_ready",
                                details={"photo_id": pid, "status": row["status"]})
     await Photo.update({Photo.case: case.id, Photo.kind: kind}).where(Photo.id.is_in(photo_ids))
-
-
-async def _lock_case(ctx: AppContext, case_id: int) -> Case:
-    query = Case.objects().output(load_json=True).where(Case.id == case_id)
-    if is_postgres(ctx.engine):
-        query = query.lock_rows()
-    rows = await query
-    if not rows:
-        raise NotFound(f"案件不存在：{case_id}", f"No such case: {case_id}", code="case.not_found")
-    return rows[0]
 
 
 # ---------------------------------------------------------------- create
@@ -198,18 +158,16 @@ async def _create_case(
     if len(photo_ids) > ctx.settings.max_photos:
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
-    async with write_transaction(ctx.engine):
-        # The lock first: an overlapping retry (on any process) waits here for the first one's commit, then finds
-        # its record. Looked up before the lock, both would find nothing and make two cases (PostgreSQL).
-        await serialize_event_writes(ctx.engine)
+    async with case_change(ctx, None, actor) as change:
+        # The event-log lock first (taken by case_change): an overlapping retry (on any process) waits there for the
+        # first one's commit, then finds its record. Looked up before the lock, both would make a case (PostgreSQL).
         replayed = await _replay(actor, "report", key, body_hash)
         if replayed is not None:
-            case = await load_case(replayed)
-            return await render_case(ctx.settings, actor, case), True
+            return await render_case(ctx.settings, actor, await load_case(replayed)), True
         now = clock.now()
         # A supervisor reports from the spot, so the report counts as verified (DOMAIN §2, stage 1).
         state = State.PENDING_FILING if actor.role is Role.SUPERVISOR else State.NEW
-        case = Case(
+        case = await change.create(Case(
             tracking_no=await next_tracking_no(ctx),
             state=state.value,
             source=SOURCE_BY_ROLE.get(actor.role, "hotline"),
@@ -228,22 +186,13 @@ async def _create_case(
             category_kind=category.kind if category else "",
             created_at=now,
             updated_at=now,
-        )
-        await case.save()
+        ))
         await _attach_photos(actor, case, photo_ids, "report")
-        await TimelineEntry.insert(
-            TimelineEntry(case=case.id, at=now, actor=actor.id, actor_role=actor.role.value, action="report",
-                          from_state="", to_state=state.value, note=case.description[:500],
-                          photo_ids=photo_ids, data={"hint_code": data.category_code or "", "flags": flags})
-        )
-        event = await append_event(
-            "case.created", topics_for(case), event_payload(ctx, case, "report", actor.role.value,
-                                                             "收到新上报", "New report received"), case.id
-        )
-        await enqueue("triage", {"case_id": case.id, "code_hint": data.category_code or ""})
+        change.record("report", from_state="", kind="case.created", text=("收到新上报", "New report received"),
+                      note=case.description[:500], photo_ids=photo_ids, bump=False,
+                      data={"hint_code": data.category_code or "", "flags": flags})
+        change.enqueue("triage", {"case_id": case.id, "code_hint": data.category_code or ""})
         await _remember(actor, "report", key, body_hash, case.id)
-    await ctx.bus.publish([event])
-    ctx.extras.get("wake", lambda: None)()
     return await render_case(ctx.settings, actor, case), False
 
 
@@ -268,9 +217,10 @@ async def perform(
     if t is None:
         raise NotFound(f"未知操作：{action}", f"Unknown action: {action}", code="case.unknown_action")
     body_hash = _request_hash({"action": action, "case": case_id, **{k: getattr(body, k) for k in body.__struct_fields__}})
-    async with write_transaction(ctx.engine):
-        # The case's lock first, so an overlapping retry finds the first one's record instead of acting again.
-        case = await _lock_case(ctx, case_id)
+    async with case_change(ctx, case_id, actor) as change:
+        # The locks first, so an overlapping retry finds the first one's record instead of acting again.
+        case = change.case
+        assert case is not None
         replayed = await _replay(actor, f"action:{case_id}", key, body_hash)
         if replayed is not None:
             return await render_case(ctx.settings, actor, await load_case(replayed))
@@ -293,26 +243,8 @@ async def perform(
         if missing:
             raise InvalidInput(f"缺少必填项：{', '.join(missing)}", f"Missing required fields: {', '.join(missing)}",
                                code="case.missing_fields", details={"missing": missing})
-        await serialize_event_writes(ctx.engine)
-        from_state = case.state
-        data, extra_topics = await apply(ctx, actor, case, t, body)
-        now = clock.now()
-        case.updated_at = now
-        case.version += 1
-        await case.save()
         if body.photo_ids and t.action in PHOTO_KIND_BY_ACTION:
             await _attach_photos(actor, case, body.photo_ids, PHOTO_KIND_BY_ACTION[t.action])
-        await TimelineEntry.insert(
-            TimelineEntry(case=case.id, at=now, actor=actor.id, actor_role=actor.role.value, action=t.action,
-                          from_state=from_state, to_state=case.state, note=(body.note or body.reason or body.comment),
-                          photo_ids=body.photo_ids, data=data)
-        )
-        zh, en = STATE_NAMES[State(case.state)]
-        event = await append_event(
-            "case.updated", topics_for(case, *extra_topics),
-            event_payload(ctx, case, t.action, actor.role.value, f"{t.name_zh}：{zh}", f"{t.name_en}: {en}"), case.id
-        )
+        await change.apply(t, body)
         await _remember(actor, f"action:{case_id}", key, body_hash, case.id)
-    await ctx.bus.publish([event])
-    ctx.extras.get("wake", lambda: None)()
     return await render_case(ctx.settings, actor, case)

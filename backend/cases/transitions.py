@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
@@ -11,10 +11,11 @@ from backend.cases import clock
 from backend.cases.lifecycle import OPEN_STATES, RESULT_TARGETS, Transition
 from backend.cases.schemas import ActionIn
 from backend.cases.tables import Case, ClassificationLabel
-from backend.context import AppContext
 from backend.errors import InvalidInput
-from backend.jobs.queue import enqueue
 from backend.org.tables import Unit
+
+if TYPE_CHECKING:
+    from backend.cases.change import CaseChange
 
 
 async def grid_supervisor(grid_code: str) -> int | None:
@@ -32,8 +33,10 @@ async def _check_supervisor(user_id: int) -> int:
     return user.id
 
 
-async def apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body: ActionIn) -> tuple[dict[str, Any], list[str]]:
+async def apply(change: CaseChange, t: Transition, body: ActionIn) -> tuple[dict[str, Any], list[str]]:
     """Change the case for one action. Returns timeline data and extra event topics (e.g. a unit losing the case)."""
+    ctx, actor, case = change.ctx, change.actor, change.case
+    assert case is not None
     settings = ctx.settings
     now = clock.now()
     data: dict[str, Any] = {}
@@ -65,7 +68,8 @@ async def apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body: 
         case "accept_report":
             case.stage_due_at = None
         case "reclassify":
-            await _reclassify(ctx, actor, case, body, data)
+            assert actor is not None, "only people reclassify"
+            await _reclassify(change, actor, case, body, data)
         case "file":
             case.filed_at = now
             case.stage_due_at = clock.stage_due(settings, now, "dispatch")
@@ -88,7 +92,7 @@ async def apply(ctx: AppContext, actor: Actor, case: Case, t: Transition, body: 
             case.flags = [f for f in case.flags or [] if f != "likely_duplicate"]
         case "dispatch":
             unit_id = body.unit_id or case.suggested_unit
-            unit = await Unit.objects().get((Unit.id == unit_id) & (Unit.active == True))  # noqa: E712
+            unit = await Unit.objects().get((Unit.id == unit_id) & (Unit.active == True))
             if unit is None:
                 raise InvalidInput(f"责任单位不存在：{unit_id}", f"No such active unit: {unit_id}", code="unit.not_found")
             case.unit = unit.id
@@ -193,9 +197,9 @@ async def _is_supervisor(user_id: int) -> bool:
     return bool(await User.exists().where((User.id == user_id) & (User.role == Role.SUPERVISOR.value)))
 
 
-async def _reclassify(ctx: AppContext, actor: Actor, case: Case, body: ActionIn, data: dict[str, Any]) -> None:
+async def _reclassify(change: CaseChange, actor: Actor, case: Case, body: ActionIn, data: dict[str, Any]) -> None:
     assert body.category_code is not None
-    category = ctx.triage.category(body.category_code)
+    category = change.ctx.triage.category(body.category_code)
     index = body.standard_index if body.standard_index is not None else 0
     if index >= len(category.standards):
         raise InvalidInput("立案条件序号超出范围", "standard_index is out of range", code="case.bad_standard_index")
@@ -208,7 +212,7 @@ async def _reclassify(ctx: AppContext, actor: Actor, case: Case, body: ActionIn,
     )
     if category.code != case.category_code:
         # Routing and the duplicate check depend on the category: run them again in the background.
-        await enqueue("reroute", {"case_id": case.id})
+        change.enqueue("reroute", {"case_id": case.id})
     case.category_code = category.code
     case.category_name = category.name
     case.category_kind = category.kind

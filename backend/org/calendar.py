@@ -1,5 +1,6 @@
-"""The working calendar as data: a city loads a year's official schedule (holidays and 调休 working days), every
-process picks it up, and deadlines already running move with it, each move on the case's timeline.
+"""The working calendar as data: a city loads a year's official schedule (holidays and 调休 working days) and every
+process picks it up (``CalendarSync``). Moving the deadlines already running is the case clock's part
+(``backend.cases.deadlines``).
 
 The ``chinese_calendar`` package stays the default; these entries win over it. A schedule is loaded a year at a time
 and replaces that year's entries, all or nothing: a file with a bad line changes nothing and says which line and why.
@@ -18,21 +19,15 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Max
 
-from backend.cases import clock
-from backend.cases.lifecycle import CLOCK_RUNNING
-from backend.cases.services import event_payload, topics_for
-from backend.cases.tables import Case, TimelineEntry
-from backend.context import AppContext
 from backend.db import write_transaction
 from backend.errors import InvalidInput
-from backend.live.log import append_event, serialize_event_writes
 from backend.loops import Loop
 from backend.org.tables import CalendarDay
 
@@ -40,7 +35,6 @@ log = logging.getLogger("suishoupai.calendar")
 
 TYPES = {"holiday": False, "休": False, "workday": True, "班": True}
 SYNC_SECONDS = 15.0  # how soon other processes use a changed calendar
-RUNNING = [s.value for s in CLOCK_RUNNING]
 
 
 @dataclass(frozen=True)
@@ -136,67 +130,31 @@ async def year_entries(year: int) -> list[dict[str, Any]]:
     return list(rows)
 
 
-async def replace_year(ctx: AppContext, year: int, entries: list[DayEntry], actor_id: int | None) -> dict[str, Any]:
-    """Replace the year's entries, use them at once in this process, and move every running deadline they change."""
+async def replace_entries(year: int, entries: list[DayEntry], actor_id: int | None) -> dict[str, Any]:
+    """Replace the year's entries in one transaction; returns the counts before and after.
+
+    Using them (the case clock) and moving running deadlines is ``backend.cases.deadlines.apply_calendar``'s job.
+    """
     now = datetime.now(UTC)
     before = await year_entries(year)
-    async with write_transaction(ctx.engine):
+    async with write_transaction(CalendarDay._meta.db):
         await CalendarDay.delete().where(CalendarDay.day.like(f"{year}-%"))
         if entries:
             await CalendarDay.insert(*[CalendarDay(day=e.day.isoformat(), workday=e.workday, name=e.name,
                                                    updated_at=now, updated_by=actor_id) for e in entries])
-    clock.set_calendar_overrides(await load_overrides())
-    moved = await recompute_deadlines(ctx, f"{year} 年工作日历已更新", f"The {year} working calendar was updated")
     return {
         "year": year,
         "holidays": sum(not e.workday for e in entries),
         "workdays": sum(e.workday for e in entries),
         "before": {"holidays": sum(not r["workday"] for r in before), "workdays": sum(bool(r["workday"]) for r in before)},
-        "deadlines_moved": moved,
     }
 
 
-async def recompute_deadlines(ctx: AppContext, zh: str, en: str) -> int:
-    """Recompute the handling deadline of every running case on the current calendar; each one that moved gets a
-    timeline entry and a live event. Compare-and-set on the stored deadline, so two processes never move one twice."""
-    rows = await Case.select(Case.id, Case.due_at, Case.dispatched_at, Case.time_limit, Case.pauses, Case.paused_at,
-                             Case.extension_minutes).output(load_json=True).where(
-        Case.state.is_in(RUNNING) & Case.dispatched_at.is_not_null() & Case.paused_at.is_null())
-    moves = []
-    for row in rows:
-        probe = SimpleNamespace(**row)
-        clock.recompute_due(ctx.settings, probe)
-        if probe.due_at != row["due_at"] and probe.due_at is not None:
-            moves.append((row["id"], row["due_at"], probe.due_at))
-    if not moves:
-        return 0
-    events = []
-    now = clock.now()
-    async with write_transaction(ctx.engine):
-        await serialize_event_writes(ctx.engine)
-        for case_id, old, new in moves:
-            # updated_at stays: it is the start of the current stage's clock.
-            landed = await Case.update({Case.due_at: new, Case.version: Case.version + 1}).where(
-                (Case.id == case_id) & (Case.due_at == old)).returning(Case.id)
-            if not landed:
-                continue
-            case = await Case.objects().output(load_json=True).get(Case.id == case_id)
-            assert case is not None
-            data = {"from": old.isoformat() if old else None, "to": new.isoformat()}
-            await TimelineEntry.insert(TimelineEntry(
-                case=case.id, at=now, actor=None, actor_role="system", action="deadline_recomputed",
-                from_state=case.state, to_state=case.state, note=zh, data=data))
-            payload = event_payload(ctx, case, "deadline_recomputed", "system", zh, en)
-            events.append(await append_event("case.updated", topics_for(case), payload, case.id))
-    await ctx.bus.publish(events)
-    log.info("calendar change moved %d running deadlines", len(events))
-    return len(events)
-
-
 class CalendarSync(Loop):
-    """Keeps this process's calendar equal to the database's: at start, then whenever another process changed it."""
+    """Hands ``use`` the entries at start, then whenever another process changed them (the case clock uses them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, use: Callable[[dict[date, bool]], None]) -> None:
+        self.use = use
         self.seen: tuple[int, str] | None = None
 
         async def round_() -> bool:
@@ -210,6 +168,6 @@ class CalendarSync(Loop):
         current = await stamp()
         if current == self.seen:
             return False
-        clock.set_calendar_overrides(await load_overrides())
+        self.use(await load_overrides())
         self.seen = current
         return True

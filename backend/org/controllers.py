@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -14,11 +12,8 @@ from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only, staff_only
 from backend.accounts.services import Actor
 from backend.audit.service import record_request
-from backend.cases import clock
-from backend.context import AppContext, Ctx
-from backend.errors import InvalidInput
+from backend.context import Ctx
 from backend.org import admin
-from backend.org import calendar as calendar_data
 from backend.org.schemas import ComponentCollectionIn, FeatureCollection, ImportOut, RuleIn, RuleOut, UnitIn, UnitOut
 
 AnyRequest = Request[Any, Any, Any]
@@ -123,66 +118,3 @@ class OrgMapController(Controller):
         box = admin.parse_bbox(bbox, required=True)
         assert box is not None
         return Response(await admin.unit_grids(ctx, box), headers=CACHE)
-
-
-class CalendarDayIn(msgspec.Struct, forbid_unknown_fields=True):
-    date: Annotated[str, msgspec.Meta(max_length=10)]
-    type: Annotated[str, msgspec.Meta(max_length=16)]
-    name: Annotated[str, msgspec.Meta(max_length=64)] = ""
-
-
-class CalendarYearIn(msgspec.Struct, forbid_unknown_fields=True):
-    days: Annotated[list[CalendarDayIn], msgspec.Meta(max_length=366)]
-
-
-class CalendarController(Controller):
-    """The working calendar, a year at a time: every day with where its status comes from; admins replace a year."""
-
-    path = "/api/v1/admin/calendar"
-    tags = ["org"]
-    dependencies = {"actor": Provide(provide_actor)}
-    security = [{"bearer": []}]
-
-    @get("/{year:int}", guards=[staff_only], operation_id="getCalendarYear",
-         summary="工作日历 A year of the working calendar")
-    async def show(self, ctx: Ctx, year: FromPath[int]) -> dict[str, Any]:
-        if not 2000 <= year <= 2100:
-            raise InvalidInput("年份超出范围", "Year out of range", code="calendar.bad_year")
-        settings_calendar = clock.calendar(ctx.settings)
-        names = {r["day"]: r["name"] for r in await calendar_data.year_entries(year)}
-        days = []
-        day = date(year, 1, 1)
-        while day.year == year:
-            days.append({"date": day.isoformat(), "workday": settings_calendar.is_workday(day),
-                         "source": settings_calendar.source(day), "name": names.get(day.isoformat(), "")})
-            day += timedelta(days=1)
-        return {"year": year, "days": days,
-                "complete": any(d["source"] != "weekday" for d in days)}
-
-    @put("/{year:int}", guards=[admin_only], operation_id="replaceCalendarYear",
-         summary="载入一年的工作日历 Replace a year's holidays and 调休 working days (admin)")
-    async def replace(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, year: FromPath[int],
-                      data: JSONBody[CalendarYearIn]) -> dict[str, Any]:
-        entries = calendar_data.validate(year, [(i, d.date, d.type, d.name) for i, d in enumerate(data.days, 1)])
-        return await self._replace(ctx, request, actor, year, entries)
-
-    @put("/{year:int}/csv", guards=[admin_only], operation_id="importCalendarYear", media_type="application/json",
-         summary="从文件载入一年的工作日历 Replace a year from a CSV file (date,type,name) (admin)")
-    async def import_csv(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor,
-                         year: FromPath[int]) -> dict[str, Any]:
-        body = await request.body()
-        if len(body) > 256 * 1024:
-            raise InvalidInput("文件过大", "The file is too large", code="calendar.too_large")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("文件须为 UTF-8 编码", "The file must be UTF-8", code="calendar.encoding") from None
-        return await self._replace(ctx, request, actor, year, calendar_data.parse_csv(year, text))
-
-    async def _replace(self, ctx: AppContext, request: AnyRequest, actor: Actor, year: int,
-                       entries: list[calendar_data.DayEntry]) -> dict[str, Any]:
-        summary = await calendar_data.replace_year(ctx, year, entries, actor.id)
-        await _audit(request, actor, "calendar.changed", f"calendar:{year}", before=summary["before"],
-                     after={"holidays": summary["holidays"], "workdays": summary["workdays"]},
-                     deadlines_moved=summary["deadlines_moved"])
-        return summary

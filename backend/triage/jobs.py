@@ -13,31 +13,20 @@ the dispatcher's queue marked ``unrouted``. Citizen reports always wait for an o
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from backend.cases import clock
-from backend.cases.lifecycle import State
-from backend.cases.services import event_payload, topics_for
-from backend.cases.tables import Case, TimelineEntry
-from backend.cases.transitions import grid_supervisor, start_clock
+from backend.cases.change import CaseChange, case_change
+from backend.cases.lifecycle import BY_ACTION, State
+from backend.cases.schemas import ActionIn
+from backend.cases.tables import Case
+from backend.cases.transitions import grid_supervisor
 from backend.context import AppContext
-from backend.db import is_postgres, write_transaction
-from backend.live.log import append_event, serialize_event_writes
-from backend.org.tables import Unit
 from backend.triage.duplicates import find_duplicate, mark
 from backend.triage.service import Triage
 
 ROUTABLE = {State.NEW.value, State.VERIFYING.value, State.PENDING_FILING.value, State.PENDING_DISPATCH.value}
 NOT_BLOCKING = {"unrouted"}
-
-
-async def _lock(ctx: AppContext, case_id: int) -> Case | None:
-    query = Case.objects().output(load_json=True).where(Case.id == case_id)
-    if is_postgres(ctx.engine):
-        query = query.lock_rows()
-    rows = await query
-    return rows[0] if rows else None
 
 
 def _set(case: Case, fields: dict[Any, Any]) -> None:
@@ -101,11 +90,6 @@ async def _classify_and_locate(triage: Triage, case: Case) -> dict[str, Any]:
     }
 
 
-def _entry(case: Case, at: datetime, action: str, from_state: str, data: dict[str, Any], note: str = "") -> TimelineEntry:
-    return TimelineEntry(case=case.id, at=at, actor=None, actor_role="system", action=action, from_state=from_state,
-                         to_state=case.state, note=note, data=data)
-
-
 def auto_dispatch_allowed(ctx: AppContext, case: Case) -> bool:
     settings = ctx.settings
     return (
@@ -121,68 +105,41 @@ def auto_dispatch_allowed(ctx: AppContext, case: Case) -> bool:
 AUTO_TEXT = {"dispatch": ("已自动派遣", "Dispatched automatically"), "file": ("已自动立案，待派遣", "Filed automatically")}
 
 
-async def _auto_dispatch(ctx: AppContext, case: Case, now: datetime) -> list[TimelineEntry]:
-    """File (and dispatch when routed) as the system, mirroring the shift lead's and dispatcher's actions; returns the
-    timeline entries, the caller saves the case."""
-    settings = ctx.settings
-    case.state, case.filed_at = State.PENDING_DISPATCH.value, now
-    case.stage_due_at = clock.stage_due(settings, now, "dispatch")
-    entries = [_entry(case, now, "file", State.PENDING_FILING.value, {"auto": True}, "自动立案")]
-    unit = await Unit.objects().get((Unit.id == case.suggested_unit) & (Unit.active == True)) if (
-        case.suggested_unit) else None
-    if unit is not None:
-        case.state, case.unit = State.DISPATCHED.value, unit.id
-        start_clock(settings, case, now)
-        entries.append(_entry(case, now, "dispatch", State.PENDING_DISPATCH.value,
-                              {"auto": True, "unit_id": unit.id, "unit_name": unit.name, "rule": case.routing_rule},
-                              "自动派遣"))
-    case.version += 1
-    return entries
+async def _auto_dispatch(change: CaseChange) -> None:
+    """File, and dispatch when routed to an active unit, as the system: the same lifecycle actions as the shift lead's
+    and the dispatcher's, allowed here by the policy above instead of by role."""
+    case = change.case
+    assert case is not None
+    await change.apply(BY_ACTION["file"], ActionIn(), note="自动立案", data={"auto": True}, text=AUTO_TEXT["file"])
+    # Routing only ever suggests an active unit, in this same transaction; dispatch checks it again.
+    if case.suggested_unit is not None:
+        await change.apply(BY_ACTION["dispatch"], ActionIn(unit_id=case.suggested_unit), note="自动派遣",
+                           data={"auto": True, "rule": case.routing_rule}, text=AUTO_TEXT["dispatch"])
 
 
 async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
     triage: Triage = ctx.triage
-    async with write_transaction(ctx.engine):
-        case = await _lock(ctx, payload["case_id"])
+    async with case_change(ctx, payload["case_id"], missing_ok=True) as change:
+        case = change.case
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
         await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
-        await serialize_event_writes(ctx.engine)
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
-        now = clock.now()
-        case.triaged_at = case.updated_at = now
-        case.version += 1
-        # The triage and an auto-dispatch are saved together (one update, one insert of entries), but each keeps its
-        # own timeline entries, version step and event, as if saved one after the other.
-        entries = [_entry(case, now, "triage", case.state, data)]
-        pending = [("case.triaged", topics_for(case),
-                    event_payload(ctx, case, "triage", "system", "已完成自动分拣", "Triaged automatically"))]
+        case.triaged_at = clock.now()
+        change.record("triage", from_state=case.state, kind="case.triaged", data=data,
+                      text=("已完成自动分拣", "Triaged automatically"))
         if auto_dispatch_allowed(ctx, case):
-            entries += await _auto_dispatch(ctx, case, now)
-            action = entries[-1].action
-            pending.append(("case.updated", topics_for(case), event_payload(ctx, case, action, "system",
-                                                                            *AUTO_TEXT[action])))
-        await case.save()
-        await TimelineEntry.insert(*entries)
-        events = [await append_event(kind, topics, body, case.id) for kind, topics, body in pending]
-    await ctx.bus.publish(events)
+            await _auto_dispatch(change)
 
 
 async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Snap, route and check duplicates again after an operator changed the category (job kind 'reroute')."""
     triage: Triage = ctx.triage
-    async with write_transaction(ctx.engine):
-        case = await _lock(ctx, payload["case_id"])
+    async with case_change(ctx, payload["case_id"], missing_ok=True) as change:
+        case = change.case
         if case is None or case.state not in ROUTABLE or case.triaged_at is None:
             return
         await triage.refresh()
-        await serialize_event_writes(ctx.engine)
-        data = await _route(triage, case)
-        case.updated_at = clock.now()
-        case.version += 1
-        await case.save()
-        await TimelineEntry.insert(_entry(case, case.updated_at, "reroute", case.state, data))
-        event = await append_event("case.updated", topics_for(case), event_payload(
-            ctx, case, "reroute", "system", "已按新类别重新分拣", "Routed again for the new category"), case.id)
-    await ctx.bus.publish([event])
+        change.record("reroute", from_state=case.state, data=await _route(triage, case),
+                      text=("已按新类别重新分拣", "Routed again for the new category"))

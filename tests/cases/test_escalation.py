@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from backend.live.tables import Event
-from backend.triage.escalation import escalate_once
+from backend.cases.escalation import escalate_once
 from tests.helpers import act, get_case, login, point_in
 from tests.triage.triage_helpers import ctx, entries, run, submit
 

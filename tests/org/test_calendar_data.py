@@ -16,7 +16,7 @@ import pytest
 
 from backend.cases import clock
 from backend.cases.tables import Case, TimelineEntry
-from backend.org.calendar import CalendarSync
+from backend.cases.deadlines import calendar_sync
 from backend.org.tables import CalendarDay
 from backend.triage.timelimits import parse_time_limit
 from tests.helpers import login
@@ -149,7 +149,7 @@ def test_running_deadlines_move_with_a_timeline_entry_once(client, settings):
 
 
 def test_another_process_picks_up_a_change_without_a_restart(client, settings):
-    sync = CalendarSync()
+    sync = calendar_sync()
     assert client.blocking_portal.call(sync.sync)  # the first look loads
     assert not client.blocking_portal.call(sync.sync)  # nothing changed
     assert clock.calendar(settings).is_workday(datetime(2027, 2, 8).date())
