@@ -153,7 +153,8 @@ async def create_request(ctx: AppContext, client: Client, form: dict[str, list[s
 
 
 def parse_date(name: str, raw: str, tz: str) -> datetime:
-    raw = raw.strip()
+    # An unencoded "+" in a query string arrives as a space: take it back, it cannot mean anything else here.
+    raw = raw.strip().replace(" ", "+")
     if not W3C.match(raw):
         raise bad_request(f"{name} 应为 W3C 日期时间，如 2026-12-01T00:00:00+08:00",
                           f"{name} must be a W3C datetime such as 2026-12-01T00:00:00+08:00", "open311.bad_date")
