@@ -277,7 +277,7 @@ def public_request(ctx: AppContext, base_url: str, row: dict[str, Any], asked_co
         "status_notes": f"{zh} / {en}",
         "service_name": name,
         "service_code": str(code),
-        "agency_responsible": unit_name or "",
+        "agency_responsible": unit_name or None,
         "requested_datetime": w3c(row["created_at"], tz),
         "updated_datetime": w3c(row["updated_at"], tz),
         "expected_datetime": w3c(row["due_at"], tz),
