@@ -41,10 +41,10 @@ from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.org.controllers import OrgAdminController, OrgMapController
-from backend.places.controllers import PlacesController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
+from backend.places.controllers import PlacesController
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper

@@ -4,7 +4,8 @@ Two Content-Security-Policies:
 
 - the PWA's (the shell, its scripts and styles, and the service worker, whose CSP comes from its own response): scripts
   and styles from this origin only, plus the hash of the inline import map (Chromium takes no external import maps);
-  images also from ``data:``/``blob:`` (photo previews, Leaflet) and the configured tile host; no inline code, no eval.
+  images also from ``data:``/``blob:`` (photo previews, Leaflet) and exactly the configured base map's tile hosts
+  (backend/places/basemap.py); no inline code, no eval.
 - everything else (API JSON, photo bytes, stored objects, ``/schema``, errors): ``default-src 'none'; sandbox``, so
   even a hostile upload opened as a page runs nothing, loads nothing and gets an opaque origin.
 """
@@ -24,13 +25,14 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import Message, Scope
 
+from backend.places.basemap import basemap
 from backend.settings import Settings
 
 # The same paths the service worker never touches (pwa/sw.js): they are not the PWA.
 _NOT_PWA = re.compile(r"^/(api|schema|healthz|ws)(/|$)")
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 _HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
-_TILE_META = ("ssp-tile-url", "ssp-tile-attribution")
+_TILE_META = ("ssp-tile-url", "ssp-tile-attribution", "ssp-basemap")
 
 LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PERMISSIONS_POLICY = ("camera=(self), geolocation=(self), microphone=(), payment=(), usb=(), serial=(), hid=(), "
@@ -47,15 +49,6 @@ def csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-def tile_sources(tile_url: str) -> list[str]:
-    """The origins Leaflet loads tiles from for an XYZ template: ``{s}`` stands for its default subdomains a, b, c."""
-    if not tile_url:
-        return []
-    parts = urlparse(tile_url)
-    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
-    return [origin.replace("{s}", s) for s in "abc"] if "{s}" in origin else [origin]
-
-
 @dataclass(frozen=True)
 class Shell:
     """index.html with the map settings filled into its meta tags, and the CSP hashes of its inline scripts."""
@@ -66,7 +59,8 @@ class Shell:
     @classmethod
     def load(cls, settings: Settings, pwa_dir: Path) -> Shell:
         text = (pwa_dir / "index.html").read_text(encoding="utf-8")  # universal newlines, as a browser's parser reads
-        for name, value in zip(_TILE_META, (settings.tile_url, settings.tile_attribution), strict=True):
+        values = (settings.tile_url, settings.tile_attribution, basemap(settings).meta())
+        for name, value in zip(_TILE_META, values, strict=True):
             empty = f'<meta name="{name}" content="">'
             if empty not in text:  # fail at start, not with a silently missing map
                 raise RuntimeError(f"pwa/index.html has no {empty} to fill")
@@ -99,7 +93,7 @@ class SecurityHeaders:
             "default-src": "'self'",
             "script-src": " ".join(["'self'", *shell.script_hashes]),
             "style-src": "'self'",
-            "img-src": " ".join(["'self'", "data:", "blob:", *tile_sources(settings.tile_url)]),
+            "img-src": " ".join(["'self'", "data:", "blob:", *basemap(settings).hosts()]),
             "connect-src": "'self'",
             "worker-src": "'self'",
             "manifest-src": "'self'",

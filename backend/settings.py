@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -87,6 +88,11 @@ class Settings:
     # map. Its host is the only outside origin the PWA's Content-Security-Policy lets images come from.
     tile_url: str = ""
     tile_attribution: str = ""
+    # Base map preset (README "Base maps"): demo (the city's own vector layers, offline, no key; the default without a
+    # tile URL), tianditu (天地图 vector + annotation; needs tianditu_key), amap (高德, GCJ-02: the PWA shifts the tiles,
+    # coordinates stay WGS-84) or xyz (tile_url; the default with one).
+    basemap: str = ""
+    tianditu_key: str = ""  # a 天地图 browser key (32 hex digits), bound to the site's domain by 天地图
     log_level: str = "INFO"
     log_json: bool = False
     secret_key: str = "dev-only-secret-change-me"
@@ -221,10 +227,15 @@ class Settings:
             raise SettingsError(f"{PREFIX}STORE=s3 needs {PREFIX}S3_ACCESS_KEY and {PREFIX}S3_SECRET_KEY")
         if self.redis_url and urlparse(self.redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, got {self.redis_url!r}")
-        tiles = urlparse(self.tile_url)
-        if self.tile_url and (tiles.scheme not in {"http", "https"} or not tiles.netloc
-                              or not all(p in self.tile_url for p in ("{z}", "{x}", "{y}"))):
-            raise SettingsError(f"{PREFIX}TILE_URL must look like https://host/{{z}}/{{x}}/{{y}}.png, got {self.tile_url!r}")
+        if self.tile_url and not is_tile_template(self.tile_url):
+            raise SettingsError(f"{PREFIX}TILE_URL is not an XYZ tile template: it must look like "
+                                f"https://host/{{z}}/{{x}}/{{y}}.png ({{s}} and {{r}} allowed), got {self.tile_url!r}")
+        if self.basemap not in {"", "demo", "tianditu", "amap", "xyz"}:
+            raise SettingsError(f"{PREFIX}BASEMAP must be demo, tianditu, amap or xyz, got {self.basemap!r}")
+        if self.basemap == "xyz" and not self.tile_url:
+            raise SettingsError(f"{PREFIX}BASEMAP=xyz needs {PREFIX}TILE_URL")
+        if self.basemap == "tianditu" and not re.fullmatch(r"[0-9a-fA-F]{32}", self.tianditu_key):
+            raise SettingsError(f"{PREFIX}BASEMAP=tianditu needs {PREFIX}TIANDITU_KEY (a 32-hex-digit browser key)")
         if not 0.0 <= self.auto_classify_threshold <= 1.0:
             raise SettingsError(f"{PREFIX}AUTO_CLASSIFY_THRESHOLD must be within [0, 1]")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -237,6 +248,19 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
         if self.sweep_interval_minutes < 1 or self.unattached_photo_hours < 1:
             raise SettingsError(f"{PREFIX}SWEEP_INTERVAL_MINUTES and UNATTACHED_PHOTO_HOURS must be at least 1")
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def is_tile_template(url: str) -> bool:
+    """An http(s) URL with exactly one each of {z}, {x} and {y}, no other placeholders than {s} and {r}, no
+    credentials, and nothing that could break out of a CSP source or an HTML attribute."""
+    parts = urlparse(url)
+    names = _PLACEHOLDER.findall(url)
+    return (parts.scheme in {"http", "https"} and bool(parts.hostname) and "@" not in parts.netloc
+            and not re.search(r"[\s'\"<>;,\\]", url)
+            and all(names.count(n) == 1 for n in ("z", "x", "y")) and set(names) <= {"s", "r", "x", "y", "z"})
 
 
 def _parse_stage_limits(raw: str) -> dict[str, int]:
