@@ -47,6 +47,7 @@ from backend.photos.store import open_store
 from backend.places.controllers import PlacesController
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
+from backend.evaluation.controllers import EvaluationController
 from backend.sweeper import Sweeper
 from backend.triage.controllers import TaxonomyController
 
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgMapController,
             PlacesController,
             StatsController,
+            EvaluationController,
             PhotoController,
             PublicPhotoController,
             ObjectController,
