@@ -132,3 +132,30 @@ def test_a_city_changes_its_weights_and_the_change_is_audited(world: Any) -> Non
            "evaluation.bad_scheme")
     _error(client.put(f"{API}/scheme", json={"grades": {"A": 95}}, headers=login(client, "dispatcher01")), 403,
            "auth.role_forbidden")
+
+
+def test_figures_follow_cases_moved_through_the_real_case_api(client: Any) -> None:
+    """The fold reads the timeline the case-write path writes: a closed case, a returned one and a suspended one."""
+    from tests.cases.flows import Flow
+
+    flow = Flow(client)
+    closed = flow.case_in("closed")
+    returned = flow.case_in("return_requested")
+    flow.act("dispatcher01", returned["id"], "approve_return")
+    suspended = flow.case_in("suspended")
+    flow.act("dispatcher01", suspended["id"], "resume")
+    flow.act("citizen01", closed["id"], "rate", satisfied=True)
+    water = str(flow.units["water"])
+    h = flow.h("dispatcher01")
+    row = next(r for r in client.get(f"{API}/units", headers=h).json()["rows"] if r["key"] == water)
+    # Handled within minutes: the closed case is due and on time; the returned one is not the unit's; the resumed one
+    # is still running, its deadline days away.
+    assert row["counts"] == {"due": 1, "on_time": 1, "closed": 1, "handled": 1, "reworks": 0, "rated": 1,
+                             "satisfied": 1}
+    assert row["grade"] == "A"
+    me = flow.me("dispatcher01")["id"]
+    disp = next(r for r in client.get(f"{API}/dispatchers", headers=h).json()["rows"] if r["key"] == str(me))
+    assert (disp["counts"]["dispatched"], disp["counts"]["accurate"]) == (3, 2)
+    drill = client.get(f"{API}/dispatchers/{me}/figures/accurate_rate", headers=h).json()
+    assert {c["tracking_no"] for c in drill["denominator"]["cases"]} - {
+        c["tracking_no"] for c in drill["numerator"]["cases"]} == {returned["tracking_no"]}
