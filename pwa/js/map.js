@@ -1,5 +1,5 @@
 /** Leaflet maps for the field apps: a movable report pin, task markers, and the responsibility-grid outlines.
- * Tiles come from `<meta name="ssp-tile-url">`; without one the map still shows the grid outlines from the API. */
+ * The base map (tiles or the demo city's own layers) comes from js/maps/basemap.js, loaded on demand. */
 
 import { grids } from './cache.js';
 
@@ -19,15 +19,6 @@ export function loadLeaflet() {
   return leafletReady;
 }
 
-function meta(name) {
-  return document.querySelector(`meta[name="${name}"]`)?.content?.trim() || '';
-}
-
-/** @returns {string} the XYZ tile URL template, or '' for none (a localStorage override helps in the field) */
-export function tileUrl() {
-  return localStorage.getItem('ssp.tileUrl') ?? meta('ssp-tile-url');
-}
-
 /**
  * A pin marker drawn with CSS (no image files to cache).
  * @param {string} [kind] `report` | `task-verify` | `task-check` | `me`
@@ -44,9 +35,8 @@ export function pinIcon(L, kind = 'report') {
  */
 export async function createMap(el, { center, zoom = 16 } = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el, { zoomControl: true, attributionControl: Boolean(tileUrl()) });
-  const url = tileUrl();
-  if (url) L.tileLayer(url, { maxZoom: 19, attribution: meta('ssp-tile-attribution') }).addTo(map);
+  const map = L.map(el);
+  import('./maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
   const gridLayer = grids().then((fc) => {
     const layer = L.geoJSON(fc, {
       style: { color: '#0a5bb5', weight: 1.5, opacity: 0.8, fillColor: '#0a5bb5', fillOpacity: 0.05 },

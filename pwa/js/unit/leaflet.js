@@ -1,4 +1,4 @@
-/** Leaflet from npm (through the import map), with the configured tile layer or none. */
+/** Leaflet from npm (through the import map), with the configured base map (js/maps/basemap.js, loaded on demand). */
 
 import { api } from '../api.js';
 
@@ -11,19 +11,15 @@ export function loadLeaflet() {
 }
 
 /**
- * A Leaflet map in `el` with the tile layer named in index.html's `ssp-tile-url` meta tag (none when empty).
+ * A Leaflet map in `el` with the configured base map.
  * @param {HTMLElement} el
  * @param {{center?: [number, number], zoom?: number}} [opts] center as [lat, lng]
  * @returns {Promise<{L: object, map: object}>}
  */
 export async function createMap(el, { center = [27.73, 111.99], zoom = 14 } = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el, { center, zoom, preferCanvas: true, attributionControl: true });
-  const url = document.querySelector('meta[name="ssp-tile-url"]')?.content;
-  if (url) {
-    const attribution = document.querySelector('meta[name="ssp-tile-attribution"]')?.content || '';
-    L.tileLayer(url, { maxZoom: 19, attribution }).addTo(map);
-  }
+  const map = L.map(el, { center, zoom, preferCanvas: true });
+  import('../maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
   return { L, map };
 }
 
