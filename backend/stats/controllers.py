@@ -13,8 +13,9 @@ from backend.accounts.auth import provide_actor
 from backend.accounts.guards import centre_only
 from backend.context import Ctx
 from backend.errors import InvalidInput
+from backend.stats import counts as case_counts
 from backend.stats import services
-from backend.stats.schemas import Heatmap, MapCases, OverdueBoard
+from backend.stats.schemas import Counts, Heatmap, MapCases, OverdueBoard
 
 Category = Annotated[str | None, QueryParameter(max_length=8, pattern=r"^[0-9A-Za-z]*$",
                                                 description="大类 or 小类 code prefix")]
@@ -29,6 +30,21 @@ def _bbox(bbox: str | None) -> services.Box | None:
         raise InvalidInput("bbox 格式应为 west,south,east,north", "bbox must be west,south,east,north",
                            code="request.bad_bbox") from None
     return w, s, e, n
+
+
+MAX_DAYS = {"none": 3660, "day": 366, "week": 3660 // 2, "month": 3660}
+
+
+def _range(ctx: Ctx, date_from: date | None, date_to: date | None, bucket: str) -> tuple[datetime | None, datetime | None]:
+    if date_from and date_to and date_to < date_from:
+        raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
+    first = date_from or (date_to or date.today()) - timedelta(days=29)
+    last = date_to or date.today()
+    if (last - first).days + 1 > MAX_DAYS[bucket]:
+        raise InvalidInput(f"按{bucket}统计最长 {MAX_DAYS[bucket]} 天", f"At most {MAX_DAYS[bucket]} days by {bucket}",
+                           code="stats.range_too_long", details={"max_days": MAX_DAYS[bucket]})
+    tz = ctx.settings.timezone
+    return _day(first, tz), _day(last, tz, plus_days=1)
 
 
 def _day(value: date | None, tz: str, plus_days: int = 0) -> datetime | None:
@@ -69,3 +85,20 @@ class StatsController(Controller):
             raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
         tz = ctx.settings.timezone
         return await services.heatmap(category, _day(date_from, tz), _day(date_to, tz, plus_days=1))
+
+    @get("/counts", operation_id="caseCounts",
+         summary="分类统计与趋势 Cases reported, by category/source/state/light/unit/area, per day/week/month (centre)")
+    async def counts(
+        self, ctx: Ctx,
+        by: Annotated[str, QueryParameter(description="category | source | state | light | unit | district | street | "
+                                                      "community | grid")] = "category",
+        bucket: Annotated[str, QueryParameter(description="none | day | week | month (local time)")] = "none",
+        category: Category = None,
+        date_from: Annotated[date | None, QueryParameter(name="from", description="first day, local")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="last day, local, included")] = None,
+    ) -> Counts:
+        if by not in case_counts.DIMENSIONS or bucket not in case_counts.BUCKETS:
+            raise InvalidInput("by 或 bucket 取值无效", "Unknown by or bucket", code="stats.bad_dimension",
+                               details={"by": list(case_counts.DIMENSIONS), "bucket": list(case_counts.BUCKETS)})
+        start, end = _range(ctx, date_from, date_to, bucket)
+        return await case_counts.counts(ctx.settings, ctx.engine, by, bucket, start, end, category)

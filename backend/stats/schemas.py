@@ -62,3 +62,25 @@ class Heatmap(Struct):
     points: list[tuple[float, float, int]]
     total: int
     max_weight: int
+
+
+class SeriesPoint(Struct):
+    bucket: str  # the bucket's first local day, YYYY-MM-DD ("all" without buckets)
+    count: int
+
+
+class Series(Struct):
+    key: str
+    name: str
+    total: int
+    points: list[SeriesPoint]
+
+
+class Counts(Struct):
+    """Cases reported in a range, counted per value of one dimension and per day, week or month (local time)."""
+
+    by: str
+    bucket: str
+    buckets: list[str]
+    total: int
+    series: list[Series]

@@ -71,3 +71,31 @@ def test_stats_are_for_the_centre_only(client: Any) -> None:
         for path in ("/api/v1/stats/overdue", "/api/v1/stats/open-cases", "/api/v1/stats/heatmap"):
             assert client.get(path, headers=headers).status_code == 403, (user, path)
     assert client.get("/api/v1/stats/heatmap").status_code == 401
+
+
+def test_counts_by_dimension_and_day_in_local_time(client: Any) -> None:
+    citizen, op = login(client, "citizen01"), login(client, "operator01")
+    first = report(client, citizen)
+    report(client, citizen)
+    act(client, op, first["id"], "reclassify", category_code="C0101")
+    today = date.today().isoformat()
+    r = client.get("/api/v1/stats/counts", params={"by": "category", "bucket": "day", "from": today, "to": today},
+                   headers=op)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 2
+    by_key = {s["key"]: s for s in body["series"]}
+    assert by_key["C0101"]["total"] == 1 and by_key["C0101"]["name"]
+    states = client.get("/api/v1/stats/counts", params={"by": "state"}, headers=op).json()
+    assert sum(s["total"] for s in states["series"]) == 2 and states["buckets"] == ["all"]
+    month = client.get("/api/v1/stats/counts", params={"by": "source", "bucket": "month"}, headers=op).json()
+    assert month["series"][0]["key"] == "citizen" and month["series"][0]["points"][-1]["count"] == 2
+    assert month["buckets"][-1].endswith("-01")
+    week = client.get("/api/v1/stats/counts", params={"by": "district", "bucket": "week"}, headers=op).json()
+    monday = date.fromisoformat(week["buckets"][0])
+    assert monday.weekday() == 0 and week["total"] == 2
+    bad = client.get("/api/v1/stats/counts", params={"by": "planet"}, headers=op)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "stats.bad_dimension"
+    long = client.get("/api/v1/stats/counts", params={"bucket": "day", "from": "2024-01-01", "to": today}, headers=op)
+    assert long.status_code == 422 and long.json()["error"]["code"] == "stats.range_too_long"
+    assert client.get("/api/v1/stats/counts", headers=login(client, "staff_ld_water")).status_code == 403

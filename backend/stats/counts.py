@@ -1,0 +1,110 @@
+"""Counts of cases by one dimension over day, week or month buckets in local time: GROUP BY in the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.cases import clock
+from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
+from backend.cases.tables import Case
+from backend.db import is_postgres
+from backend.org.tables import Community, District, Street, Unit
+from backend.settings import Settings
+from backend.stats.schemas import Counts, Series, SeriesPoint
+
+DIMENSIONS = {"category": "category_code", "source": "source", "state": "state", "unit": "unit",
+              "district": "district", "street": "street", "community": "community", "grid": "unit_grid",
+              "light": ""}
+BUCKETS = ("none", "day", "week", "month")
+SOURCE_NAMES = {"citizen": "市民", "supervisor": "监督员", "open311": "Open311", "hotline": "热线"}
+
+
+def _bucket_sql(bucket: str, postgres: bool, offset_hours: int) -> str:
+    if bucket == "none":
+        return "'all'"
+    if postgres:
+        unit = {"day": "day", "week": "week", "month": "month"}[bucket]
+        return f"to_char(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}'), 'YYYY-MM-DD')"
+    local = f"created_at, '{offset_hours:+d} hours'"
+    return {"day": f"date({local})", "week": f"date({local}, '-6 days', 'weekday 1')",
+            "month": f"strftime('%Y-%m-01', {local})"}[bucket]
+
+
+async def _names(by: str) -> dict[str, str]:
+    if by == "unit":
+        return {str(r["id"]): r["name"] for r in await Unit.select(Unit.id, Unit.name)}
+    if by == "state":
+        return {s.value: STATE_NAMES[s][0] for s in State}
+    if by == "source":
+        return dict(SOURCE_NAMES)
+    table = {"district": District, "street": Street, "community": Community}.get(by)
+    if table is not None:
+        return {r["code"]: r["name"] for r in await table.select(table.code, table.name)}
+    return {}
+
+
+async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: datetime | None, end: datetime | None,
+                 category: str | None = None) -> Counts:
+    """Every case reported in [start, end) (voided and duplicates included: they were reports), per value of ``by``."""
+    tz = settings.timezone
+    if by == "light":
+        return await _lights(settings, bucket, start, end, category)
+    column = DIMENSIONS[by]
+    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or ZoneInfo("UTC").utcoffset(None)).total_seconds() // 3600)  # type: ignore[union-attr]
+    bucket_sql = _bucket_sql(bucket, is_postgres(engine), offset).replace("{tz}", tz.replace("'", ""))
+    where, args = ["1 = 1"], []
+    if start is not None:
+        where.append("created_at >= {}")
+        args.append(start)
+    if end is not None:
+        where.append("created_at < {}")
+        args.append(end)
+    if category:
+        where.append("category_code LIKE {}")
+        args.append(category + "%")
+    key = f"COALESCE(CAST({column} AS TEXT), '')" if column == "unit" else column
+    bucket_literal = bucket_sql.replace("{", "{{").replace("}", "}}")
+    rows = await Case.raw(
+        f'SELECT {key} AS k, {bucket_literal} AS b, COUNT(*) AS n FROM "case" WHERE {" AND ".join(where)} '
+        "GROUP BY 1, 2", *args)
+    names = await _names(by)
+    if by == "category":
+        names = {r["category_code"]: r["category_name"] for r in await Case.select(
+            Case.category_code, Case.category_name).distinct().where(Case.category_code != "")}
+    return _shape(by, bucket, [(str(r["k"] or ""), str(r["b"]), int(r["n"])) for r in rows], names)
+
+
+def _shape(by: str, bucket: str, rows: list[tuple[str, str, int]], names: dict[str, str]) -> Counts:
+    per_key: dict[str, Counter[str]] = {}
+    for key, b, n in rows:
+        per_key.setdefault(key, Counter())[b] += n
+    buckets = sorted({b for _, b, _ in rows})
+    series = [Series(key=k, name=names.get(k, k or "—"), total=sum(c.values()),
+                     points=[SeriesPoint(bucket=b, count=c[b]) for b in buckets]) for k, c in per_key.items()]
+    series.sort(key=lambda s: (-s.total, s.key))
+    return Counts(by=by, bucket=bucket, buckets=buckets, total=sum(s.total for s in series), series=series)
+
+
+async def _lights(settings: Settings, bucket: str, start: datetime | None, end: datetime | None,
+                  category: str | None) -> Counts:
+    """Lights are read from the clock now (the stored column is stale), for the cases with a unit at the moment."""
+    query = Case.objects().output(load_json=True).where(Case.state.is_in([s.value for s in WITH_UNIT]))
+    if start is not None:
+        query = query.where(Case.created_at >= start)
+    if end is not None:
+        query = query.where(Case.created_at < end)
+    if category:
+        query = query.where(Case.category_code.like(category + "%"))
+    tz = ZoneInfo(settings.timezone)
+    rows: Counter[tuple[str, str]] = Counter()
+    for case in await query:
+        timer = clock.timer(settings, case)
+        day = case.created_at.astimezone(tz).date()
+        b = {"none": "all", "day": day.isoformat(), "month": day.replace(day=1).isoformat()}.get(
+            bucket) or day.fromordinal(day.toordinal() - day.weekday()).isoformat()
+        rows[(timer.light if timer else "green", b)] += 1
+    names = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+    return _shape("light", bucket, [(k, b, n) for (k, b), n in rows.items()], names)
