@@ -8,6 +8,6 @@ APP_CONFIG = AppConfig(
     app_name="interop",
     migrations_folder_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"),
     table_classes=table_finder(modules=["backend.interop.tables"], exclude_imported=True),
-    migration_dependencies=[],
+    migration_dependencies=["backend.accounts.piccolo_app", "backend.cases.piccolo_app"],
     commands=[],
 )

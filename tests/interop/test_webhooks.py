@@ -3,7 +3,6 @@ duplicate processing (receivers de-duplicate on the delivery id), and replay fro
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import time
@@ -53,12 +52,13 @@ def verified(secret: str, received: tuple[dict[str, str], bytes]) -> bool:
     return hmac.compare_digest(expected, headers["x-suishoupai-signature"]) and abs(time.time() - int(stamp)) < 300
 
 
-def deliveries() -> list[dict[str, Any]]:
-    return list(asyncio.run(WebhookDelivery.select().order_by(WebhookDelivery.id).run()))
+def settled(client: Any, count: int) -> list[dict[str, Any]] | None:
+    """The deliveries once there are ``count`` and none is pending (read on the app's own loop and engine)."""
 
+    async def load() -> list[dict[str, Any]]:
+        return list(await WebhookDelivery.select().order_by(WebhookDelivery.id))
 
-def settled(count: int) -> list[dict[str, Any]] | None:
-    rows = deliveries()
+    rows = client.blocking_portal.call(load)
     return rows if len(rows) == count and all(r["status"] != "pending" for r in rows) else None
 
 
@@ -70,7 +70,7 @@ def test_signed_filtered_and_delivered_once(hooks: Any, receiver: Receiver) -> N
     first, second = report(hooks, "ZR01"), report(hooks, "ZR02")
 
     got = receiver.wait_for(4)
-    rows = wait_for(lambda: settled(4))
+    rows = wait_for(lambda: settled(hooks, 4))
     assert {r["status"] for r in rows} == {"delivered"}
     by_path: dict[str, list[dict[str, Any]]] = {}
     for headers, body in got:
@@ -92,7 +92,7 @@ def test_retries_after_500_and_timeout_then_dead_letter_and_replay(hooks: Any, r
     receiver.script = [(500, 0.0), (200, 1.0)]  # a server error, then an answer too late (timeout 0.5 s), then 200
     report(hooks)
     got = receiver.wait_for(3)
-    [row] = wait_for(lambda: settled(1))
+    [row] = wait_for(lambda: settled(hooks, 1))
     assert row["status"] == "delivered" and row["attempts"] == 3
     assert len({h["x-suishoupai-delivery"] for h, _ in got}) == 1  # one delivery id across the retries
     assert all(verified(sub["secret"], g) for g in got)
@@ -101,7 +101,7 @@ def test_retries_after_500_and_timeout_then_dead_letter_and_replay(hooks: Any, r
     receiver.script = [(500, 0.0)] * queue.MAX_ATTEMPTS
     report(hooks, "ZR03")
     got = receiver.wait_for(3 + queue.MAX_ATTEMPTS)
-    rows = wait_for(lambda: settled(2))
+    rows = wait_for(lambda: settled(hooks, 2))
     assert [r["status"] for r in rows] == ["delivered", "dead"]
     admin = login(hooks, "admin")
     dead = hooks.get("/api/v1/admin/webhooks/dead", headers=admin).json()
@@ -111,7 +111,7 @@ def test_retries_after_500_and_timeout_then_dead_letter_and_replay(hooks: Any, r
     assert r.status_code == 202
     got = receiver.wait_for(4 + queue.MAX_ATTEMPTS)
     assert got[-1][0]["x-suishoupai-delivery"] == rows[1]["delivery_id"]
-    assert [r["status"] for r in wait_for(lambda: settled(2))] == ["delivered", "delivered"]
+    assert [r["status"] for r in wait_for(lambda: settled(hooks, 2))] == ["delivered", "delivered"]
     assert hooks.post(f"/api/v1/admin/webhooks/deliveries/{rows[1]['delivery_id']}/retry",
                       headers=admin).status_code == 409
     processed |= {h["x-suishoupai-delivery"] for h, _ in got}
@@ -145,5 +145,9 @@ def test_private_addresses_refused_unless_allowed(client: Any) -> None:
     r = client.post("/api/v1/admin/webhooks", json={"name": "x", "url": "http://127.0.0.1:9/",
                                                     "states": ["nonsense"]}, headers=admin)
     assert r.status_code == 422
-    assert asyncio.run(WebhookSubscriber.count().run()) == 0
+
+    async def count() -> int:
+        return int(await WebhookSubscriber.count())
+
+    assert client.blocking_portal.call(count) == 0
     assert client.get("/api/v1/admin/webhooks", headers=login(client, "operator01")).status_code == 403
