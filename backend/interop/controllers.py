@@ -29,6 +29,17 @@ def _base_url(ctx: Any, request: Request[Any, Any, Any]) -> str:
     return (ctx.settings.public_url or str(request.base_url)).rstrip("/")
 
 
+def _op(name: str) -> Any:
+    """One operation id per path of a handler that serves several (``.json``/``.xml``): Litestar refuses duplicates."""
+
+    def create(_: Any, __: Any, components: list[Any]) -> str:
+        parts = [c for c in components if isinstance(c, str)]
+        fmt = parts[-1].rpartition(".")[2].capitalize() if parts and "." in parts[-1] else ""
+        return name + ("V2" if "v2" in parts and name == "open311Discovery" else "") + fmt
+
+    return create
+
+
 # ---------------------------------------------------------------- Open311
 
 
@@ -44,7 +55,7 @@ def _discovery(request: Request[Any, Any, Any], ctx: Any) -> dict[str, Any]:
     }
 
 
-@get(["/discovery.json", "/discovery.xml", "/v2/discovery.json", "/v2/discovery.xml"], operation_id="open311Discovery",
+@get(["/discovery.json", "/discovery.xml", "/v2/discovery.json", "/v2/discovery.xml"], operation_id=_op("open311Discovery"),
      summary="Open311 发现 Discovery")
 async def discovery(request: Request[Any, Any, Any], ctx: Ctx) -> Response[bytes]:
     fmt = "xml" if request.url.path.endswith(".xml") else "json"
@@ -54,7 +65,7 @@ async def discovery(request: Request[Any, Any, Any], ctx: Ctx) -> Response[bytes
     return render(fmt, data, "discovery", None)
 
 
-@get(["/v2/services.json", "/v2/services.xml"], operation_id="open311Services",
+@get(["/v2/services.json", "/v2/services.xml"], operation_id=_op("open311Services"),
      summary="Open311 服务列表 One service per 小类, grouped by 大类")
 async def services(request: Request[Any, Any, Any], ctx: Ctx, jurisdiction_id: ShortQuery = None) -> Response[bytes]:
     fmt = "xml" if request.url.path.endswith(".xml") else "json"
@@ -70,7 +81,7 @@ async def service_definition(ctx: Ctx, segment: FromPath[str], jurisdiction_id: 
     return render(fmt, catalogue.definition(ctx.triage.taxonomy.get(code)), "service_definition", None)
 
 
-@post(["/v2/requests.json", "/v2/requests.xml"], operation_id="open311CreateRequest", status_code=200,
+@post(["/v2/requests.json", "/v2/requests.xml"], operation_id=_op("open311CreateRequest"), status_code=200,
       summary="Open311 提交服务请求 Post a request (form-encoded, api_key in the form)")
 async def create_request(
     request: Request[Any, Any, Any], ctx: Ctx,
@@ -94,7 +105,7 @@ async def create_request(
     return render(fmt, [created], "service_requests", "request")
 
 
-@get(["/v2/requests.json", "/v2/requests.xml"], operation_id="open311ListRequests",
+@get(["/v2/requests.json", "/v2/requests.xml"], operation_id=_op("open311ListRequests"),
      summary="Open311 查询服务请求 Public requests (90 days, 1000 at most by default)")
 async def list_requests(
     request: Request[Any, Any, Any], ctx: Ctx, service_request_id: Query = None, service_code: Query = None,
@@ -121,7 +132,7 @@ async def token(segment: FromPath[str], jurisdiction_id: ShortQuery = None) -> R
     return render(fmt, await open311.token(value), "service_requests", "request")
 
 
-@get(["/v2/servicerequestupdates.json", "/v2/servicerequestupdates.xml"], operation_id="open311Updates",
+@get(["/v2/servicerequestupdates.json", "/v2/servicerequestupdates.xml"], operation_id=_op("open311Updates"),
      summary="Open311 进展（FixMyStreet 扩展）Timeline steps of public requests")
 async def request_updates(request: Request[Any, Any, Any], ctx: Ctx, start_date: ShortQuery = None,
                           end_date: ShortQuery = None, jurisdiction_id: ShortQuery = None) -> Response[bytes]:
