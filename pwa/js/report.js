@@ -4,7 +4,6 @@ import { newKey } from './api.js';
 import { menu } from './cache.js';
 import { currentPosition } from './geo.js';
 import { lang, t } from './i18n.js';
-import { cityCentre, pinMap } from './map.js';
 import { enqueue, removeEntry } from './outbox.js';
 import { MAX_PHOTOS, preparePhoto } from './photos.js';
 import { categoryPicker } from './picker.js';
@@ -18,8 +17,7 @@ import { h, toast } from './ui.js';
  */
 export async function renderReport(main, { supervisor = false } = {}) {
   const photos = [];
-  const state = { lat: null, lng: null, accuracy: null, source: null, manual: false, menu: null, category: null };
-  let mapCtl = null;
+  const state = { menu: null, category: null };
 
   const shots = h('div', { class: 'shots', 'aria-live': 'polite' });
   const count = h('span', { class: 'muted small' });
@@ -28,10 +26,17 @@ export async function renderReport(main, { supervisor = false } = {}) {
   const gallery = h('input', { type: 'file', accept: 'image/*', multiple: true, id: 'photo-gallery',
     'aria-label': t('report.gallery') });
   const locLine = h('p', { class: 'loc-line', 'aria-live': 'polite' }, t('report.locating'));
-  const mapEl = h('div', { class: 'map', id: 'report-map', role: 'application', 'aria-label': t('report.map') });
   const desc = h('textarea', { id: 'report-desc', rows: 3, maxlength: 2000, placeholder: t('report.desc_ph') });
   const address = h('input', { id: 'report-address', maxlength: 200, placeholder: t('report.address_ph') });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block btn-big' }, t('report.submit'));
+  const where = h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine);
+  // The place field (positions, address, search, map) loads on demand; without it, the phone's position alone.
+  const place = import('./maps/place-field.js').then((m) => m.placeField(where, address)).catch(() => {
+    let at = null;
+    currentPosition().then((p) => { at = { ...p, source: 'browser' }; locLine.textContent = `${p.lat.toFixed(5)}, ${p.lng.toFixed(5)}`; })
+      .catch(() => { locLine.textContent = t('report.no_position'); });
+    return { value: () => at, photo: (g) => { at = { ...g, accuracy: null, source: 'exif' }; }, refused: (m) => toast(m, 'error') };
+  });
 
   const drawShots = () => {
     shots.replaceChildren(...photos.map((p, i) => h('div', { class: 'shot' },
@@ -42,42 +47,12 @@ export async function renderReport(main, { supervisor = false } = {}) {
     camera.disabled = gallery.disabled = photos.length >= MAX_PHOTOS;
   };
 
-  const setLocation = (p, source) => {
-    Object.assign(state, { lat: p.lat, lng: p.lng, accuracy: p.accuracy ?? null, source });
-    const acc = p.accuracy != null ? t('report.accuracy', { m: Math.round(p.accuracy) }) : '';
-    locLine.replaceChildren(
-      h('span', null, h('strong', null, t(`report.source.${source}`)), ' ', acc),
-      h('span', { class: 'muted small' }, `${p.lat.toFixed(5)}, ${p.lng.toFixed(5)}`),
-      h('button', { type: 'button', class: 'btn btn-ghost', onclick: locate }, t('report.relocate')));
-    if (mapCtl) mapCtl.setPin(p);
-    else {
-      pinMap(mapEl, p, (q) => {
-        state.manual = true;
-        setLocation({ ...q, accuracy: null }, 'manual');
-      }).then((c) => { mapCtl = c; }).catch((err) => console.warn('map', err));
-    }
-  };
-
-  async function locate() {
-    locLine.firstChild.textContent = t('report.locating');
-    try {
-      const p = await currentPosition();
-      state.manual = false;
-      if (state.source !== 'exif' || !photos.some((x) => x.gps)) setLocation(p, 'browser');
-    } catch {
-      if (state.lat != null) return;
-      const c = await cityCentre();
-      if (c) setLocation(c, 'manual');
-      locLine.prepend(h('span', { class: 'warn' }, t('report.no_position')));
-    }
-  }
-
   const addFiles = async (files) => {
     for (const file of [...files].slice(0, MAX_PHOTOS - photos.length)) {
       try {
         const p = await preparePhoto(file);
         photos.push(p);
-        if (p.gps && !state.manual && state.source !== 'exif') setLocation(p.gps, 'exif');
+        if (p.gps) place.then((f) => f.photo(p.gps));
       } catch (err) {
         toast(t('report.photo_failed'), 'error');
         console.error(err);
@@ -118,8 +93,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
           icon('camera', 26), t('report.camera'), camera),
         h('label', { class: 'btn btn-big file-btn', for: 'photo-gallery' }, t('report.gallery'), gallery)),
       shots),
-    h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine, mapEl,
-      h('p', { class: 'muted small' }, t('report.map_hint'))),
+    where,
     h('section', { class: 'card' }, categoryBox,
       h('div', { class: 'field' }, h('label', { for: 'report-desc' }, t('report.desc')), desc),
       h('div', { class: 'field' }, h('label', { for: 'report-address' }, t('report.address')), address)),
@@ -128,12 +102,13 @@ export async function renderReport(main, { supervisor = false } = {}) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!photos.length) return toast(t('report.need_photo'), 'error');
-    if (state.lat == null) return toast(t('report.need_place'), 'error');
+    const at = (await place).value();
+    if (!at) return toast(t('report.need_place'), 'error');
     if (supervisor && !state.category) return toast(t('report.need_category'), 'error');
     submit.disabled = true;
     const fields = {
-      lng: +state.lng.toFixed(6), lat: +state.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
-      accuracy_m: state.accuracy != null ? Math.round(state.accuracy * 10) / 10 : null, location_source: state.source,
+      lng: +at.lng.toFixed(6), lat: +at.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
+      accuracy_m: at.accuracy != null ? Math.round(at.accuracy * 10) / 10 : null, location_source: at.source,
       menu: supervisor ? null : state.menu, category_code: supervisor ? state.category : null,
     };
     try {
@@ -142,7 +117,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
       if (entry.status === 'failed') {
         // Refused by the server (e.g. outside the city): let the user correct the form instead of keeping it.
         await removeEntry(key);
-        toast(entry.error, 'error');
+        (await place).refused(entry.error);
         return;
       }
       showDone(main, entry, supervisor);
@@ -155,7 +130,6 @@ export async function renderReport(main, { supervisor = false } = {}) {
 
   drawShots();
   main.append(h('h1', { class: 'sr-only' }, t(supervisor ? 'nav.quick' : 'nav.report')), form);
-  locate();
   return () => photos.forEach((p) => URL.revokeObjectURL(p.preview));
 }
 

@@ -8,6 +8,7 @@
 import { cachedGet } from '../cache.js';
 import { t } from '../i18n.js';
 import './messages.js';
+import { ensureStyles } from './styles.js';
 import { wgsToGcj } from './coords.js';
 
 /** @returns {{preset: string, crs: string, layers: Array<{url: string, subdomains: string, attribution: string, max_zoom: number}>}} */
@@ -17,13 +18,6 @@ export function basemapConfig() {
     if (raw) return JSON.parse(raw);
   } catch { /* a broken tag falls back to the demo map */ }
   return { preset: 'demo', crs: 'wgs84', layers: [] };
-}
-
-let styled = false;
-function loadStyles() {
-  if (styled) return;
-  styled = true;
-  document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/css/maps.css' }));
 }
 
 /** Keep GCJ-02 tiles over the WGS-84 points they show: shift their pane by the offset at the view's centre. */
@@ -127,7 +121,7 @@ async function demoLayers(L, map) {
  * @returns {Promise<object>} the base layer group
  */
 export async function addBasemap(L, map) {
-  loadStyles();
+  ensureStyles();
   const cfg = basemapConfig();
   const el = map.getContainer();
   const band = () => {
