@@ -102,6 +102,8 @@ async def create_request(
     client = await clients.authenticate((fields.get("api_key") or [""])[0])
     await clients.take(request.app.stores.get(RATE_LIMIT_STORE), client)
     created = await open311.create_request(ctx, client, fields, idempotency_key)
+    await record_request(request, "interop.open311_request", actor_id=client.actor.id, actor_name=client.name,
+                         target=f"case:{created['service_request_id']}", details={"client_id": client.id})
     return render(fmt, [created], "service_requests", "request")
 
 

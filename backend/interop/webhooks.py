@@ -22,7 +22,7 @@ import secrets
 import socket
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -322,5 +322,26 @@ async def deliver(ctx: AppContext, payload: dict[str, Any]) -> None:
     raise DeliveryFailed(error)
 
 
+async def prune(retention_days: int, now: datetime | None = None) -> int:
+    """Delivered rows older than the event log's retention go (replay cannot reach their events any more either);
+    dead ones stay until an admin has seen them."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    gone = await WebhookDelivery.delete().where(
+        (WebhookDelivery.status == "delivered") & (WebhookDelivery.created_at < cutoff)).returning(WebhookDelivery.id)
+    return len(gone)
+
+
+PRUNE_EVERY = 3600.0
+
+
 def feed(ctx: AppContext) -> Loop:
-    return Loop("webhook-feed", lambda: feed_once(ctx), ctx.settings.webhook_poll_seconds)
+    pruned_at = [0.0]
+
+    async def round_() -> bool:
+        more = await feed_once(ctx)
+        if not more and time.monotonic() - pruned_at[0] > PRUNE_EVERY:
+            pruned_at[0] = time.monotonic()
+            await prune(ctx.settings.event_retention_days)
+        return more
+
+    return Loop("webhook-feed", round_, ctx.settings.webhook_poll_seconds)

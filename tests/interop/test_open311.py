@@ -232,6 +232,8 @@ def test_disabled_client_and_rate_limit(client: Any) -> None:
     for action in ("interop.client_created", "interop.client_changed"):
         audit = client.get("/api/v1/admin/audit", params={"action": action}, headers=admin).json()
         assert [(a["target"], a["actor_name"]) for a in audit] == [(f"api_client:{made['id']}", "admin")]
+    posted = client.get("/api/v1/admin/audit", params={"action": "interop.open311_request"}, headers=admin).json()
+    assert [a["actor_name"] for a in posted] == ["hotline12345", "hotline12345"]  # the client's own trail
     # not for other roles
     r = client.post("/api/v1/admin/api-clients", json={"name": "x1"}, headers=login(client, "dispatcher01"))
     assert r.status_code == 403

@@ -151,3 +151,20 @@ def test_private_addresses_refused_unless_allowed(client: Any) -> None:
 
     assert client.blocking_portal.call(count) == 0
     assert client.get("/api/v1/admin/webhooks", headers=login(client, "operator01")).status_code == 403
+
+
+def test_delivered_rows_are_pruned_after_the_log_retention(hooks: Any, receiver: Receiver) -> None:
+    from datetime import UTC, datetime
+
+    from backend.interop.webhooks import prune
+
+    subscribe(hooks, receiver.url + "/hook", kinds=["case.created"])
+    receiver.script = [(500, 0.0)] * queue.MAX_ATTEMPTS
+    report(hooks)
+    wait_for(lambda: settled(hooks, 1))
+    report(hooks, "ZR02")
+    [dead, delivered] = wait_for(lambda: settled(hooks, 2))
+    assert (dead["status"], delivered["status"]) == ("dead", "delivered")
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert hooks.blocking_portal.call(prune, 30, later) == 1
+    assert [r["status"] for r in settled(hooks, 1) or []] == ["dead"]  # kept for an admin
