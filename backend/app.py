@@ -184,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicPhotoController,
             ObjectController,
             live_socket,
-            open311_router(),
+            open311_router(settings),
             ClientAdminController,
             WebhookAdminController,
             *bench_handlers(settings),

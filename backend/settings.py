@@ -151,6 +151,7 @@ class Settings:
     # each API client's default requests per minute, and outgoing webhooks.
     open311_media_hosts: str = ""
     open311_rate_per_minute: int = 60
+    open311_rate_per_ip: int = 120  # any Open311 call per client address and minute (reading needs no key)
     webhook_allow_private: bool = False  # URLs resolving to loopback/private addresses (tests, an intranet receiver)
     webhook_timeout_seconds: float = 10.0
     webhook_poll_seconds: float = 2.0  # how often the feed reads the event log when nothing woke it

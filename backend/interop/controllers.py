@@ -13,12 +13,13 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only
-from backend.accounts.throttle import RATE_LIMIT_STORE
+from backend.accounts.throttle import RATE_LIMIT_STORE, Limit, client_address
 from backend.audit.service import record_request
 from backend.context import Ctx
 from backend.errors import AppError
 from backend.interop import catalogue, clients, open311, webhooks
 from backend.interop.wire import bad_request, error_response, render, split_format
+from backend.settings import Settings
 
 Query = Annotated[str | None, QueryParameter(max_length=20000)]
 ShortQuery = Annotated[str | None, QueryParameter(max_length=64)]
@@ -142,12 +143,16 @@ async def request_updates(request: Request[Any, Any, Any], ctx: Ctx, start_date:
     return render(fmt, await open311.updates(ctx, start_date, end_date), "service_request_updates", "request_update")
 
 
-def open311_router() -> Router:
+def open311_router(settings: Settings) -> Router:
+    # Reading is public: a limit per client address, on the project's rate-limit store (Redis across processes).
+    every = frozenset({"GET", "POST"})
+    per_ip = Limit("open311-ip", "minute", settings.open311_rate_per_ip, every, "/open311/", client_address)
     return Router(
         path="/open311",
         route_handlers=[discovery, services, service_definition, create_request, list_requests, get_request, token,
                         request_updates],
         tags=["open311"],
+        middleware=[per_ip.config().middleware],
         exception_handlers={AppError: error_response, HTTPException: error_response, Exception: error_response},
     )
 

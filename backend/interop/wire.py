@@ -99,7 +99,7 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
 def render(fmt: str, data: Any, root: str, item: str | None, status: int = 200,
            headers: dict[str, str] | None = None) -> Response[bytes]:
     if fmt == "xml":
-        return Response(to_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8",
+        return Response(to_xml(root, item, data), status_code=status, media_type="text/xml",
                         headers=headers)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
@@ -124,7 +124,9 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
             zh, en, code = "不支持此请求方法", "Method not allowed", "open311.method_not_allowed"
         elif status == 413:
             zh, en, code = "请求体过大", "Request body too large", "open311.too_large"
-        elif status == 429:
+        elif status == 429:  # Litestar's rate-limit middleware: its RateLimit-Reset is the wait
+            reset = str((exc.headers or {}).get("RateLimit-Reset", "60"))
+            retry_after = int(reset) if reset.isdigit() else 60
             zh, en, code = "请求过于频繁", "Too many requests", "open311.rate_limited"
         else:
             status = 400 if status < 500 else status

@@ -267,3 +267,23 @@ def test_listed_in_the_openapi_schema(client: Any) -> None:
     assert r.status_code == 200
     paths = r.json()["paths"]
     assert {"/open311/v2/services.json", "/open311/v2/services.xml", "/api/v1/admin/webhooks"} <= set(paths)
+
+
+def test_public_reads_are_limited_per_address(settings: Any) -> None:
+    from litestar.testing import TestClient
+
+    from backend.app import create_app
+
+    with TestClient(create_app(settings.with_(open311_rate_per_ip=3))) as client:
+        for _ in range(3):
+            assert client.get("/open311/v2/services.json").status_code == 200
+        r = client.get("/open311/v2/services.xml")
+        assert r.status_code == 429 and r.headers.get("retry-after")
+        assert ET.fromstring(r.text).findtext("error/code") == "429"
+        assert client.get("/api/v1/public/cases").status_code == 200  # other parts of the API are not affected
+
+
+def test_credentials_in_the_url_are_refused(client: Any) -> None:
+    key = new_client(client)["api_key"]
+    r = client.get(f"/open311/v2/requests.json?api_key={key}")
+    errors(r, 400, "auth.credential_in_url")
