@@ -239,7 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["classify"]:  # argparse's REMAINDER cannot start with an option: `classify --retrain`
+        args = argparse.Namespace(func=cmd_classify, rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
         return int(args.func(settings, args))

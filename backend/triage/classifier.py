@@ -1,7 +1,9 @@
 """Classify a report: the top-3 小类 with calibrated confidence, the matching filing standard, urgency and reasons.
 
-Signals, combined in log space: the text model (naive Bayes, tempered), taxonomy words found in the text, the citizen's
-menu icon, surveyed components nearby, and optional photo scores. A supervisor's code is taken as given.
+Signals, combined in log space: the text model (a calibrated linear model over words, character n-grams, English and
+the words read from pinyin and typos), the citizen's menu icon, surveyed components nearby, and optional photo scores.
+The hazard lexicon (data/hazards.json) makes a report urgent whatever the model says. A supervisor's code is taken as
+given. The top confidence is what the model's out-of-fold answers at that probability were worth (``Model.confidence``).
 """
 
 from __future__ import annotations
@@ -10,17 +12,20 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from backend.errors import InvalidInput
+from backend.triage.hazards import HazardHit, HazardLexicon, load_hazards
+from backend.triage.pinyin import Reading
 from backend.triage.taxonomy import Category, MenuItem, Taxonomy, load_taxonomy
 from backend.triage.textmodel import MAX_CHARS, PACKAGED_MODEL, Model, normalise, softmax
 from backend.triage.timelimits import TimeLimit
 
-ReasonKind = Literal["word", "menu", "component", "image", "supervisor_code"]
+ReasonKind = Literal["word", "pinyin", "hazard", "menu", "component", "image", "supervisor_code"]
 TOP_K = 3
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SPLIT_CONDITION = re.compile(r"[、，,。；;（）()：:\s]+")
@@ -67,7 +72,9 @@ class ClassifyResult:
     # probability mass of urgent standards over all 小类 mixed with the urgency model's score. ``urgent`` can be True
     # while the top suggestion's own standard is not urgent (its 小类 has no urgent standard, or it is the wrong one).
     urgent: bool = False
-    urgency: float = 0.0  # 0..1; ``urgent`` is ``urgency >= Weights.urgency_threshold``
+    urgency: float = 0.0  # 0..1; ``urgent`` is ``urgency >= Weights.urgency_threshold`` or a hazard was found
+    hazards: list[str] = field(default_factory=list)  # ids of the hazards found (data/hazards.json): urgent whatever
+    auto_threshold: float | None = None  # the model's auto-accept threshold (calibrated for a stated precision)
 
     @property
     def top(self) -> Suggestion | None:
@@ -82,7 +89,8 @@ class ClassifyResult:
 class Weights:
     """Log-space weights of the non-text signals (tuned by cross-validation on the train split)."""
 
-    word: float = 0.5  # a taxonomy word of full length found in the text (the model already weighs words)
+    word: float = 0.0  # a taxonomy word found in the text: shown as a reason; the model already weighs words, and a
+    # boost on top of the calibrated probabilities made one keyword alone "100%"
     menu: float = math.log(20.0)
     component: float = math.log(8.0)
     image: float = 1.0
@@ -100,10 +108,12 @@ class Weights:
 
 
 class Classifier:
-    def __init__(self, taxonomy: Taxonomy, model: Model, weights: Weights | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, model: Model, weights: Weights | None = None,
+                 hazards: HazardLexicon | None = None) -> None:
         self.taxonomy = taxonomy
         self.model = model
         self.weights = weights or Weights()
+        self.hazards = hazards or load_hazards()
         model_index = {code: i for i, code in enumerate(model.classes)}
         self._model_index = np.array([model_index.get(c, -1) for c in taxonomy.codes])
         self._terms = [_terms(c) for c in taxonomy.categories]
@@ -120,23 +130,31 @@ class Classifier:
              weights: Weights | None = None) -> Classifier:
         return cls(taxonomy or load_taxonomy(), Model.load(model_path or PACKAGED_MODEL), weights)
 
+    @property
+    def auto_threshold(self) -> float | None:
+        """The confidence from which the model's answers were right at its stated precision (None: not calibrated)."""
+        return self.model.auto_threshold
+
     def classify(self, report: ClassifyInput) -> ClassifyResult:
         raw = "" if report.text is None else str(report.text)
         text = normalise(raw)
         notes = ["text.truncated"] if len(raw) > MAX_CHARS else []
+        version, threshold = self.model.version, self.model.auto_threshold
         if report.code:
             category = self.taxonomy.get(report.code)
             reason = Reason("supervisor_code", f"监督员指定类别 {category.code}", f"Code {category.code} given by a supervisor")
             given = self._suggest(category, 1.0, text, [reason])
-            return ClassifyResult([given], self.model.version, notes=notes, urgent=given.urgent,
-                                  urgency=1.0 if given.urgent else 0.0)
+            return ClassifyResult([given], version, notes=notes, urgent=given.urgent,
+                                  urgency=1.0 if given.urgent else 0.0, auto_threshold=threshold)
         menu = self.taxonomy.menu_item(report.menu) if report.menu else None
         if not _MEANINGFUL.search(text):
             notes.append("text.empty")
             text = ""
 
-        text_scores, urgency_logit = self._text_scores(text)
-        words = self._word_hits(text)
+        readings = self.model.reader.read(text) if text else []
+        read = text + "".join(" " + r.word for r in readings)  # the text as the model and the lexicon read it
+        text_scores, urgency_logit = self._text_scores(read)
+        words = self._word_hits(read)
         for i, (term, _) in words.items():
             text_scores[i] += self.weights.word * (0.5 + 0.5 * min(_length(term), 4) / 4)
         text_probs = softmax(text_scores)
@@ -151,6 +169,8 @@ class Classifier:
 
         probs = softmax(scores)
         order = np.argsort(-probs)[:TOP_K]
+        if text:
+            probs = self._calibrated(probs, order)
         if menu is not None and menu_set and int(order[0]) not in menu_set:
             best_text = int(np.argmax(text_probs))
             if best_text not in menu_set and text_probs[best_text] >= self.weights.contradiction:
@@ -161,21 +181,46 @@ class Classifier:
         if not text:
             fallback = Reason("word", "描述为空或无法识别，按类别常见程度排列",
                               "no readable description: ordered by how common each category is")
-        hits = cue_hits(self.taxonomy, text)
+        found_hazards = self.hazards.find(read) if read else []
+        hits = cue_hits(self.taxonomy, read)
         hit_cues = {j for j, hit in enumerate(hits) if hit}
-        found = {p for p in self._all_parts if p in text}
-        picks = [_pick(standards, hits, text, None) if not (cues.isdisjoint(hit_cues) and parts.isdisjoint(found))
+        found = {p for p in self._all_parts if p in read}
+        picks = [_pick(standards, hits, read, None) if not (cues.isdisjoint(hit_cues) and parts.isdisjoint(found))
                  else (0, []) for standards, cues, parts in zip(self._standard_cues, self._category_cues,
                                                                  self._category_parts)]
         urgency = self.urgency(probs, picks, urgency_logit if text else None)
-        urgent = urgency >= self.weights.urgency_threshold
+        urgent = urgency >= self.weights.urgency_threshold or bool(found_hazards)
+        if found_hazards:
+            urgency = max(urgency, 0.99)
         suggestions = []
-        for i in order:
+        for rank, i in enumerate(order):
             category = self.taxonomy.categories[int(i)]
             why = reasons[int(i)] or [fallback]
-            pick = picks[int(i)] if picks[int(i)][1] else _pick(self._standard_cues[int(i)], hits, text, urgent)
-            suggestions.append(self._suggest(category, float(probs[i]), text, why, pick))
-        return ClassifyResult(suggestions, self.model.version, notes=notes, urgent=urgent, urgency=round(urgency, 4))
+            if rank == 0:
+                why = [*_hazard_reasons(found_hazards), *_pinyin_reasons(readings), *why]
+            if found_hazards and any(s.urgent for s in category.standards):
+                # a hazard: the deadline is an urgent standard's, the one whose condition the text matches best
+                pick = _pick(self._standard_cues[int(i)], hits, read, True, only_urgent=True)
+            else:
+                pick = picks[int(i)] if picks[int(i)][1] else _pick(self._standard_cues[int(i)], hits, read, urgent)
+            suggestions.append(self._suggest(category, float(probs[i]), read, why, pick))
+        return ClassifyResult(suggestions, version, notes=notes, urgent=urgent, urgency=round(urgency, 4),
+                              hazards=[h.hazard.id for h in found_hazards], auto_threshold=threshold)
+
+    def _calibrated(self, probs: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """The top answer's probability replaced by what such answers were worth out of fold; the others scaled to
+        share the rest, never above the top."""
+        top = float(probs[order[0]])
+        confidence = self.model.confidence(top)
+        if confidence == top:
+            return probs
+        rest = probs.copy()
+        rest[order[0]] = 0.0
+        mass = float(rest.sum())
+        scaled = rest * ((1.0 - confidence) / mass) if mass > 0 else rest
+        scaled = np.minimum(scaled, confidence)
+        scaled[order[0]] = confidence
+        return scaled
 
     def urgency(self, probs: np.ndarray, picks: Sequence[tuple[int, list[str]]], model_logit: float | None) -> float:
         """Probability that the report is 紧急, from the whole distribution over 小类 and the urgency model.
@@ -194,13 +239,13 @@ class Classifier:
             z += w.urgency_model_weight * model_logit
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def _model_scores(self, text: str) -> tuple[np.ndarray, float | None]:
-        logits, urgency = self.model.scores(text)
+    def _model_scores(self, read: str) -> tuple[np.ndarray, float | None]:
+        logits, urgency = self.model.scores(read, expanded=True)
         floor = float(logits.min())
         return np.where(self._model_index >= 0, logits[np.maximum(self._model_index, 0)], floor), urgency
 
-    def _text_scores(self, text: str) -> tuple[np.ndarray, float | None]:
-        scores, urgency = self._model_scores(text)
+    def _text_scores(self, read: str) -> tuple[np.ndarray, float | None]:
+        scores, urgency = self._model_scores(read)
         return np.log(softmax(scores)), urgency
 
     def _word_hits(self, text: str) -> dict[int, tuple[str, int]]:
@@ -308,9 +353,11 @@ def cue_hits(taxonomy: Taxonomy, text: str) -> list[str | None]:
 
 
 def _pick(standards: StandardCues, hits_by_cue: list[str | None], text: str,
-          prefer_urgent: bool | None) -> tuple[int, list[str]]:
+          prefer_urgent: bool | None, *, only_urgent: bool = False) -> tuple[int, list[str]]:
     best: tuple[float, int, int, list[str]] = (0.0, 0, 0, [])
     for index, (urgent, cues, parts) in enumerate(standards):
+        if only_urgent and not urgent:
+            continue
         hits: list[str] = []
         for j in cues:
             hit = hits_by_cue[j]
@@ -327,6 +374,15 @@ def _pick(standards: StandardCues, hits_by_cue: list[str | None], text: str,
     return -best[2], best[3]
 
 
+def _hazard_reasons(hits: Sequence[HazardHit]) -> list[Reason]:
+    return [Reason("hazard", f"危险情况：{h.hazard.name}（“{h.matched}”），按紧急处理",
+                   f"hazard: {h.hazard.name_en} (“{h.matched}”), handled as urgent") for h in hits]
+
+
+def _pinyin_reasons(readings: Sequence[Reading]) -> list[Reason]:
+    return [Reason("pinyin", f"“{r.source}”读作“{r.word}”", f"“{r.source}” read as “{r.word}”") for r in readings]
+
+
 def _terms(category: Category) -> list[str]:
     parts = {p for p in re.split(r"[（）()、，,]", category.name) if len(p) >= 2}
     terms = parts | {s.lower() for s in category.synonyms} | {s.lower() for s in category.synonyms_en}
@@ -341,5 +397,11 @@ def _contains(text: str, term: str) -> bool:
     if not term:
         return False
     if term.isascii():
-        return re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", text) is not None
+        return _ascii_term(term).search(text) is not None
     return term in text
+
+
+@lru_cache(maxsize=4096)
+def _ascii_term(term: str) -> re.Pattern[str]:
+    """An English term as a whole word ("bin" is not in "cabinet"); compiled once."""
+    return re.compile(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])")

@@ -1,4 +1,6 @@
-"""``suishoupai classify "描述" [--json]``: print the classifier's suggestions; ``--retrain`` rebuilds the text model."""
+"""``suishoupai classify "描述" [--json]``: print the classifier's suggestions; ``--retrain`` rebuilds the text model
+(needs the training extra, scikit-learn) and prints its report; ``--promote`` builds a candidate with the operators'
+corrections and replaces the model only if it beats the current one on a held-out set."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import msgspec
 from backend.errors import AppError
 from backend.triage.classifier import Classifier, ClassifyInput, ClassifyResult
 from backend.triage.taxonomy import load_taxonomy
-from backend.triage.textmodel import retrain
 from backend.triage.timelimits import Clock, TimeLimit
 
 Corrections = Callable[[], Iterable[tuple[str, str]]]
@@ -55,6 +56,13 @@ def format_suggestions(result: ClassifyResult, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def retrain(extra: list[tuple[str, str]], **kwargs: object) -> str:
+    """Rebuild the model and return its report (scikit-learn is imported only here: a training extra)."""
+    from backend.triage.training import retrain as build
+
+    return build(extra, **kwargs).text()  # type: ignore[arg-type]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="suishoupai classify", description="Classify a report description.")
     parser.add_argument("text", nargs="?", default="", help="the description (描述)")
@@ -79,8 +87,8 @@ def run(argv: list[str], *, corrections: Corrections | None = None, out: TextIO 
         if args.retrain:
             extra = list(corrections()) if corrections else []
             target = {"out": args.model} if args.model else {}
-            version = retrain(extra, taxonomy=taxonomy, **target)
-            out.write(f"model {version} ({len(extra)} corrections)\n")
+            report = retrain(extra, taxonomy=taxonomy, **target)
+            out.write(f"{report}\n({len(extra)} corrections)\n")
             return 0
         classifier = Classifier.load(taxonomy, args.model)
         result = classifier.classify(ClassifyInput(text=args.text, menu=args.menu, code=args.code,

@@ -1,34 +1,35 @@
-"""The learned part of triage: a softmax (multinomial logistic) regression over jieba words and character n-grams.
+"""The learned part of triage at run time: a calibrated linear model over jieba words, character n-grams, English
+words and the words read from pinyin and typos, stored as ``.npz`` (numpy only, no pickle, no scikit-learn).
 
-Trained from the labelled corpus (data/classification/, train split), synthetic examples built from the taxonomy's
-names and synonyms, and operators' corrections passed in as ``(text, code)`` pairs. Saved as ``.npz`` without pickle.
-
-    python -m backend.triage.textmodel --retrain      # rebuilds backend/triage/data/textmodel.npz
+Trained by ``backend/triage/training.py`` (scikit-learn, a training extra) from the labelled corpus
+(data/classification/, train split), synthetic examples built from the taxonomy's names, synonyms and condition
+phrases, and operators' corrections passed in as ``(text, code)`` pairs: ``suishoupai classify --retrain``.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import hashlib
+import io
 import json
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
-from backend.triage.taxonomy import Taxonomy, load_taxonomy
+from backend.triage.pinyin import PinyinReader
+from backend.triage.taxonomy import Taxonomy
 
 DATA_DIR = Path(__file__).parent / "data"
 PACKAGED_MODEL = DATA_DIR / "textmodel.npz"
 USER_DICT = DATA_DIR / "userdict.txt"
+HAZARDS = DATA_DIR / "hazards.json"
 CORPUS_DIR = DATA_DIR / "classification"  # packaged: `classify --retrain` must work from an installed wheel
 MAX_CHARS = 2000  # a longer description adds nothing a 2,000-character one does not say
 Example = tuple[str, str]
@@ -36,7 +37,7 @@ Example = tuple[str, str]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_WEIGHTS = {"w": 1.0, "c1": 0.2, "c2": 0.6, "c3": 0.6, "e": 1.0, "e2": 1.0}
+FEATURE_WEIGHTS = {"w": 1.0, "c1": 1.0, "c2": 1.0, "c3": 0.6, "e": 1.0, "e2": 1.0}  # chosen by cross-validation
 _STOPWORDS = frozenset(
     ["a", "an", "the", "on", "in", "at", "of", "to", "for", "and", "or", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "there", "here", "my", "our", "your", "with", "by", "from", "near", "after", "before", "again", "very", "so", "too", "all", "over", "up", "down", "out", "off", "into", "onto", "just", "some"]
 )
@@ -92,25 +93,43 @@ def dictionary_words(taxonomy: Taxonomy, user_dict: Path = USER_DICT) -> list[st
         words.update(cue.phrases)
     if user_dict.exists():
         words.update(line.split()[0] for line in user_dict.read_text(encoding="utf-8").splitlines() if line.strip())
+    if HAZARDS.exists():
+        words.update(w for h in json.loads(HAZARDS.read_text(encoding="utf-8"))["hazards"] for w in h.get("words", ()))
     return sorted(w for w in words if len(w) >= 2 and _CJK.search(w))
 
 
-def featurize(text: str, segmenter: Segmenter) -> dict[str, float]:
-    """Binary features, weighted by kind: w: jieba words, c1–c3: character n-grams, e/e2: English words and pairs."""
+@lru_cache(maxsize=4)
+def reader_for(words: tuple[str, ...], initials: tuple[str, ...] = ()) -> PinyinReader:
+    """One pinyin reader per dictionary (built in ~0.1 s)."""
+    return PinyinReader(words, initials)
+
+
+def expand(text: str, reader: PinyinReader | None) -> str:
+    """The normalised text followed by the words its pinyin and typos stand for ("jing gai diu le 井盖丢了")."""
     text = normalise(text)
+    if reader is None:
+        return text
+    readings = reader.read(text)
+    return text + "".join(" " + r.word for r in readings) if readings else text
+
+
+def featurize(text: str, segmenter: Segmenter, reader: PinyinReader | None = None) -> dict[str, float]:
+    """Binary features, weighted by kind: w: jieba words, c1–c3: character n-grams, e/e2: English words and pairs;
+    with a ``reader``, over the text followed by the words read from its pinyin and typos."""
+    text = expand(text, reader)
     features: dict[str, float] = {}
     for run in _RUNS.findall(text):
         if _CJK.match(run):
             for word in segmenter.cut(run):
-                features["w:" + word] = _WEIGHTS["w"]
+                features["w:" + word] = FEATURE_WEIGHTS["w"]
             for n in (1, 2, 3):
                 for i in range(len(run) - n + 1):
-                    features[f"c{n}:" + run[i : i + n]] = _WEIGHTS[f"c{n}"]
+                    features[f"c{n}:" + run[i : i + n]] = FEATURE_WEIGHTS[f"c{n}"]
     english = [_stem(w) for w in _RUNS.findall(text) if not _CJK.match(w) and not w.isdigit() and w not in _STOPWORDS]
     for word in english:
-        features["e:" + word] = _WEIGHTS["e"]
+        features["e:" + word] = FEATURE_WEIGHTS["e"]
     for a, b in pairwise(english):
-        features[f"e2:{a} {b}"] = _WEIGHTS["e2"]
+        features[f"e2:{a} {b}"] = FEATURE_WEIGHTS["e2"]
     return features
 
 
@@ -124,14 +143,22 @@ class Model:
     vocabulary: dict[str, int]
     weights: np.ndarray  # features × classes
     intercept: np.ndarray  # classes
-    temperature: float
-    words: list[str]  # the segmenter dictionary the model was trained with
+    temperature: float  # the calibration: probabilities are softmax((features @ weights + intercept) / temperature)
+    words: list[str]  # the segmenter's and the pinyin reader's dictionary the model was trained with
     version: str
     _segmenter: Segmenter | None = None
     # A separate binary urgency model over the same features (None in models saved before it existed): its logit is
     # ``values @ urgency_weights + urgency_intercept``; the classifier mixes it with the category distribution.
     urgency_weights: np.ndarray | None = None
     urgency_intercept: float = 0.0
+    initials: list[str] = field(default_factory=list)  # words the pinyin reader also reads from initials (jg → 井盖)
+    # Auto-accept: the lowest confidence at which out-of-fold answers were right ``auto_precision`` of the time (None:
+    # a model saved without one; the caller's setting decides).
+    auto_threshold: float | None = None
+    auto_precision: float | None = None
+    # (x, y) knots mapping the top probability onto the out-of-fold accuracy (None: the probability is used as is)
+    confidence_knots: np.ndarray | None = None
+    _reader: PinyinReader | None = None
 
     @property
     def segmenter(self) -> Segmenter:
@@ -139,14 +166,21 @@ class Model:
             self._segmenter = segmenter_for(tuple(self.words))
         return self._segmenter
 
+    @property
+    def reader(self) -> PinyinReader:
+        if self._reader is None:
+            self._reader = reader_for(tuple(self.words), tuple(self.initials))
+        return self._reader
+
     def logits(self, text: str) -> np.ndarray:
         """Tempered scores per class; their softmax is the calibrated text-only probability."""
         return self.scores(text)[0]
 
-    def scores(self, text: str) -> tuple[np.ndarray, float | None]:
-        """The tempered class scores and the urgency model's logit (None without one), from one featurization."""
+    def scores(self, text: str, *, expanded: bool = False) -> tuple[np.ndarray, float | None]:
+        """The tempered class scores and the urgency model's logit (None without one), from one featurization;
+        ``expanded``: the text is already followed by its pinyin readings (the classifier reads them once)."""
         indices, values = [], []
-        for feature, value in featurize(text, self.segmenter).items():
+        for feature, value in featurize(text, self.segmenter, None if expanded else self.reader).items():
             index = self.vocabulary.get(feature)
             if index is not None:
                 indices.append(index)
@@ -163,18 +197,41 @@ class Model:
     def predict_proba(self, text: str) -> np.ndarray:
         return softmax(self.logits(text))
 
+    def confidence(self, top: float) -> float:
+        """How often an answer with top probability ``top`` was right out of fold (``top`` without knots)."""
+        if self.confidence_knots is None:
+            return top
+        return float(np.interp(top, self.confidence_knots[0], self.confidence_knots[1]))
+
     def save(self, path: str | Path) -> None:
+        """Write the ``.npz`` byte for byte the same for the same model: fixed zip timestamps, sorted entries."""
         features = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        weights = np.where(np.abs(self.weights) < 1e-3, 0, self.weights).astype(np.float16)  # compresses well
-        urgency = {} if self.urgency_weights is None else {
-            "urgency_weights": np.where(np.abs(self.urgency_weights) < 1e-3, 0, self.urgency_weights).astype(np.float16),
-            "urgency_intercept": np.array(self.urgency_intercept),
+        arrays: dict[str, np.ndarray] = {
+            "classes": np.array(self.classes), "features": np.array(features),
+            "weights": np.where(np.abs(self.weights) < 1e-3, 0, self.weights).astype(np.float16),  # compresses well
+            "intercept": np.asarray(self.intercept, dtype=np.float32), "temperature": np.array(self.temperature),
+            "words": np.array(self.words), "version": np.array(self.version), "initials": np.array(self.initials, dtype=str),
         }
-        np.savez_compressed(
-            path, classes=np.array(self.classes), features=np.array(features), weights=weights,
-            intercept=self.intercept, temperature=np.array(self.temperature), words=np.array(self.words),
-            version=np.array(self.version), **urgency,
-        )
+        if self.urgency_weights is not None:
+            arrays["urgency_weights"] = np.where(np.abs(self.urgency_weights) < 1e-3, 0,
+                                                 self.urgency_weights).astype(np.float16)
+            arrays["urgency_intercept"] = np.array(self.urgency_intercept)
+        if self.confidence_knots is not None:
+            arrays["confidence_knots"] = np.asarray(self.confidence_knots, dtype=np.float64)
+        if self.auto_threshold is not None:
+            arrays["auto_threshold"] = np.array(self.auto_threshold)
+            arrays["auto_precision"] = np.array(self.auto_precision or 0.0)
+        target = Path(path)
+        partial = target.with_name(target.name + ".partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(arrays):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, buffer.getvalue())
+        partial.replace(target)  # a reader never sees half a model
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
@@ -187,6 +244,10 @@ class Model:
                 version=str(data["version"]),
                 urgency_weights=data["urgency_weights"].astype(np.float32) if "urgency_weights" in data else None,
                 urgency_intercept=float(data["urgency_intercept"]) if "urgency_intercept" in data else 0.0,
+                initials=[str(w) for w in data["initials"]] if "initials" in data else [],
+                auto_threshold=float(data["auto_threshold"]) if "auto_threshold" in data else None,
+                auto_precision=float(data["auto_precision"]) if "auto_precision" in data else None,
+                confidence_knots=data["confidence_knots"] if "confidence_knots" in data else None,
             )
 
 
@@ -195,136 +256,21 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def _fit(rows: list[dict[str, float]], labels: list[str], classes: list[str], *, l2: float = 1e-6,
-         iterations: int = 150, rate: float = 0.05) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Softmax regression on sparse rows, full-batch Adam; gradients summed per feature with ``reduceat``."""
-    vocabulary: dict[str, int] = {}
-    indices: list[int] = []
-    values: list[float] = []
-    indptr = [0]
-    for row in rows:
-        for feature, value in row.items():
-            indices.append(vocabulary.setdefault(feature, len(vocabulary)))
-            values.append(value)
-        indices.append(vocabulary.setdefault("bias", len(vocabulary)))  # no empty rows for reduceat
-        values.append(1.0)
-        indptr.append(len(indices))
-    cols, vals, starts_row = np.array(indices), np.array(values, dtype=np.float32), np.array(indptr[:-1])
-    n, n_classes = len(rows), len(classes)
-    owner = np.repeat(np.arange(n), np.diff(indptr))
-    order = np.argsort(cols, kind="stable")
-    starts_col = np.flatnonzero(np.r_[True, cols[order][1:] != cols[order][:-1]])
-    used = cols[order][starts_col]
-    class_index = {c: i for i, c in enumerate(classes)}
-    target = np.zeros((n, n_classes), dtype=np.float32)
-    target[np.arange(n), [class_index[label] for label in labels]] = 1.0
-    params = [np.zeros((len(vocabulary), n_classes), dtype=np.float32), np.zeros(n_classes, dtype=np.float32)]
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    for step in range(1, iterations + 1):
-        weights, intercept = params
-        error = (softmax(np.add.reduceat(vals[:, None] * weights[cols], starts_row) + intercept) - target) / n
-        grad_w = l2 * weights
-        grad_w[used] += np.add.reduceat(vals[order, None] * error[owner[order]], starts_col)
-        for param, grad, (m, v) in zip(params, (grad_w, error.sum(axis=0)), moments):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    return vocabulary, params[0], params[1]
-
-
-def _fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood of out-of-fold predictions."""
-    best, best_nll = 1.0, float("inf")
-    for t in np.exp(np.linspace(np.log(0.25), np.log(8.0), 50)):
-        z = logits / t
-        top = z.max(axis=1)
-        nll = float((np.log(np.exp(z - top[:, None]).sum(axis=1)) + top - z[np.arange(len(z)), targets]).sum())
-        if nll < best_nll:
-            best, best_nll = float(t), nll
-    return best
-
-
-def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, calibrate_on: Sequence[Example] = (),
-          folds: int = 3, synthetic: bool = True, iterations: int = 150,
-          urgent: Mapping[str, bool] | None = None) -> Model:
-    """Fit the model on ``examples`` plus (by default) the taxonomy's synthetic examples.
-
-    ``calibrate_on`` (real reports, a subset of ``examples``) are cross-validated to fit the softmax temperature.
-    ``urgent`` labels real texts 紧急 or not for the urgency model; a text without a label counts as its category's
-    urgency when all of the category's standards agree, and is left out of the urgency model otherwise.
-    """
-    taxonomy = taxonomy or load_taxonomy()
-    words = dictionary_words(taxonomy)
-    segmenter = segmenter_for(tuple(words))
-    real = [(t, c) for t, c in examples if taxonomy.has(c)]
-    labelled = _synthetic(taxonomy) if synthetic else []
-    extra = [(t, c) for t, c, _ in labelled]
-    classes = list(taxonomy.codes)
-    features = {text: featurize(text, segmenter) for text, _ in real + extra}
-
-    def fit(rows: list[Example]) -> Model:
-        vocab, weights, intercept = _fit([features[t] for t, _ in rows], [c for _, c in rows], classes,
-                                         iterations=iterations)
-        return Model(classes, vocab, weights, intercept, 1.0, words, "", segmenter)
-
-    temperature = 1.0
-    held = [e for e in dict.fromkeys(calibrate_on) if taxonomy.has(e[1])]
-    if held and folds > 1:
-        logits, targets = [], []
-        for fold in range(folds):
-            test = set(held[fold::folds])
-            fold_model = fit([e for e in real if e not in test] + extra)
-            logits += [fold_model.logits(t) for t, _ in test]
-            targets += [classes.index(c) for _, c in test]
-        temperature = _fit_temperature(np.array(logits), np.array(targets))
-    model = fit(real + extra)
-    model.temperature = temperature
-    urgent = urgent or {}
-    urgency_rows = [(t, urgent[t] if t in urgent else _category_urgency(taxonomy, c)) for t, c in real]
-    urgency_rows += [(t, u) for t, _, u in labelled]
-    model.urgency_weights, model.urgency_intercept = fit_urgency(
-        [features[t] for t, u in urgency_rows if u is not None], [u for _, u in urgency_rows if u is not None],
-        model.vocabulary, iterations=iterations)
-    data: list[object] = sorted(real + extra)
-    if any(u is not None for _, u in urgency_rows):  # the urgency labels are part of what the model learned
-        data.append(sorted((t, u) for t, u in urgency_rows if u is not None))
-    digest = hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:10]
-    model.version = f"lr-{dt.date.today():%Y%m%d}-{digest}"
-    return model
-
-
-def fit_urgency(rows: list[dict[str, float]], labels: list[bool], vocabulary: Mapping[str, int], *,
-                l2: float = 1e-6, iterations: int = 150) -> tuple[np.ndarray, float]:
-    """A binary (紧急 or not) logistic regression over the same features, laid out on ``vocabulary``."""
-    weights = np.zeros(len(vocabulary), dtype=np.float32)
-    if len(set(labels)) < 2:
-        return weights, 0.0
-    vocab, w, b = _fit(rows, ["0" if not u else "1" for u in labels], ["0", "1"], l2=l2, iterations=iterations)
-    difference = w[:, 1] - w[:, 0]
-    for feature, index in vocab.items():
-        if feature in vocabulary:
-            weights[vocabulary[feature]] = difference[index]
-    # every training row carried the "bias" feature; prediction does not add it, so it goes into the intercept
-    return weights, float(b[1] - b[0] + difference[vocab["bias"]])
-
-
-def _category_urgency(taxonomy: Taxonomy, code: str) -> bool | None:
+def category_urgency(taxonomy: Taxonomy, code: str) -> bool | None:
     flags = {s.urgent for s in taxonomy.get(code).standards}
     return flags.pop() if len(flags) == 1 else None
 
 
 def synthetic_examples(taxonomy: Taxonomy) -> list[Example]:
     """Names, synonyms and synonym + condition phrase combinations, e.g. ("井盖没了", "C0123")."""
-    return [(t, c) for t, c, _ in _synthetic(taxonomy)]
+    return [(t, c) for t, c, _ in labelled_synthetic(taxonomy)]
 
 
-def _synthetic(taxonomy: Taxonomy) -> list[tuple[str, str, bool | None]]:
+def labelled_synthetic(taxonomy: Taxonomy) -> list[tuple[str, str, bool | None]]:
     """Synthetic examples with their urgency: the standard's for a condition phrase, else the category's if unanimous."""
     examples: list[tuple[str, str, bool | None]] = []
     for category in taxonomy.categories:
-        code, whole = category.code, _category_urgency(taxonomy, category.code)
+        code, whole = category.code, category_urgency(taxonomy, category.code)
         terms = [category.name, *category.synonyms]
         examples += [(term, code, whole) for term in terms]
         examples += [(term, code, whole) for term in category.synonyms_en]
@@ -351,29 +297,3 @@ def load_corpus(directory: Path = CORPUS_DIR, split: str | None = "train") -> li
                 if split is None or row.get("split") == split:
                     rows.append(row)
     return rows
-
-
-def retrain(extra_examples: Iterable[Example] = (), *, taxonomy: Taxonomy | None = None,
-            out: str | Path = PACKAGED_MODEL, corpus_dir: Path = CORPUS_DIR) -> str:
-    """Rebuild the model from the corpus's train split plus ``extra_examples`` (operators' corrections)."""
-    rows = load_corpus(corpus_dir, "train")
-    corpus = [(str(r["text"]), str(r["code"])) for r in rows]
-    extra = [(str(t), str(c)) for t, c in extra_examples]
-    urgent = {str(r["text"]): bool(r["urgent"]) for r in rows if "urgent" in r}
-    model = train(corpus + extra, taxonomy, calibrate_on=corpus, urgent=urgent)
-    model.save(out)
-    return model.version
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Rebuild the packaged triage text model.")
-    parser.add_argument("--retrain", action="store_true", required=True)
-    parser.add_argument("--out", type=Path, default=PACKAGED_MODEL)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    logging.getLogger(__name__).info("model %s written to %s", retrain(out=args.out), args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -31,7 +31,7 @@ def test_missing_manhole_cover_at_night_is_urgent_with_the_emergency_limit(class
     assert (top.time_limit.amount, top.time_limit.clock) == (2, Clock.EMERGENCY_HOURS)
     assert top.confidence > 0.5
     assert any(r.kind == "word" and "井盖" in r.text_zh for r in top.reasons)
-    assert result.model_version.startswith("lr-")
+    assert result.model_version.startswith("lin-")
 
 
 def test_top_three_with_confidences_that_sum_to_at_most_one(classifier: Classifier) -> None:

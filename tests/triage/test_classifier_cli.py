@@ -25,7 +25,7 @@ def test_prints_suggestions_with_confidence_urgency_time_limit_and_reasons() -> 
     overall, first = out.splitlines()[:2]
     assert overall == "整体判断：紧急"
     assert first.startswith("1. C") and "井盖" in first and "置信度" in first and "紧急" in first
-    assert "处置时限 2紧急工作时" in out and "理由：" in out and "模型版本 lr-" in out
+    assert "处置时限 2紧急工作时" in out and "理由：" in out and "模型版本 lin-" in out
 
 
 def test_english_output() -> None:

@@ -17,8 +17,8 @@ from backend.triage.textmodel import (
     load_corpus,
     normalise,
     synthetic_examples,
-    train,
 )
+from backend.triage.training import train
 
 TINY = [("井盖没了", "C0123"), ("井盖丢了好危险", "C0123"), ("垃圾成堆没人收", "E0110"), ("一堆垃圾好臭", "E0110"),
         ("路灯不亮", "C0137"), ("路灯黑了", "C0137")]
@@ -49,33 +49,33 @@ def test_synthetic_examples_come_from_names_synonyms_and_conditions() -> None:
 
 
 def test_train_predicts_save_load_round_trips_without_pickle(tmp_path: Path) -> None:
-    model = train(TINY * 2, synthetic=False, iterations=80)
+    model = train(TINY * 2, synthetic=False)
     assert model.classes[int(np.argmax(model.predict_proba("井盖被偷了")))] == "C0123"
     path = tmp_path / "model.npz"
     model.save(path)
     with np.load(path, allow_pickle=False) as data:
         assert data["features"].dtype.kind == "U"
     loaded = Model.load(path)
-    assert loaded.version == model.version and loaded.version.startswith("lr-")
+    assert loaded.version == model.version and loaded.version.startswith("lin-")
     assert np.allclose(loaded.logits("垃圾好多"), model.logits("垃圾好多"), atol=0.05)
 
 
 def test_operator_corrections_change_the_model_and_its_version() -> None:
-    before = train(TINY, synthetic=False, iterations=80)
+    before = train(TINY, synthetic=False)
     corrections = [("马葫芦盖子飞了", "C0102")] * 3
-    after = train(TINY + corrections, synthetic=False, iterations=80)
+    after = train(TINY + corrections, synthetic=False)
     assert after.version != before.version
     assert after.classes[int(np.argmax(after.predict_proba("马葫芦盖子飞了")))] == "C0102"
 
 
 def test_unknown_codes_in_examples_are_skipped() -> None:
-    model = train([*TINY, ("whatever", "Z0000")], synthetic=False, iterations=20)
+    model = train([*TINY, ("whatever", "Z0000")], synthetic=False)
     assert "Z0000" not in model.classes
 
 
-def test_calibration_sets_a_temperature() -> None:
-    model = train(TINY * 3, synthetic=False, iterations=60, calibrate_on=TINY * 3)
-    assert 0.25 <= model.temperature <= 8.0
+def test_calibration_sets_a_temperature_and_an_auto_accept_threshold() -> None:
+    model = train(TINY, taxonomy=None)
+    assert model.temperature > 0 and model.auto_threshold is not None and 0.3 <= model.auto_threshold <= 1.0
 
 
 def test_packaged_model_matches_the_packaged_taxonomy() -> None:

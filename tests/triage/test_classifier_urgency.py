@@ -9,7 +9,8 @@ import pytest
 
 from backend.triage.classifier import Classifier, ClassifyInput, pick_standard
 from backend.triage.taxonomy import load_taxonomy
-from backend.triage.textmodel import PACKAGED_MODEL, Model, train
+from backend.triage.textmodel import PACKAGED_MODEL, Model
+from backend.triage.training import train
 
 TINY = [("井盖没了", "C0123"), ("井盖丢了好危险", "C0123"), ("垃圾成堆没人收", "E0110"), ("一堆垃圾好臭", "E0110"),
         ("路灯不亮", "C0137"), ("路灯黑了", "C0137")]
@@ -74,7 +75,7 @@ def test_pick_standard_without_a_matching_phrase_can_prefer_either_urgency() -> 
 def test_urgency_model_trains_saves_and_loads(tmp_path: Path) -> None:
     urgent = {"井盖没了": True, "井盖丢了好危险": True, "垃圾成堆没人收": False, "一堆垃圾好臭": False,
               "路灯不亮": False, "路灯黑了": False}
-    model = train(TINY * 2, synthetic=False, iterations=80, urgent=urgent)
+    model = train(TINY * 2, synthetic=False, urgent=urgent)
     assert model.scores("井盖丢了")[1] > model.scores("垃圾好臭")[1]
     path = tmp_path / "model.npz"
     model.save(path)
@@ -84,7 +85,7 @@ def test_urgency_model_trains_saves_and_loads(tmp_path: Path) -> None:
 
 
 def test_a_model_saved_without_an_urgency_model_still_classifies(tmp_path: Path) -> None:
-    model = train(TINY * 2, synthetic=False, iterations=40)
+    model = train(TINY * 2, synthetic=False)
     model.urgency_weights = None
     path = tmp_path / "old.npz"
     model.save(path)
