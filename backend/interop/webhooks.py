@@ -35,7 +35,7 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.interop.open311 import public_request
 from backend.interop.tables import InteropCursor, WebhookDelivery, WebhookSubscriber
 from backend.jobs import queue
-from backend.live.log import scan_log
+from backend.live.log import last_seq, scan_log
 from backend.loops import Loop
 from backend.org.tables import Unit
 
@@ -200,6 +200,9 @@ async def _fan_out(ctx: AppContext, events: list[dict[str, Any]], subs: list[dic
 
 async def feed_once(ctx: AppContext) -> bool:
     """One batch of the log after the cursor; True when there may be more."""
+    cursor = await InteropCursor.select(InteropCursor.seq).where(InteropCursor.name == FEED).first()
+    if cursor is not None and await last_seq() <= int(cursor["seq"]):
+        return False  # nothing new: no write lock taken (SQLite has one writer, the reports need it)
     async with write_transaction(ctx.engine):
         query = InteropCursor.select(InteropCursor.seq).where(InteropCursor.name == FEED)
         if is_postgres(ctx.engine):
@@ -207,17 +210,15 @@ async def feed_once(ctx: AppContext) -> bool:
         rows = await query
         if not rows:
             # Start at the log's end: subscribers get what happens from now on (older events: replay).
-            from backend.live.log import last_seq
-
             await InteropCursor.insert(InteropCursor(name=FEED, seq=await last_seq()))
             return False
         after = int(rows[0]["seq"])
         events = await scan_log(after, BATCH)
         if not events:
             return False
-        subs = list(await WebhookSubscriber.select().where(WebhookSubscriber.active == True).output(
+        subs = list(await WebhookSubscriber.select().where(WebhookSubscriber.active == True).output(  # noqa: E712
             load_json=True))
-        made = await _fan_out(ctx, events, subs)
+        made = await _fan_out(ctx, events, subs) if subs else 0
         await InteropCursor.update({InteropCursor.seq: events[-1]["seq"]}).where(InteropCursor.name == FEED)
     if made:
         ctx.extras.get("wake", lambda: None)()

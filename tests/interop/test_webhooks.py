@@ -3,6 +3,7 @@ duplicate processing (receivers de-duplicate on the delivery id), and replay fro
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -68,6 +69,14 @@ def test_signed_filtered_and_delivered_once(hooks: Any, receiver: Receiver) -> N
     subscribe(hooks, receiver.url + "/vendors", categories=["E04"])
     subscribe(hooks, receiver.url + "/elsewhere", areas=["999999"])
     first, second = report(hooks, "ZR01"), report(hooks, "ZR02")
+
+    async def feeds_at_once() -> None:  # as several app processes would, next to this app's own feed loop
+        from backend.interop.webhooks import feed_once
+
+        ctx = hooks.app.state.ctx
+        await asyncio.gather(*(feed_once(ctx) for _ in range(4)))
+
+    hooks.blocking_portal.call(feeds_at_once)
 
     got = receiver.wait_for(4)
     rows = wait_for(lambda: settled(hooks, 4))
