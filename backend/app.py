@@ -8,30 +8,33 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
-
 from backend.accounts import throttle
 from backend.accounts.auth import provide_ctx, refuse_credentials_in_url
 from backend.accounts.controllers import AuthController, UserController
-from backend.accounts.privacy_controllers import PRIVACY_HANDLERS
 from backend.apidocs import render_plugins
 from backend.audit import service as audit
 from backend.bench import bench_handlers
-from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
+from backend.cases.access import topic_rules
+from backend.cases.controllers import (
+    CaseController,
+    MetaController,
+    PublicController,
+    ReportController,
+)
 from backend.cases.deadlines import CalendarController, calendar_sync
+from backend.cases.views import case_access
 from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
+from backend.evaluation.controllers import EvaluationController
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
 from backend.interop import webhooks
-from backend.interop.controllers import ClientAdminController, WebhookAdminController, open311_router
+from backend.interop.controllers import (
+    ClientAdminController,
+    WebhookAdminController,
+    open311_router,
+)
 from backend.jobs.controllers import JobAdminController
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
@@ -41,15 +44,26 @@ from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.org.controllers import OrgAdminController, OrgMapController
-from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
+from backend.photos.controllers import (
+    ObjectController,
+    PhotoController,
+    PublicPhotoController,
+)
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.places.controllers import PlacesController
+from backend.privacy.controllers import PRIVACY_HANDLERS
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
-from backend.evaluation.controllers import EvaluationController
 from backend.sweeper import Sweeper
 from backend.triage.controllers import TaxonomyController
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -59,10 +73,9 @@ def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
     """The channels plugin, and whether its channel between processes (Redis) is down right now."""
     redis_down: Callable[[], bool] = lambda: False  # in memory: never down
     if settings.redis_url:
+        from backend.resilient import ResilientChannels
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
-
-        from backend.live.resilient import ResilientChannels
 
         backend: Any = ResilientChannels(RedisChannelsPubSubBackend(redis=Redis.from_url(
             settings.redis_url, socket_connect_timeout=2, health_check_interval=10)))
@@ -118,9 +131,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         from backend.triage.service import Triage
 
         engine = await open_database(settings)
-        ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels))
+        ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels), cases=case_access())
         app.state.ctx = ctx
-        app.state.live = live = LiveService(channels, settings, redis_down)
+        app.state.live = live = LiveService(channels, settings, redis_down, topic_rules())
         worker = None
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)

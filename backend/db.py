@@ -12,7 +12,9 @@ from urllib.parse import unquote, urlparse
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import sort_table_classes
 
+from backend.apps import APP_REGISTRY
 from backend.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
@@ -21,9 +23,7 @@ log = logging.getLogger("suishoupai.db")
 
 def build_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
-        path = Path(settings.sqlite_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=settings.sqlite_busy_seconds)
+        return SQLiteEngine(path=settings.sqlite_path, timeout=settings.sqlite_busy_seconds)
     url = urlparse(settings.resolved_database_url)
     return PostgresEngine(
         config={
@@ -51,10 +51,6 @@ def bind_tables(engine: Engine[Any]) -> None:
 
 def all_tables() -> list[Any]:
     """Every table of every registered app, in dependency order."""
-    from piccolo.table import sort_table_classes
-
-    from backend.piccolo_conf import APP_REGISTRY
-
     tables = [t for config in APP_REGISTRY.app_configs.values() for t in config.table_classes]
     return sort_table_classes(tables)
 

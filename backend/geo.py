@@ -273,3 +273,45 @@ def components_from_geojson(collection: Mapping[str, Any]) -> list[Component]:
 def components_from_csv(text: str) -> list[Component]:
     """CSV with a header row ``id,category,lng,lat,owner,maintainer``."""
     return [_component(n, row, row.get("lng"), row.get("lat")) for n, row in enumerate(csv.DictReader(io.StringIO(text)))]
+
+
+# ---------------------------------------------------------------- GCJ-02 (the offset datum of Chinese web maps)
+
+# Krasovsky 1940 ellipsoid, as used by the published GCJ-02 formula.
+_A = 6378245.0
+_EE = 0.00669342162296594323
+
+
+def out_of_china(lng: float, lat: float) -> bool:
+    """The rough bounding box the GCJ-02 formula is applied in (the published convention, not the border)."""
+    return not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _delta_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _delta_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """Return ``(lng, lat)`` in GCJ-02 for Chinese basemaps (AMap, Tencent); points outside China are unchanged."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    dlat = _delta_lat(lng - 105.0, lat - 35.0)
+    dlng = _delta_lng(lng - 105.0, lat - 35.0)
+    radlat = math.radians(lat)
+    magic = 1 - _EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
+    dlng = (dlng * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return lng + dlng, lat + dlat

@@ -25,9 +25,6 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     generate_latest,
     multiprocess,
 )
@@ -39,23 +36,13 @@ from backend.cases.lifecycle import OPEN_STATES
 from backend.cases.tables import Case
 from backend.errors import NotFound
 from backend.health import job_backlog
+from backend.instruments import WEBSOCKETS
 from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.settings import Settings, SettingsError
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # set by `suishoupai serve --workers N` (cli.py)
 SAMPLE_SECONDS = 5.0
-
-PHOTO_SECONDS = Histogram(
-    "suishoupai_photo_processing_seconds", "Decoding, checking and resizing one photo (waiting for the decode budget "
-    "included)", buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
-CLASSIFY_SECONDS = Histogram(
-    "suishoupai_classification_seconds", "The text classifier's call for one case",
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
-SWEPT = Counter("suishoupai_sweeper_removed", "What the sweeper removed, by kind", ["kind"])
-# Sum over live processes: each process's hub counts its own connections.
-WEBSOCKETS = Gauge("suishoupai_websocket_connections", "Open websocket connections", multiprocess_mode="livesum")
-
 
 def request_metrics() -> PrometheusConfig:
     """Litestar's middleware, keyed by route template so ids in paths cannot explode the number of series."""

@@ -1,22 +1,12 @@
-"""Piccolo's entry point: the engine from the environment and the registry of apps (used by `suishoupai migrate`)."""
+"""Piccolo's entry point for its own tools (``suishoupai migrate`` sets ``PICCOLO_CONF`` to this module): the engine
+from the environment and the apps' registry. The app itself never imports this module: it opens its engine with
+``backend.db.open_database`` and finds the tables through ``backend.apps``.
+"""
 
-from piccolo.conf.apps import AppRegistry
-
+from backend.apps import APP_REGISTRY
 from backend.db import build_engine
 from backend.settings import Settings
 
 DB = build_engine(Settings.from_env())
 
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "backend.audit.piccolo_app",
-        "backend.org.piccolo_app",
-        "backend.accounts.piccolo_app",
-        "backend.cases.piccolo_app",
-        "backend.photos.piccolo_app",
-        "backend.live.piccolo_app",
-        "backend.jobs.piccolo_app",
-        "backend.evaluation.piccolo_app",
-        "backend.interop.piccolo_app",
-    ]
-)
+__all__ = ["APP_REGISTRY", "DB"]

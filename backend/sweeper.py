@@ -27,9 +27,9 @@ from typing import Any
 from backend.accounts.tables import AuthToken
 from backend.context import AppContext
 from backend.db import is_postgres
+from backend.instruments import SWEPT
 from backend.jobs.tables import Job
 from backend.loops import Loop
-from backend.metrics import SWEPT
 from backend.photos.service import EXPIRY_BATCH, EXPIRY_GRACE, UNCONFIRMED, expire_unconfirmed, staging_key
 from backend.photos.tables import Photo
 

@@ -91,7 +91,7 @@ def stores(settings: Settings) -> dict[str, Store]:
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
-        from backend.live.resilient import FallbackStore
+        from backend.resilient import FallbackStore
 
         # While Redis is unreachable the counters live in this process's memory: limits hold per process, and
         # requests are served instead of failing.

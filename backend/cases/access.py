@@ -12,6 +12,7 @@ from backend.cases.lifecycle import BY_ACTION, TRANSITIONS, Owner, State, Transi
 from backend.cases.schemas import ActionOut
 from backend.cases.tables import Case
 from backend.errors import Forbidden
+from backend.live.topics import TopicRules
 from backend.settings import Settings
 
 
@@ -88,3 +89,12 @@ def describe_allowed(settings: Settings, actor: Actor, case: Case) -> dict[str, 
         "state": case.state,
         "allowed": [a.action for a in allowed_actions(settings, actor, case)],
     }
+
+
+async def _load(case_id: int) -> Case | None:
+    return await Case.objects().get(Case.id == case_id)
+
+
+def topic_rules() -> TopicRules:
+    """Who may watch a ``case:N`` topic: whoever may see the case (handed to the live hub when the app is wired)."""
+    return TopicRules(_load, can_see)

@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.openapi.spec import OpenAPIMediaType as MediaType
 from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.cases import services, views
@@ -21,12 +21,7 @@ from backend.cases.schemas import ActionIn, ActionOut, CasePage, CaseView, Publi
 from backend.cases.tables import Case
 from backend.context import Ctx
 from backend.errors import InvalidInput, NotFound
-
-IdemKey = Annotated[
-    str | None,
-    HeaderParameter(name="Idempotency-Key", min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
-              description="A client-made key: a retry with the same key returns the first answer"),
-]
+from backend.idempotency import IdemKey
 
 
 def _report_schema(multipart: bool) -> Schema:

@@ -10,7 +10,7 @@ from piccolo.columns.combination import And, Or, Where
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor
 from backend.cases import clock
-from backend.cases.access import allowed_actions, ensure_visible
+from backend.cases.access import allowed_actions, can_see, ensure_visible
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
     CaseOut,
@@ -26,7 +26,9 @@ from backend.cases.schemas import (
     UnitRef,
 )
 from backend.cases.tables import Case, TimelineEntry
+from backend.context import CaseAccess
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.live.messages import is_reporter_view
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
 from backend.settings import Settings
@@ -176,11 +178,6 @@ async def _units_for(cases: list[Case]) -> dict[int, Unit]:
     return {u.id: u for u in await Unit.objects().output(load_json=True).where(Unit.id.is_in(list(ids)))}
 
 
-def is_reporter_view(actor: Actor) -> bool:
-    """Citizens (with an account or an anonymous device) get the reporter's view of a case, staff the full record."""
-    return actor.role is Role.CITIZEN
-
-
 def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> ReporterCaseOut:
     zh, en = STATE_NAMES[State(case.state)]
     unit = units.get(case.unit) if case.unit else None
@@ -243,25 +240,6 @@ def _reporter_timeline(case: Case, entries: list[dict[str, Any]], photo_ids: set
             result=result if isinstance(result, str) else None,
         ))
     return timeline
-
-
-def reporter_topics(event: dict[str, Any], user_id: int, watching: set[str]) -> tuple[str, ...] | None:
-    """Which of a live event's topics a citizen's websocket may carry (None: not the event at all). Only events of
-    their own reports: the event names them as reporter, or is about a case they watch (they may watch only their
-    own); deadline warnings are left out whole. Other parties' topics (staff ids, grids, a case merged with theirs)
-    are dropped. These topics are all that differs between two citizens' views of one event (``reporter_event``), so
-    the hub encodes each distinct view once, however many citizens get it."""
-    mine, case = f"reporter:{user_id}", f"case:{event.get('case_id')}"
-    topics = event.get("topics") or ()
-    if event.get("kind") == "case.escalated" or (mine not in topics and case not in watching):
-        return None
-    return tuple(t for t in topics if t == case or t == mine)
-
-
-def reporter_event(event: dict[str, Any], topics: tuple[str, ...]) -> dict[str, Any]:
-    """A live event as a citizen sees it, carrying ``topics`` (from ``reporter_topics``): without the unit id and the
-    supervision light."""
-    return {**event, "topics": list(topics), "unit_id": None, "light": None}
 
 
 async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseView:
@@ -442,3 +420,13 @@ async def public_cases(page: int, page_size: int, bbox: tuple[float, float, floa
         )
     return PublicCasePage(items=items, total=await count, page=page, page_size=page_size)
 
+
+
+async def _find(case_id: int) -> Case | None:
+    return await Case.objects().get(Case.id == case_id)
+
+
+def case_access() -> CaseAccess:
+    """The cases domain's answers for the photos domain (which does not import this one): wired in app.py."""
+    public = public_states()
+    return CaseAccess(_find, can_see, lambda case: case.state in public)

@@ -35,7 +35,7 @@ from backend.live.messages import (
     text,
 )
 from backend.live.service import LiveService
-from backend.live.topics import natural_topics, refused_topics
+from backend.live.topics import natural_topics
 
 log = logging.getLogger("suishoupai.live")
 
@@ -81,11 +81,11 @@ def _bad(message_en: str) -> ErrorOut:
 
 async def _subscribe(conn: Connection, topics: list[str], since: int | None) -> None:
     mark = conn.hub.seq
-    refused = await refused_topics(conn.actor, topics)
+    refused = await conn.hub.rules.refused(conn.actor, topics)
     # A case that changed hands while we checked is checked again: the hub re-checked only those already watching.
     while not refused and (moved := conn.hub.owner_changed_since(mark, topics)):
         mark = conn.hub.seq
-        refused = await refused_topics(conn.actor, moved)
+        refused = await conn.hub.rules.refused(conn.actor, moved)
     if refused:
         conn.refuse(FORBIDDEN, ErrorOut("ws.topic_forbidden", "无权订阅：" + "、".join(refused),
                                         "Not yours to watch: " + ", ".join(refused), {"topics": refused}))

@@ -32,7 +32,7 @@ from backend.live.connection import BEAT, EVENT, TOO_SLOW, UNAUTHENTICATED, Conn
 from backend.live.log import last_seq, scan_log
 from backend.live.messages import ErrorOut, EventViews
 from backend.live.sessions import session_expiries
-from backend.live.topics import OWNER_CHANGING, load_case, may_see_case, refused_topics
+from backend.live.topics import NO_CASES, OWNER_CHANGING, TopicRules
 
 log = logging.getLogger("suishoupai.live")
 
@@ -48,8 +48,10 @@ EXPIRED = ErrorOut("auth.expired", "登录已过期，请重新登录", "Your se
 
 
 class Hub:
-    def __init__(self, channels: Any, heartbeat_seconds: float, degraded: Callable[[], bool] | None = None) -> None:
+    def __init__(self, channels: Any, heartbeat_seconds: float, degraded: Callable[[], bool] | None = None,
+                 rules: TopicRules = NO_CASES) -> None:
         self.channels = channels
+        self.rules = rules
         self.heartbeat_seconds = heartbeat_seconds
         # True while the channel between processes (Redis) is down: the log is then polled every DEGRADED_POLL_S.
         self.degraded = degraded or (lambda: False)
@@ -183,13 +185,13 @@ class Hub:
         """Drop ``topic`` from the connections whose actor may no longer see the case (they got this event still:
         it tells them the case left them)."""
         try:
-            case = await load_case(case_id)
+            case = await self.rules.load_case(case_id)
         except Exception:
             # Fail closed: the client is told and may subscribe again, which checks afresh.
             log.exception("live: could not re-check who may watch %s", topic)
             case = None
         for conn in list(self.by_topic.get(topic, ())):
-            if not may_see_case(conn.actor, case):
+            if not self.rules.may_see_case(conn.actor, case):
                 conn.revoke([topic])
 
     def _dispatch(self, event: dict[str, Any]) -> None:
@@ -241,7 +243,7 @@ class Hub:
             return
         for conn in conns:
             conn.actor = replace(fresh, session=conn.actor.session)
-            lost = await refused_topics(conn.actor, sorted(conn.topics))
+            lost = await self.rules.refused(conn.actor, sorted(conn.topics))
             if lost and not conn.closing:
                 conn.revoke(lost)
 

@@ -52,11 +52,6 @@ async def scan_log(after: int, limit: int = 500) -> list[dict[str, Any]]:
     return [_as_event(row) for row in rows if row["kind"] != PRUNED_KIND]
 
 
-async def events_since(seq: int, topics: set[str], limit: int = 1000) -> list[dict[str, Any]]:
-    """Events after ``seq`` on any of ``topics``, oldest first: at most ``limit`` rows of the log are scanned."""
-    return [event for event in await scan_log(seq, limit) if topics.intersection(event["topics"])]
-
-
 async def last_seq() -> int:
     row = await Event.select(Event.seq).order_by(Event.seq, ascending=False).first()
     return int(row["seq"]) if row else 0

@@ -10,8 +10,8 @@ from typing import Any
 
 import msgspec
 
+from backend.accounts.roles import Role
 from backend.accounts.services import Actor
-from backend.cases.views import is_reporter_view, reporter_event, reporter_topics
 from backend.live.log import EVENT_VERSION
 
 
@@ -119,6 +119,30 @@ def text(message: msgspec.Struct) -> str:
 def event_text(event: dict[str, Any]) -> str:
     """Encode a published event once; every connection that wants it gets the same string."""
     return text(msgspec.convert(event, EventOut))
+
+
+def is_reporter_view(actor: Actor) -> bool:
+    """Citizens (with an account or an anonymous device) get the reporter's view of a case, staff the full record."""
+    return actor.role is Role.CITIZEN
+
+
+def reporter_topics(event: dict[str, Any], user_id: int, watching: set[str]) -> tuple[str, ...] | None:
+    """Which of a live event's topics a citizen's websocket may carry (None: not the event at all). Only events of
+    their own reports: the event names them as reporter, or is about a case they watch (they may watch only their
+    own); deadline warnings are left out whole. Other parties' topics (staff ids, grids, a case merged with theirs)
+    are dropped. These topics are all that differs between two citizens' views of one event (``reporter_event``), so
+    the hub encodes each distinct view once, however many citizens get it."""
+    mine, case = f"reporter:{user_id}", f"case:{event.get('case_id')}"
+    topics = event.get("topics") or ()
+    if event.get("kind") == "case.escalated" or (mine not in topics and case not in watching):
+        return None
+    return tuple(t for t in topics if t == case or t == mine)
+
+
+def reporter_event(event: dict[str, Any], topics: tuple[str, ...]) -> dict[str, Any]:
+    """A live event as a citizen sees it, carrying ``topics`` (from ``reporter_topics``): without the unit id and the
+    supervision light."""
+    return {**event, "topics": list(topics), "unit_id": None, "light": None}
 
 
 class EventViews:

@@ -10,6 +10,7 @@ from typing import Any
 
 from backend.live.hub import Hub
 from backend.live.log import prune_events
+from backend.live.topics import NO_CASES, TopicRules
 from backend.settings import Settings
 
 log = logging.getLogger("suishoupai.live")
@@ -18,9 +19,10 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class LiveService:
-    def __init__(self, channels: Any, settings: Settings, degraded: Callable[[], bool] | None = None) -> None:
+    def __init__(self, channels: Any, settings: Settings, degraded: Callable[[], bool] | None = None,
+                 rules: TopicRules = NO_CASES) -> None:
         self.settings = settings
-        self.hub = Hub(channels, settings.ws_heartbeat_seconds, degraded)
+        self.hub = Hub(channels, settings.ws_heartbeat_seconds, degraded, rules)
         self._pruner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

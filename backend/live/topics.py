@@ -1,11 +1,16 @@
-"""Which live topics an actor may watch: one rule per topic kind, and the natural topics of each role."""
+"""Which live topics an actor may watch: one rule per topic kind, and the natural topics of each role.
+
+Live knows no cases: who may see one is the cases domain's rule, handed in as ``TopicRules`` when the app is wired.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
-from backend.cases.access import can_see
-from backend.cases.tables import Case
 
 # Case actions after which someone who could see the case may no longer: its unit, supervisor or grid changed.
 OWNER_CHANGING = frozenset({"triage", "reroute", "request_verify", "assign_supervisor", "dispatch", "approve_return",
@@ -27,35 +32,44 @@ def _int(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
-async def load_case(case_id: int) -> Case | None:
-    return await Case.objects().get(Case.id == case_id)
+@dataclass(frozen=True)
+class TopicRules:
+    """``load_case(id)`` gives the case or None; ``can_see(actor, case)`` says whether the actor may see it."""
 
+    load_case: Callable[[int], Awaitable[Any | None]]
+    can_see: Callable[[Actor, Any], bool]
 
-def may_see_case(actor: Actor, case: Case | None) -> bool:
-    # An unknown case is refused like someone else's, so ids cannot be probed.
-    return case is not None and can_see(actor, case)
+    def may_see_case(self, actor: Actor, case: Any | None) -> bool:
+        # An unknown case is refused like someone else's, so ids cannot be probed.
+        return case is not None and self.can_see(actor, case)
 
-
-async def may_watch(actor: Actor, topic: str) -> bool:
-    kind, _, key = topic.partition(":")
-    if topic == "command":
-        return actor.is_centre
-    if kind == "grid" and key:
-        return actor.is_centre or key in actor.grids
-    ident = _int(key)
-    if ident is None:
+    async def may_watch(self, actor: Actor, topic: str) -> bool:
+        kind, _, key = topic.partition(":")
+        if topic == "command":
+            return actor.is_centre
+        if kind == "grid" and key:
+            return actor.is_centre or key in actor.grids
+        ident = _int(key)
+        if ident is None:
+            return False
+        if kind == "case":
+            return self.may_see_case(actor, await self.load_case(ident))
+        if kind == "reporter":
+            return ident == actor.id
+        if kind == "unit":
+            return actor.is_centre or ident == actor.unit_id
+        if kind == "supervisor":
+            return ident == actor.id and actor.role is Role.SUPERVISOR
         return False
-    if kind == "case":
-        return may_see_case(actor, await load_case(ident))
-    if kind == "reporter":
-        return ident == actor.id
-    if kind == "unit":
-        return actor.is_centre or ident == actor.unit_id
-    if kind == "supervisor":
-        return ident == actor.id and actor.role is Role.SUPERVISOR
-    return False
+
+    async def refused(self, actor: Actor, topics: list[str]) -> list[str]:
+        """The topics in ``topics`` the actor may not watch (empty: all allowed)."""
+        return [topic for topic in topics if not await self.may_watch(actor, topic)]
 
 
-async def refused_topics(actor: Actor, topics: list[str]) -> list[str]:
-    """The topics in ``topics`` the actor may not watch (empty: all allowed)."""
-    return [topic for topic in topics if not await may_watch(actor, topic)]
+async def _no_case(case_id: int) -> None:
+    return None
+
+
+# Until the app hands in the cases domain's rules, every case topic is refused (fail closed).
+NO_CASES = TopicRules(_no_case, lambda actor, case: False)

@@ -11,6 +11,7 @@ from shapely.geometry import shape
 
 from backend.context import AppContext
 from backend.errors import Conflict, InvalidInput, NotFound
+from backend.geo import OutsideArea
 from backend.org.schemas import (
     ComponentCollectionIn,
     Feature,
@@ -22,7 +23,6 @@ from backend.org.schemas import (
     UnitOut,
 )
 from backend.org.tables import Community, Component, District, ResponsibilityGrid, RoutingRule, Street, Unit, UnitGrid
-from backend.triage.geo import OutsideArea
 
 MAX_BBOX_DEG2 = 0.0025  # 0.05° × 0.05°: about 5 km × 5.5 km, some 2,800 unit grids
 MAX_FEATURES = 5000

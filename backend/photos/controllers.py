@@ -14,9 +14,9 @@ from msgspec import Meta, Struct, field
 
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.services import Actor
-from backend.cases.controllers import IdemKey
 from backend.context import AppContext, Ctx
 from backend.errors import InvalidInput, NotFound
+from backend.idempotency import IdemKey
 from backend.photos import service
 from backend.photos.pipeline import QUALITY_TEXT
 from backend.photos.sniff import CONTENT_TYPES
@@ -126,8 +126,8 @@ class PhotoController(Controller):
         return photo_out(await service.confirm(ctx, actor, photo_id))
 
     @get("/{photo_id:int}", operation_id="getPhoto", summary="照片信息 Photo metadata")
-    async def detail(self, actor: CurrentActor, photo_id: FromPath[int]) -> PhotoOut:
-        return photo_out(await service.readable_photo(actor, photo_id, "meta"))
+    async def detail(self, ctx: Ctx, actor: CurrentActor, photo_id: FromPath[int]) -> PhotoOut:
+        return photo_out(await service.readable_photo(ctx, actor, photo_id, "meta"))
 
     @get("/{photo_id:int}/{variant:str}", operation_id="getPhotoImage", summary="照片图像 thumb | display | original")
     async def image(self, ctx: Ctx, actor: CurrentActor, photo_id: FromPath[int],
@@ -138,7 +138,7 @@ class PhotoController(Controller):
 async def _serve(ctx: AppContext, actor: Actor | None, photo_id: int, variant: str) -> Response[bytes]:
     if variant not in VARIANTS:
         raise NotFound("没有这种图像", "No such image variant", code="photo.bad_variant")
-    photo = await service.readable_photo(actor, photo_id, variant)
+    photo = await service.readable_photo(ctx, actor, photo_id, variant)
     if variant == "original":
         # Through the app, checked for staff on every request, and downloaded rather than shown: an original keeps
         # its EXIF (GPS included) and may be HEIC, which browsers cannot show anyway.

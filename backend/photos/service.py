@@ -19,10 +19,10 @@ from backend.accounts.services import Actor
 from backend.context import AppContext
 from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from backend.instruments import PHOTO_SECONDS
 from backend.jobs.queue import enqueue
 from backend.jobs.tables import Job
 from backend.loops import Loop
-from backend.metrics import PHOTO_SECONDS
 from backend.photos.budget import DecodeBudget
 from backend.photos.exif import read_exif
 from backend.photos.pipeline import (
@@ -387,28 +387,26 @@ class UploadExpiry(Loop):
 # ---------------------------------------------------------------- reading
 
 
-async def readable_photo(actor: Actor | None, photo_id: int, variant: str) -> Photo:
+async def readable_photo(ctx: AppContext, actor: Actor | None, photo_id: int, variant: str) -> Photo:
     """The photo if this caller may see this variant (or, for "meta", its record).
 
     Originals are for centre, unit and supervisor staff only, never for citizens or anonymous devices; no image of a
     direct upload is readable before its confirm.
     """
-    from backend.cases.access import can_see
-    from backend.cases.tables import Case
-    from backend.cases.views import public_states
-
+    cases = ctx.cases
+    assert cases is not None, "the app wires the cases domain's rules"
     photo = await Photo.objects().get(Photo.id == photo_id)
     if photo is None:
         raise NotFound(f"照片不存在：{photo_id}", f"No such photo: {photo_id}", code="photo.not_found")
-    case = await Case.objects().get(Case.id == photo.case) if photo.case else None
+    case = await cases.load(photo.case) if photo.case else None
     if actor is None:
         # The public sees derivatives of report and after photos of filed cases: never an original.
-        if variant == "original" or case is None or case.state not in public_states() or photo.kind not in (
+        if variant == "original" or case is None or not cases.is_public(case) or photo.kind not in (
                 "report", "after"):
             raise NotFound(f"照片不存在：{photo_id}", f"No such photo: {photo_id}", code="photo.not_found")
         return photo
     staff = actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
-    allowed = photo.uploader == actor.id or (case is not None and can_see(actor, case))
+    allowed = photo.uploader == actor.id or (case is not None and cases.can_see(actor, case))
     if not allowed or (variant == "original" and not staff):
         raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
     # A citizen sees the report and after photos of their case as images: not staff's working photos (verify, check),

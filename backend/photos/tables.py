@@ -1,14 +1,15 @@
 """The photo row: where the original and its derivatives live and what the intake pipeline found."""
 
 from piccolo.columns import JSON, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from backend.accounts.tables import User
-from backend.cases.tables import Case
 
 
 class Photo(Table):
-    case = ForeignKey(Case, null=True, index=True)
+    # By name: photos sit below cases and do not import them.
+    case = ForeignKey(LazyTableReference("Case", module_path="backend.cases.tables"), null=True, index=True)
     kind = Varchar(length=16)  # report | verify | after | check
     uploader = ForeignKey(User)
     # direct uploads: awaiting_upload → uploading → uploaded (local store) → confirming → pending; then ready | failed

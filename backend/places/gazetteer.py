@@ -21,9 +21,9 @@ from rapidfuzz import fuzz, process
 from shapely.geometry import shape
 
 from backend.errors import InvalidInput
+from backend.geo import GridIndex, OutsideArea, UnitGrid, check_coordinates
 from backend.places import keys as k
 from backend.places.address import Address
-from backend.triage.geo import GridIndex, OutsideArea, UnitGrid, check_coordinates
 
 # Further than this from every unit grid a point is not in this city (as triage decides for reports).
 OUTSIDE_CITY_M = 3000.0

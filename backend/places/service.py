@@ -10,11 +10,11 @@ from pathlib import Path
 from backend import places as places_module
 from backend.context import AppContext
 from backend.errors import Unavailable
+from backend.geo import GridIndex
 from backend.org.loader import DEMO_CITY
 from backend.org.tables import Community, Component, District, ResponsibilityGrid, Street, UnitGrid
 from backend.places.gazetteer import Places, read_features
 from backend.settings import Settings
-from backend.triage.geo import GridIndex
 
 LAYERS = ("roads", "landmarks")  # the city folder's files that only the base map and the gazetteer read
 

@@ -13,10 +13,10 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 from msgspec import Meta, Struct
 
-from backend.accounts import privacy
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.audit import service as audit
 from backend.context import Ctx
+from backend.privacy import service as privacy
 
 ACTOR = {"actor": Provide(provide_actor)}
 

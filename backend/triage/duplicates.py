@@ -24,9 +24,9 @@ from typing import Any
 
 from backend.cases.lifecycle import OPEN_STATES
 from backend.cases.tables import Case
+from backend.geo import haversine_m
 from backend.photos.tables import Photo
 from backend.settings import Settings
-from backend.triage.geo import haversine_m
 
 PHASH_MAX_DISTANCE = 8
 PHOTO_WINDOW_FACTOR = 1  # near-identical photos: open cases of the same window as distance (24 h); identical bytes: any age
@@ -45,40 +45,44 @@ class Candidate:
         return {"case_id": self.case_id, "reason": self.reason, "distance_m": self.distance_m, "hamming": self.hamming}
 
 
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def bbox(lng: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
     dlat = radius_m / _M_PER_DEG_LAT
     dlng = radius_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
     return lng - dlng, lat - dlat, lng + dlng, lat + dlat
 
 
-async def by_distance(settings: Settings, case: Any, prefilter: bool = True) -> Candidate | None:
-    """The nearest open, older case of the same 小类 within the radius and window. ``prefilter=False`` leaves the
-    bounding box out of the SQL (the benchmark's baseline)."""
-    if not case.category_code:
-        return None
+def window_query(settings: Settings, case: Any) -> Any:
+    """Open, older cases of the same 小类 reported within the window before ``case`` (no place condition)."""
     since = case.created_at - timedelta(hours=settings.duplicate_window_hours)
-    query = Case.select(Case.id, Case.lng, Case.lat).where(
+    return Case.select(Case.id, Case.lng, Case.lat).where(
         (Case.category_code == case.category_code)
         & (Case.created_at >= since)
         & (Case.created_at <= case.created_at)
         & (Case.id != case.id)
         & Case.state.is_in(OPEN)
     )
-    if prefilter:
-        w, s, e, n = bbox(case.lng, case.lat, settings.duplicate_radius_m)
-        query = query.where((Case.lat >= s) & (Case.lat <= n) & (Case.lng >= w) & (Case.lng <= e))
+
+
+def nearest(settings: Settings, case: Any, rows: list[dict[str, Any]]) -> Candidate | None:
+    """The nearest of ``rows`` within the radius (ties: the oldest); a later report is never the original."""
     best: tuple[float, int] | None = None
-    for row in await query:
+    for row in rows:
         if row["id"] > case.id:
-            continue  # a later report is never the original
+            continue
         d = haversine_m(case.lng, case.lat, row["lng"], row["lat"])
         if d <= settings.duplicate_radius_m and (best is None or (d, row["id"]) < best):
             best = (d, row["id"])
     return Candidate(best[1], "distance", distance_m=round(best[0], 1)) if best else None
+
+
+async def by_distance(settings: Settings, case: Any) -> Candidate | None:
+    """The nearest open, older case of the same 小类 within the radius and window: the window query narrowed to the
+    radius's bounding box in SQL (index ``case_dup_prefilter``), the exact distance checked here."""
+    if not case.category_code:
+        return None
+    w, s, e, n = bbox(case.lng, case.lat, settings.duplicate_radius_m)
+    query = window_query(settings, case).where((Case.lat >= s) & (Case.lat <= n) & (Case.lng >= w) & (Case.lng <= e))
+    return nearest(settings, case, await query)
 
 
 def _categories_agree(a: str, b: str) -> bool:

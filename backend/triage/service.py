@@ -12,12 +12,18 @@ from typing import Any
 
 from backend.cases.tables import Case
 from backend.errors import InvalidInput
-from backend.metrics import CLASSIFY_SECONDS
+from backend.geo import (
+    Component,
+    ComponentIndex,
+    GridIndex,
+    OutsideArea,
+    check_coordinates,
+)
+from backend.geo import UnitGrid as GeoUnitGrid
+from backend.instruments import CLASSIFY_SECONDS
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
-from backend.triage.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
-from backend.triage.geo import UnitGrid as GeoUnitGrid
 from backend.triage.routing import Decision, Place, RouterCache
 from backend.triage.taxonomy import Category, Taxonomy, load_taxonomy
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.photos.geo import haversine_m, location_decision, wgs84_to_gcj02
+from backend.geo import haversine_m, wgs84_to_gcj02
+from backend.photos.geo import location_decision
 
 UPLOAD = datetime(2025, 5, 12, 2, 0, tzinfo=UTC)  # 10:00 in Loudi
 
@@ -26,14 +27,14 @@ def test_wgs84_to_gcj02_matches_published_vectors(wgs: tuple[float, float], gcj:
 
 def test_gcj02_shift_in_loudi_is_a_few_hundred_metres_and_none_abroad() -> None:
     lng, lat = wgs84_to_gcj02(112.0013, 27.7321)
-    assert 100 < haversine_m(27.7321, 112.0013, lat, lng) < 800
+    assert 100 < haversine_m(112.0013, 27.7321, lng, lat) < 800
     assert wgs84_to_gcj02(11.8851, 43.4674) == (11.8851, 43.4674)
     assert wgs84_to_gcj02(-94.2888, 39.0513) == (-94.2888, 39.0513)
 
 
 def test_haversine() -> None:
-    assert haversine_m(27.0, 112.0, 28.0, 112.0) == pytest.approx(111_195, rel=1e-3)
-    assert haversine_m(27.7321, 112.0013, 27.7321, 112.0013) == 0.0
+    assert haversine_m(112.0, 27.0, 112.0, 28.0) == pytest.approx(111_195, rel=1e-3)
+    assert haversine_m(112.0013, 27.7321, 112.0013, 27.7321) == 0.0
 
 
 def test_browser_position_wins_and_keeps_its_accuracy() -> None:

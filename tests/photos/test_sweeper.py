@@ -20,7 +20,7 @@ from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.jobs.tables import Job
 from backend.live.bus import EventBus
-from backend.metrics import SWEPT
+from backend.instruments import SWEPT
 from backend.photos.local import LocalStore
 from backend.photos.service import staging_key
 from backend.photos.store import ObjectStore

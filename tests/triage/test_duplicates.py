@@ -8,7 +8,7 @@ from typing import Any
 from backend.accounts.tables import User
 from backend.cases.tables import Case
 from backend.photos.tables import Photo
-from backend.triage.duplicates import hamming
+from backend.photos.pipeline import hamming
 from tests.helpers import login, point_in
 from tests.triage.triage_helpers import entries, run, submit
 
