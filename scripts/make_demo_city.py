@@ -23,7 +23,7 @@ from shapely.geometry import MultiPoint, Point, Polygon, box, mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from backend.triage.geo import GridIndex, LocalProjection, UnitGrid  # noqa: E402
+from backend.geo import GridIndex, LocalProjection, UnitGrid  # noqa: E402
 
 SEED = 20261124
 PREC = 1e-6  # coordinates are snapped to 6 decimals (about 0.1 m)

@@ -11,7 +11,7 @@ import pytest
 from backend.errors import InvalidInput
 from backend.org.loader import DEMO_CITY
 from backend.places import Address, Places
-from backend.triage.geo import haversine_m
+from backend.geo import haversine_m
 
 
 @pytest.fixture(scope="module")

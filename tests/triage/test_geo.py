@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import MultiPoint, box
 
 from backend.errors import InvalidInput
-from backend.triage.geo import (
+from backend.geo import (
     Component,
     ComponentIndex,
     GridIndex,
