@@ -27,6 +27,7 @@ from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
 from backend.evaluation.controllers import EvaluationController
+from backend.exports.controllers import ExportController
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
 from backend.interop import webhooks
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlacesController,
             StatsController,
             EvaluationController,
+            ExportController,
             PhotoController,
             PublicPhotoController,
             ObjectController,

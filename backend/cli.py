@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import AppError
+from backend.exports.cli import add_parser as add_export_parser
 from backend.settings import Settings, SettingsError
 
 
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify = sub.add_parser("classify", help="classify a description", add_help=False)
     classify.add_argument("rest", nargs=argparse.REMAINDER)
     classify.set_defaults(func=cmd_classify)
+    add_export_parser(sub)
     return parser
 
 

@@ -147,6 +147,7 @@ class Settings:
     ws_queue_limit: int = 256
     ws_max_per_user: int = 8  # concurrent websockets per user, per process; the next one is refused (4429)
     bench_endpoints: bool = False  # scripts/load.py's no-op upload baseline (backend/bench.py); never in production
+    export_max_rows: int = 1_000_000  # the most rows one case export may hold; more is a 422 (export.too_many_rows)
     # Interop (backend/interop/): hosts an Open311 media_url may point at (comma-separated; empty: media_url refused),
     # each API client's default requests per minute, and outgoing webhooks.
     open311_media_hosts: str = ""
