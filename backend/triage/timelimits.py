@@ -11,7 +11,7 @@ from backend.errors import InvalidInput
 
 
 class Clock(str, Enum):
-    """How a limit's amount is counted. See DOMAIN.md §4 and ``backend.triage.calendar``."""
+    """How a limit's amount is counted. See DOMAIN.md §4 and ``backend.cases.workcalendar``."""
 
     EMERGENCY_HOURS = "emergency_hours"  # 紧急工作时: continuous hours, nights and holidays included
     WORKING_HOURS = "working_hours"  # 小时 / 工作时: only inside working hours on working days

@@ -31,7 +31,7 @@ import chinese_calendar
 
 from backend.triage.timelimits import Clock, TimeLimit
 
-log = logging.getLogger("suishoupai.triage.calendar")
+log = logging.getLogger("suishoupai.workcalendar")
 
 Light = Literal["green", "yellow", "red"]
 Pause = tuple[datetime, datetime | None]  # end None: still suspended

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.triage.calendar import WorkCalendar, light
+from backend.cases.workcalendar import WorkCalendar, light
 from backend.triage.timelimits import Clock, parse_time_limit
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -113,7 +113,7 @@ def test_lights_and_fraction() -> None:
 
 def test_years_without_official_data_fall_back_to_weekdays(caplog: pytest.LogCaptureFixture) -> None:
     fresh = WorkCalendar()
-    with caplog.at_level(logging.WARNING, logger="suishoupai.triage.calendar"):
+    with caplog.at_level(logging.WARNING, logger="suishoupai.workcalendar"):
         assert fresh.is_workday(date(2031, 1, 1))  # a Wednesday; New Year unknown without data
         assert not fresh.is_workday(date(2031, 1, 4))  # Saturday
         assert fresh.due_at(at(2031, 1, 3, 17), parse_time_limit("2小时")) == at(2031, 1, 6, 9)
