@@ -269,7 +269,7 @@ def run_bare(args: argparse.Namespace, payload: str) -> dict[str, Any]:
 
         for _ in range(300):
             try:
-                control = connect(f"ws://{HOST}:{port}/control", compression=None)
+                control = connect(f"ws://{HOST}:{port}/control", compression=None, legacy=True)
                 break
             except OSError:
                 time.sleep(0.1)

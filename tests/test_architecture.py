@@ -24,3 +24,17 @@ def test_no_module_does_work_at_import_time() -> None:
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_building_the_app_uses_nothing_deprecated(tmp_path: Path) -> None:
+    """Every handler declares its parameters, bodies and dependencies explicitly (what Litestar 3 will require)."""
+    import warnings
+
+    from backend.app import create_app
+    from tests.conftest import base_settings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        create_app(base_settings(tmp_path))
+    deprecated = sorted({str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)})
+    assert deprecated == [], "\n".join(deprecated[:20])

@@ -23,7 +23,7 @@ from tests.live.conftest import Churn, token
 
 def authed(address: str, tok: str, **options: Any) -> ClientConnection:
     """Connect and send the credential as the first message (never in the URL)."""
-    ws = connect(f"ws://{address}/ws", open_timeout=10, **options)
+    ws = connect(f"ws://{address}/ws", open_timeout=10, legacy=True, **options)  # closed by the caller
     ws.send(json.dumps({"type": "auth", "token": tok}))
     return ws
 
@@ -107,7 +107,7 @@ def ended(ws: ClientConnection, within: float = 10) -> tuple[dict[str, Any] | No
 def test_a_token_in_the_url_is_refused_and_so_is_a_ninth_connection(server: Callable[..., Any]) -> None:
     with server() as address, httpx.Client(base_url=f"http://{address}", timeout=30) as http:
         tok = token(http, "citizen01")
-        error, code, _ = ended(connect(f"ws://{address}/ws?token={tok}", open_timeout=10))
+        error, code, _ = ended(connect(f"ws://{address}/ws?token={tok}", open_timeout=10, legacy=True))
         assert code == 4400 and error is not None and error["code"] == "ws.token_in_url"
         eight = [open_ws(address, tok)[0] for _ in range(8)]  # the default limit, whatever the credential
         error, code, _ = ended(authed(address, token(http, "citizen01")))
