@@ -12,7 +12,9 @@ from typing import TextIO
 import msgspec
 
 from backend.errors import AppError
+from backend.settings import Settings
 from backend.triage.classifier import Classifier, ClassifyInput, ClassifyResult
+from backend.triage.learning import model_path
 from backend.triage.taxonomy import load_taxonomy
 from backend.triage.timelimits import Clock, TimeLimit
 
@@ -73,24 +75,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--near", action="append", default=[], metavar="CODE", help="a surveyed component nearby")
     parser.add_argument("--taxonomy", help="taxonomy file (default: the packaged one)")
     parser.add_argument("--model", help="text model file (default: the packaged one)")
-    parser.add_argument("--retrain", action="store_true", help="rebuild the text model (with operators' corrections)")
+    parser.add_argument("--retrain", action="store_true", help="rebuild the text model from the corpus and print its report")
+    parser.add_argument("--promote", action="store_true",
+                        help="train a candidate with the operators' corrections; keep it only if it beats the current model")
     return parser
 
 
 def run(argv: list[str], *, corrections: Corrections | None = None, out: TextIO | None = None,
-        err: TextIO | None = None) -> int:
-    """Entry point for the CLI; ``corrections`` yields operators' ``(text, code)`` labels for ``--retrain``."""
+        err: TextIO | None = None, settings: Settings | None = None, promote: Callable[[], str] | None = None) -> int:
+    """Entry point for the CLI; ``corrections`` yields extra ``(text, code)`` labels for ``--retrain``; ``promote``
+    runs the learning loop once (``backend/triage/learning.py``) and returns its verdict."""
     out, err = out or sys.stdout, err or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        taxonomy = load_taxonomy(args.taxonomy)
+        if args.promote:
+            if promote is None:
+                err.write("--promote needs the database: run it as `suishoupai classify --promote`\n")
+                return 2
+            out.write(promote() + "\n")
+            return 0
+        taxonomy = load_taxonomy(args.taxonomy or (settings.taxonomy_path if settings else None))
         if args.retrain:
             extra = list(corrections()) if corrections else []
             target = {"out": args.model} if args.model else {}
             report = retrain(extra, taxonomy=taxonomy, **target)
             out.write(f"{report}\n({len(extra)} corrections)\n")
             return 0
-        classifier = Classifier.load(taxonomy, args.model)
+        classifier = Classifier.load(taxonomy, args.model or (model_path(settings) if settings else None))
         result = classifier.classify(ClassifyInput(text=args.text, menu=args.menu, code=args.code,
                                                    nearby_component_codes=tuple(args.near)))
     except AppError as exc:

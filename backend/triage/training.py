@@ -156,6 +156,11 @@ def confidence_knots(raw: np.ndarray, correct: Sequence[bool]) -> np.ndarray:
     return np.array([x, y], dtype=np.float64)
 
 
+def _per_class(decision: np.ndarray) -> np.ndarray:
+    """Two classes give one decision value d; as two logits (−d/2, d/2) their softmax is the same sigmoid."""
+    return decision if decision.ndim == 2 else np.column_stack([-decision / 2, decision / 2])
+
+
 def _int32(matrix: sparse.spmatrix) -> sparse.csr_matrix:
     """liblinear takes 32-bit sparse indices; DictVectorizer gives 64-bit ones."""
     matrix = sparse.csr_matrix(matrix)
@@ -205,7 +210,7 @@ def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, urge
     # far easier than what people write), which left the top bin at 0.99 confidence for 0.88 accuracy (ECE 0.13).
     beta, confidences, correct, knots = 1.0, [], [], None
     if real:
-        decision = cross_val_predict(pipeline(c), features, labels, cv=splitter, method="decision_function")
+        decision = _per_class(cross_val_predict(pipeline(c), features, labels, cv=splitter, method="decision_function"))
         held, truth = decision[: len(real)], labels[: len(real)]
         index = {k: i for i, k in enumerate(classes)}
         beta = fit_temperature(held, [index[label] for label in truth])
@@ -217,7 +222,9 @@ def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, urge
         # above 0.9. A monotone map of the top probability onto the out-of-fold accuracy fixes both ends.
         knots = confidence_knots(raw, correct)
         confidences = [float(p) for p in np.interp(raw, knots[0], knots[1])]
-    model = Model(classes, vocabulary, linear.coef_.T.astype(np.float32), linear.intercept_.astype(np.float32),
+    coef, intercept = (linear.coef_, linear.intercept_) if len(classes) > 2 else (
+        np.vstack([-linear.coef_[0], linear.coef_[0]]) / 2, np.array([-linear.intercept_[0], linear.intercept_[0]]) / 2)
+    model = Model(classes, vocabulary, coef.T.astype(np.float32), intercept.astype(np.float32),
                   1.0 / beta, words, "", initials=initials, confidence_knots=knots)
 
     urgent = urgent or {}
