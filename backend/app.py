@@ -58,6 +58,7 @@ from backend.settings import Settings
 from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper
 from backend.triage.controllers import TaxonomyController
+from backend.triage.learning import schedule as schedule_retrain
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -91,6 +92,7 @@ def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
     from backend.photos.service import photo_job
     from backend.triage.jobs import reroute_case, triage_case
+    from backend.triage.learning import retrain_job
 
     async def triage(payload: dict[str, Any]) -> None:
         await triage_case(ctx, payload)
@@ -104,7 +106,10 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     async def webhook(payload: dict[str, Any]) -> None:
         await webhooks.deliver(ctx, payload)
 
-    return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook}
+    async def retrain(payload: dict[str, Any]) -> None:
+        await retrain_job(ctx, payload)
+
+    return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook, "retrain": retrain}
 
 
 HOUSEKEEPING_SECONDS = 3600.0
@@ -139,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
         chores = housekeeping(settings)
+        retrainer = schedule_retrain(settings)  # None unless SUISHOUPAI_RETRAIN_INTERVAL_HOURS is set
         sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
         webhook_feed = webhooks.feed(ctx)
@@ -158,6 +164,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 escalator.start()
                 uploads.start()
                 chores.start()
+                if retrainer:
+                    retrainer.start()
                 sweeper.start()
                 webhook_feed.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
@@ -167,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await sampling.stop()
             await live.stop()
             await chores.stop()
+            if retrainer:
+                await retrainer.stop()
             await sweeper.stop()
             await webhook_feed.stop()
             await escalator.stop()

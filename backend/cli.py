@@ -201,8 +201,13 @@ def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
     from backend.triage.classify_cli import run
+    from backend.triage.learning import corrections, model_path, promotion_path, retrain_and_promote
 
-    return run(args.rest)
+    async def promote() -> str:  # --promote: the operators' corrections from the database, a candidate, the verdict
+        labels = await _with_db(settings, lambda _engine: corrections())
+        return retrain_and_promote(labels, current=model_path(settings), target=promotion_path(settings)).text()
+
+    return run(args.rest, settings=settings, promote=lambda: asyncio.run(promote()))
 
 
 def build_parser() -> argparse.ArgumentParser:

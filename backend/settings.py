@@ -125,6 +125,12 @@ class Settings:
     max_photos: int = 4
     max_image_pixels: int = 80_000_000
     auto_classify_threshold: float = 0.6
+    # True: the model's own threshold (calibrated on held-out folds for a stated precision, stored with the model)
+    # decides when a suggestion is taken without an operator; auto_classify_threshold then only serves a model that
+    # carries none.
+    auto_classify_threshold_from_model: bool = True
+    classifier_model_path: str = ""  # empty: <data_dir>/textmodel.npz once a retrain promoted one, else the packaged
+    retrain_interval_hours: int = 0  # queue a retrain job (backend/triage/learning.py) this often; 0: off
     auto_dispatch: bool = False
     component_snap_m: float = 20.0
     duplicate_radius_m: float = 50.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from backend.cases.tables import Case
@@ -24,6 +25,7 @@ from backend.instruments import CLASSIFY_SECONDS
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
+from backend.triage.learning import model_path
 from backend.triage.routing import Decision, Place, RouterCache
 from backend.triage.taxonomy import Category, Taxonomy, load_taxonomy
 
@@ -63,12 +65,12 @@ class ComponentCatalogue:
     signature: tuple[int, int] = (0, 0)
 
 
-def _load_classifier(taxonomy: Taxonomy) -> Any:
+def _load_classifier(taxonomy: Taxonomy, model: Path | None = None) -> Any:
     """The text classifier when its module is present and loads; triage works without it."""
     try:
         from backend.triage.classifier import Classifier
 
-        return Classifier.load(taxonomy)
+        return Classifier.load(taxonomy, model)
     except Exception:  # an absent or broken model degrades to manual classification, loudly
         log.exception("text classifier unavailable: citizen reports will wait for an operator to classify them")
         return None
@@ -89,7 +91,8 @@ class Triage:
     @classmethod
     async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
         taxonomy = load_taxonomy(settings.taxonomy_path or None)
-        triage = cls(settings, taxonomy, await load_grid_index(), _load_classifier(taxonomy) if with_classifier else None)
+        classifier = _load_classifier(taxonomy, model_path(settings)) if with_classifier else None
+        triage = cls(settings, taxonomy, await load_grid_index(), classifier)
         await triage.refresh()
         return triage
 
@@ -189,12 +192,20 @@ class Triage:
             return Classification(category, 0, 1.0 if category else 0.0, [], "", f"{type(exc).__name__}: {exc}")
         suggestions = [_suggestion_dict(s) for s in result.suggestions]
         top = result.suggestions[0] if result.suggestions else None
-        if category is None and top is not None and top.confidence >= self.settings.auto_classify_threshold:
+        if category is None and top is not None and top.confidence >= self.auto_threshold:
             category = self.taxonomy.get(top.code)
         index = top.standard_index if top is not None and category is not None and top.code == category.code else 0
         confidence = 1.0 if code else (top.confidence if top else 0.0)
         return Classification(category, index, confidence, suggestions, result.model_version,
                               urgent=bool(getattr(result, "urgent", False)))
+
+    @property
+    def auto_threshold(self) -> float:
+        """The model's calibrated threshold (a stated precision, see training.py) unless the settings say otherwise."""
+        own = getattr(self.classifier, "auto_threshold", None)
+        if own is not None and self.settings.auto_classify_threshold_from_model:
+            return float(own)
+        return self.settings.auto_classify_threshold
 
     def snap(self, lng: float, lat: float, category_code: str) -> Snap | None:
         """The nearest surveyed component of the same 小类 within ``component_snap_m``."""
