@@ -4,13 +4,16 @@ when positions disagree, the out-of-area flow, and field navigation."""
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import parse_qs, urlparse
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import GEOTAGGED_JPEG, LOUDI, PHONE, ROOT, shot
+from tests.browser.conftest import GEOTAGGED_JPEG, LOUDI, PHONE, ROOT, Api, page_session, shot
+from tests.browser.desk_fixtures import open_as, plain_jpeg
 
 pytestmark = pytest.mark.browser
 DESK = {"width": 1366, "height": 768}
@@ -45,17 +48,6 @@ def test_the_demo_base_map_draws_the_citys_own_names(device: Any, live_server: s
     assert device.errors == []
 
 
-def plain_jpeg(tmp_path: Any) -> str:
-    """A photo without any EXIF position (as most phones' browsers hand it over)."""
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (800, 600), (120, 130, 125))
-    ImageDraw.Draw(img).ellipse((250, 150, 550, 450), fill=(40, 40, 45))
-    path = tmp_path / "no_gps.jpg"
-    img.save(path, "JPEG", quality=85)
-    return str(path)
-
-
 def search_place(page: Any, q: str) -> Any:
     box = page.get_by_label("按地名查找位置（汉字、拼音或首字母）")
     box.fill(q)
@@ -86,7 +78,7 @@ def test_reporting_with_no_map_interaction_at_all(browser: Any, live_server: str
     shot(page, "maps-03-no-position")
     notice.get_by_role("button", name="按地名查找").click()
     expect(page.get_by_label("按地名查找位置（汉字、拼音或首字母）")).to_be_focused()
-    page.set_input_files("#photo-gallery", plain_jpeg(tmp_path))
+    page.set_input_files("#photo-gallery", str(plain_jpeg(tmp_path)))
     expect(page.locator(".shot img")).to_have_count(1)
     page.keyboard.type("lpgy")  # 乐坪公园 by its initials
     result = page.locator(".place-result", has_text="乐坪公园")
@@ -100,10 +92,8 @@ def test_reporting_with_no_map_interaction_at_all(browser: Any, live_server: str
     page.get_by_role("button", name="提交").click()
     expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
     shot(page, "maps-05-sent-without-map")
-    from tests.browser.conftest import Api, page_session
-
     case = Api(live_server, page_session(page)["token"]).get("cases", view="mine")["items"][0]
-    marks = __import__("json").loads((ROOT / "backend/demo/data/loudi/landmarks.geojson").read_text("utf-8"))
+    marks = json.loads((ROOT / "backend/demo/data/loudi/landmarks.geojson").read_text("utf-8"))
     lng, lat = next(f for f in marks["features"] if f["properties"]["name"] == "乐坪公园")["geometry"]["coordinates"]
     assert case["location_source"] == "manual"
     assert abs(case["lat"] - lat) < 1e-5 and abs(case["lng"] - lng) < 1e-5
@@ -166,3 +156,80 @@ def test_outside_the_city_says_what_to_do_and_relocating_always_works(device: An
     shot(page, f"maps-09-relocated-{device.size}")
     submit.click()
     expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+
+
+def _verify_task(base: str, lng: float, lat: float, text: str) -> int:
+    supervisor_id = Api.login(base, "supervisor01").get("me")["id"]
+    case = Api.login(base, "citizen01").report(lng, lat, text)
+    operator = Api.login(base, "operator01")
+    operator.act(case["id"], "request_verify")
+    if operator.get(f"cases/{case['id']}")["assigned_supervisor_id"] != supervisor_id:
+        operator.act(case["id"], "assign_supervisor", supervisor_id=supervisor_id)
+    return int(case["id"])
+
+
+def test_supervisor_tasks_sorted_by_live_distance_and_the_task_map_navigates(device: Any, live_server: str) -> None:
+    near = _verify_task(live_server, 111.9965, 27.7293, "路灯不亮")  # ~60 m from LOUDI
+    far = _verify_task(live_server, 112.0013, 27.7321, "井盖破损")  # ~600 m away
+    size = PHONE if device.size == "phone" else DESK
+    page = open_as(device.browser, live_server, "supervisor01", size, geo=(LOUDI["longitude"], LOUDI["latitude"]))
+    rows = page.locator(".tasks .list-item")
+    expect(rows).to_have_count(2, timeout=10000)
+    expect(rows.first).to_have_attribute("data-case-id", str(near))
+    expect(page.locator("#tasks-map .pin-task-verify")).to_have_count(2)
+    shot(page, f"maps-10-tasks-{device.size}")
+    # The supervisor walks over to the other one: the list re-sorts by itself.
+    page.context.set_geolocation({"latitude": 27.7320, "longitude": 112.0012, "accuracy": 8})
+    expect(rows.first).to_have_attribute("data-case-id", str(far), timeout=10000)
+
+    rows.first.click()
+    panel = page.locator(".field-nav")
+    expect(panel.locator(".nav-map.leaflet-container")).to_be_visible()
+    expect(panel.locator(".nav-status")).to_contain_text("问题在我")
+    expect(panel.locator(".loc-address")).to_contain_text("娄星区 乐坪街道")  # the place's name, from the gazetteer
+    expect(panel.locator(".me-dot")).to_be_attached()
+    expect(page.locator("form.task-verify")).to_be_visible()  # the task's own form is still there
+    links = panel.locator(".nav-links a")
+    expect(links).to_have_count(3)
+    baidu = panel.locator("a[data-app=baidu]").get_attribute("href")
+    geo = panel.locator("a[data-app=geo]").get_attribute("href")
+    assert baidu.startswith("baidumap://map/direction?destination=latlng:27.732100,112.001300|") and "coord_type=wgs84" in baidu
+    assert geo.startswith("geo:27.732100,112.001300?q=27.732100,112.001300(")
+    shot(page, f"maps-11-task-navigation-{device.size}")
+    # 导航 with AMap opens its URI with the point converted to GCJ-02 (a few hundred metres off in Loudi).
+    page.route("https://uri.amap.com/**", lambda route: route.fulfill(status=200, body="amap", content_type="text/plain"))
+    panel.get_by_role("link", name="高德地图").click()
+    expect(page).to_have_url(re.compile(r"^https://uri\.amap\.com/navigation\?"))
+    to = parse_qs(urlparse(page.url).query)["to"][0].split(",")
+    dlng, dlat = float(to[0]) - 112.0013, float(to[1]) - 27.7321
+    assert 0.004 < dlng < 0.007 and -0.004 < dlat < -0.002
+    assert parse_qs(urlparse(page.url).query)["coordinate"] == ["gaode"]
+    page.context.close()
+
+
+def test_the_units_case_page_shows_distance_direction_and_navigation(device: Any, live_server: str) -> None:
+    case_id = int(Api.login(live_server, "citizen01").report(112.0013, 27.7321, "水管漏水")["id"])
+    operator, lead, dispatcher = (Api.login(live_server, u) for u in ("operator01", "shiftlead01", "dispatcher01"))
+    unit_id = Api.login(live_server, "staff_ld_water").get("me")["unit_id"]
+    for _ in range(5):
+        state = operator.get(f"cases/{case_id}")["state"]
+        if state == "new":
+            operator.act(case_id, "accept_report")
+        elif state == "pending_filing":
+            lead.act(case_id, "file")
+        elif state == "pending_dispatch":
+            dispatcher.act(case_id, "dispatch", unit_id=unit_id)
+        else:
+            break
+    size = PHONE if device.size == "phone" else DESK
+    page = open_as(device.browser, live_server, "staff_ld_water", size, geo=(LOUDI["longitude"], LOUDI["latitude"]))
+    page.goto(f"{live_server}/#/unit/case/{case_id}")
+    status = page.locator(".case-page .nav-status")
+    expect(status).to_contain_text("问题在我东北方向")  # the case lies ~600 m north-east of LOUDI
+    assert 500 < int(status.get_attribute("data-distance")) < 700
+    expect(page.locator(".case-page .nav-links a")).to_have_count(3)
+    expect(page.locator("#case-map .me-dot")).to_be_attached()
+    page.locator(".case-page .nav-links").scroll_into_view_if_needed()
+    shot(page, f"maps-12-unit-case-navigation-{device.size}")
+    assert page.errors == []
+    page.context.close()

@@ -65,16 +65,20 @@ function nearestOnLine(coords, p) {
   return best.q;
 }
 
-/** Road names follow the view: each road's label sits where the road passes nearest the view's upper left third,
- * so a road crossing the screen is always named, whatever part of it is shown. */
+/** Road names follow the view: each road's label sits where the road passes nearest a point near the view's top
+ * (north-south roads) or left edge (east-west roads), so a road crossing the screen is always named, whatever part of
+ * it is shown, and two crossing roads' names do not meet at their crossing. */
 function roadLabels(L, map, roads) {
   const marks = roads.features.map((f) => ({
     f, m: label(L, [0, 0], f.properties.name, `road ${f.properties.orientation}`, 'ssp-labels'),
   }));
   const place = () => {
     const b = map.getBounds();
-    const target = [b.getWest() + (b.getEast() - b.getWest()) / 3, b.getSouth() + (b.getNorth() - b.getSouth()) * 2 / 3];
+    const w = b.getEast() - b.getWest();
+    const ht = b.getNorth() - b.getSouth();
     for (const { f, m } of marks) {
+      const ns = f.properties.orientation === 'ns';
+      const target = [b.getWest() + w * (ns ? 0.5 : 0.12), b.getSouth() + ht * (ns ? 0.85 : 0.5)];
       const [lng, lat] = nearestOnLine(f.geometry.coordinates, target);
       m.setLatLng([lat, lng]);
     }

@@ -47,3 +47,19 @@ registerMessages('en', {
   'place.no_fix_hint': 'The phone gave no position. Find the place by name below, or tap where the problem is on the map; or try “Locate again” later.',
   'place.do_search': 'Find by name', 'place.do_pick': 'Tap on the map',
 });
+
+registerMessages('zh-CN', {
+  'nav.title': '现场导航', 'nav.map': '地图：问题位置和我的位置', 'nav.go': '导航', 'nav.amap': '高德地图',
+  'nav.baidu': '百度地图', 'nav.other': '其他地图应用', 'nav.destination': '随手拍问题位置', 'nav.me': '我的位置',
+  'nav.locating': '正在获取我的位置…', 'nav.where': '问题在我{dir}方向 {d}', 'nav.no_position': '无法获取我的位置，距离和方向暂不可用',
+  'nav.dir.n': '北', 'nav.dir.ne': '东北', 'nav.dir.e': '东', 'nav.dir.se': '东南', 'nav.dir.s': '南', 'nav.dir.sw': '西南',
+  'nav.dir.w': '西', 'nav.dir.nw': '西北',
+});
+
+registerMessages('en', {
+  'nav.title': 'Getting there', 'nav.map': 'Map: the problem and me', 'nav.go': 'Navigate', 'nav.amap': 'AMap',
+  'nav.baidu': 'Baidu Maps', 'nav.other': 'Other map app', 'nav.destination': 'Reported problem', 'nav.me': 'Me',
+  'nav.locating': 'Finding my position…', 'nav.where': '{d} to the {dir}', 'nav.no_position': 'No position: distance and direction unavailable',
+  'nav.dir.n': 'north', 'nav.dir.ne': 'north-east', 'nav.dir.e': 'east', 'nav.dir.se': 'south-east', 'nav.dir.s': 'south',
+  'nav.dir.sw': 'south-west', 'nav.dir.w': 'west', 'nav.dir.nw': 'north-west',
+});

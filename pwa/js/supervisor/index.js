@@ -1,4 +1,5 @@
-/** Supervisor routes: patrol tasks (核实 verify, 核查 check) and quick reports with the full category picker. */
+/** Supervisor routes: patrol tasks (核实 verify, 核查 check), one task with field navigation (loaded on demand), and
+ * quick reports with the full category picker. */
 
 import { renderReport } from '../report.js';
 import { renderTasks } from './tasks.js';
@@ -8,5 +9,6 @@ import { renderTasks } from './tasks.js';
  */
 export function registerSupervisorRoutes(route) {
   route('#/tasks', (main) => renderTasks(main));
+  route('#/task/:id', (main, p) => import('../maps/task.js').then((m) => m.renderTask(main, p)));
   route('#/quick', (main) => renderReport(main, { supervisor: true }));
 }

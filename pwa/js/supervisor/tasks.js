@@ -1,7 +1,7 @@
 /** 巡查任务: the supervisor's verify (核实) and check (核查) tasks, nearest first, on a list and a map. */
 
 import { api, session } from '../api.js';
-import { distanceM, formatDistance, currentPosition } from '../geo.js';
+import { distanceM, formatDistance } from '../geo.js';
 import { t } from '../i18n.js';
 import { subscribe } from '../live.js';
 import { createMap, pinIcon } from '../map.js';
@@ -23,13 +23,14 @@ export async function renderTasks(main) {
   let me = null;
   let mapCtl = null;
   let markers = null;
+  let fitted = false;
 
   const draw = (items) => {
     const rows = items.map((c) => ({ c, d: me ? distanceM(me, c) : null }));
     rows.sort((a, b) => (a.d ?? 0) - (b.d ?? 0) || Date.parse(a.c.created_at) - Date.parse(b.c.created_at));
     list.replaceChildren(...rows.map(({ c, d }) => {
       const task = TASK_OF_STATE[c.state] || 'verify';
-      return h('li', null, h('a', { class: 'list-item', href: `#/case/${c.id}`, dataset: { caseId: c.id, task } },
+      return h('li', null, h('a', { class: 'list-item', href: `#/task/${c.id}`, dataset: { caseId: c.id, task } },
         h('span', { class: `badge task-${task}` }, t(`task.kind.${task}`)),
         h('div', { class: 'body' },
           h('div', { class: 'title' }, c.category_name || c.description || c.tracking_no),
@@ -42,11 +43,12 @@ export async function renderTasks(main) {
       const { L, map } = mapCtl;
       markers?.remove();
       markers = L.layerGroup(items.map((c) => L.marker([c.lat, c.lng], {
-        icon: pinIcon(L, `task-${TASK_OF_STATE[c.state] || 'verify'}`), title: c.tracking_no,
-      }).on('click', () => { location.hash = `#/case/${c.id}`; }))).addTo(map);
-      if (me) markers.addLayer(L.marker([me.lat, me.lng], { icon: pinIcon(L, 'me'), interactive: false }));
+        icon: pinIcon(L, `task-${TASK_OF_STATE[c.state] || 'verify'}`), title: c.tracking_no, zIndexOffset: 1000,
+      }).on('click', () => { location.hash = `#/task/${c.id}`; }))).addTo(map);
+      if (me) markers.addLayer(L.circleMarker([me.lat, me.lng], { radius: 7, color: '#fff', fillColor: '#25e', fillOpacity: 1 }));
       const pts = items.map((c) => [c.lat, c.lng]).concat(me ? [[me.lat, me.lng]] : []);
-      if (pts.length) map.fitBounds(pts, { padding: [30, 30], maxZoom: 17 });
+      if (pts.length && !fitted) map.fitBounds(pts, { padding: [30, 30], maxZoom: 17 });
+      fitted = pts.length > 0 && me != null;
     }
   };
 
@@ -63,11 +65,16 @@ export async function renderTasks(main) {
   };
   await load();
   createMap(mapEl).then((ctl) => { mapCtl = ctl; draw(items); }).catch((err) => console.warn('map', err));
-  currentPosition().then((p) => {
-    me = p;
-    where.textContent = t('tasks.sorted', { m: Math.round(p.accuracy) });
-    draw(items);
-  }).catch(() => { where.textContent = t('tasks.no_position'); });
+  // Live distance: the list re-sorts as the supervisor walks.
+  let stopWatch = null;
+  import('../maps/navigate.js').then((m) => {
+    stopWatch ??= m.watchPosition((p) => {
+      me = p;
+      where.textContent = t('tasks.sorted', { m: Math.round(p.accuracy) });
+      draw(items);
+    }, () => { if (!me) where.textContent = t('tasks.no_position'); });
+  });
   const topics = [`supervisor:${user.id}`, ...(user.grids || []).map((g) => `grid:${g}`)];
-  return subscribe(topics, load, { onResync: load });
+  const stopLive = subscribe(topics, load, { onResync: load });
+  return () => { stopWatch?.(); stopWatch = () => {}; stopLive(); };
 }

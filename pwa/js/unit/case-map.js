@@ -1,13 +1,15 @@
-/** A small map of one case: its point, and the unit grid outlines around it when the API offers them. */
+/** A small map of one case: its point, and the unit grid outlines around it when the API offers them (field: and
+ * js/maps/navigate.js's 导航). */
 
 import { createMap, unitGrids } from './leaflet.js';
 
 /**
  * @param {HTMLElement} el
  * @param {{lng: number, lat: number, light: string, unit_grid: string}} c
+ * @param {boolean} [field]
  * @returns {Promise<() => void>} remove the map
  */
-export async function caseMap(el, c) {
+export async function caseMap(el, c, field = false) {
   if (!el) return () => {};
   const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17 });
   L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: '#d9480f', fillOpacity: 1 }).addTo(map);
@@ -18,5 +20,9 @@ export async function caseMap(el, c) {
       style: (f) => ({ color: f.properties?.code === c.unit_grid ? '#0a5bb5' : '#7a8899', weight: f.properties?.code === c.unit_grid ? 2 : 1, fillOpacity: 0.04 }),
     }).addTo(map);
   });
-  return () => map.remove();
+  let stop = () => {};
+  if (field) {
+    import('../maps/navigate.js').then((m) => { if (el.isConnected) stop = m.fieldNav(L, map, el, c); });
+  }
+  return () => { stop(); map.remove(); };
 }

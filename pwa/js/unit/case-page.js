@@ -14,10 +14,10 @@ import { categoryByCode } from './pickers.js';
  * @param {number} id
  * @param {{back: [string, string], panels?: Array<(c: object, reload: (c?: object) => void) => (Node|null)>,
  *          skip?: (c: object) => string[]}} opts panels: extra sections (the centre's triage, duplicate, dispatch)
- *          shown above the actions; skip: actions those panels already offer
+ *          shown above the actions; skip: actions those panels already offer; field: navigation under the map
  * @returns {Promise<() => void>} cleanup
  */
-export async function renderCasePage(main, id, { back, panels = [], skip = () => [] }) {
+export async function renderCasePage(main, id, { back, panels = [], skip = () => [], field = false }) {
   ensureDeskCss();
   main.append(spinner());
   let disposeMap = () => {};
@@ -42,7 +42,7 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
           c.time_left_seconds !== null ? h('span', { class: 'time-left' }, timeLeftText(c.time_left_seconds)) : null,
           c.urgent ? h('span', { class: 'badge badge-urgent' }, t('desk.urgent')) : null),
         h('div', { class: 'desk-case-grid' }, right, left)));
-    disposeMap = await caseMap(main.querySelector('#case-map'), c).catch(() => () => {});
+    disposeMap = await caseMap(main.querySelector('#case-map'), c, field).catch(() => () => {});
   };
   const reload = async (known) => {
     const busy = main.querySelector('.action-form');

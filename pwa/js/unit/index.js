@@ -12,5 +12,5 @@ import { renderInbox } from './inbox.js';
 export function registerUnitRoutes(route) {
   ensureDeskCss();
   route('#/unit', (main) => renderInbox(main));
-  route('#/unit/case/:id', (main, { id }) => renderCasePage(main, Number(id), { back: ['#/unit', t('desk.back_inbox')] }));
+  route('#/unit/case/:id', (main, { id }) => renderCasePage(main, Number(id), { back: ['#/unit', t('desk.back_inbox')], field: true }));
 }
