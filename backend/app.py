@@ -8,6 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
 from backend.accounts import throttle
 from backend.accounts.auth import provide_ctx, refuse_credentials_in_url
 from backend.accounts.controllers import AuthController, UserController
@@ -15,12 +23,7 @@ from backend.apidocs import render_plugins
 from backend.audit import service as audit
 from backend.bench import bench_handlers
 from backend.cases.access import topic_rules
-from backend.cases.controllers import (
-    CaseController,
-    MetaController,
-    PublicController,
-    ReportController,
-)
+from backend.cases.controllers import CaseController, MetaController, PublicController, ReportController
 from backend.cases.deadlines import CalendarController, calendar_sync
 from backend.cases.views import case_access
 from backend.context import AppContext
@@ -31,11 +34,7 @@ from backend.exports.controllers import ExportController
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
 from backend.interop import webhooks
-from backend.interop.controllers import (
-    ClientAdminController,
-    WebhookAdminController,
-    open311_router,
-)
+from backend.interop.controllers import ClientAdminController, WebhookAdminController, open311_router
 from backend.jobs.controllers import JobAdminController
 from backend.jobs.queue import Worker
 from backend.live.bus import EventBus
@@ -45,11 +44,7 @@ from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.org.controllers import OrgAdminController, OrgMapController
-from backend.photos.controllers import (
-    ObjectController,
-    PhotoController,
-    PublicPhotoController,
-)
+from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.places.controllers import PlacesController
@@ -59,13 +54,7 @@ from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper
 from backend.triage.controllers import TaxonomyController
 from backend.triage.learning import schedule as schedule_retrain
-from litestar import Litestar
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
+from backend.triage.simulator import RoutingSimulatorController
 
 log = logging.getLogger("suishoupai.app")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -75,9 +64,10 @@ def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
     """The channels plugin, and whether its channel between processes (Redis) is down right now."""
     redis_down: Callable[[], bool] = lambda: False  # in memory: never down
     if settings.redis_url:
-        from backend.resilient import ResilientChannels
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
+
+        from backend.resilient import ResilientChannels
 
         backend: Any = ResilientChannels(RedisChannelsPubSubBackend(redis=Redis.from_url(
             settings.redis_url, socket_connect_timeout=2, health_check_interval=10)))
@@ -198,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicController,
             MetaController,
             TaxonomyController,
+            RoutingSimulatorController,
             OrgAdminController,
             CalendarController,
             OrgMapController,

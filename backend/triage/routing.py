@@ -44,11 +44,17 @@ class Rule:
         return f"R{self.id} {self.name}"
 
     def matches(self, kind: str, category_code: str, area: str) -> bool:
-        return (
-            self.kind in ("any", kind)
-            and category_code.startswith(self.category_prefix)
-            and area.startswith(self.area_prefix)
-        )
+        return not self.mismatch(kind, category_code, area)
+
+    def mismatch(self, kind: str, category_code: str, area: str) -> str:
+        """Why this rule does not apply ("kind", "category" or "area"), or "" when it does."""
+        if self.kind not in ("any", kind):
+            return "kind"
+        if not category_code.startswith(self.category_prefix):
+            return "category"
+        if not area.startswith(self.area_prefix):
+            return "area"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,18 @@ class Decision:
         return self.rule.label if self.rule else ""
 
 
+@dataclass(frozen=True)
+class Trial:
+    """One rule as the simulator tried it: ``outcome`` is fired | unresolved | no_match | not_reached; ``detail`` the
+    mismatching condition (kind, category, area) or the target that found no unit."""
+
+    rule: Rule
+    outcome: str
+    detail: str
+    unit_id: int | None = None
+    alternatives: tuple[int, ...] = ()
+
+
 class Router:
     def __init__(self, rules: Iterable[Rule], units: Iterable[UnitInfo]) -> None:
         self.rules = sorted(rules, key=lambda r: (r.priority, r.id))
@@ -125,6 +143,27 @@ class Router:
                 office = self.street_office(place.street or place.area[:9])
                 return (office.id if office else None), ()
         return None, ()
+
+    def explain(self, place: Place) -> list[Trial]:
+        """Every active rule in the order routing tries them, with what happened: the simulator's answer to "why
+        this unit?". Routing itself stops at the first one that fires (``route``)."""
+        trials: list[Trial] = []
+        fired = False
+        for rule in self.rules:
+            why = rule.mismatch(place.kind, place.category_code, place.area)
+            if why:
+                trials.append(Trial(rule, "no_match", why))
+                continue
+            if fired:
+                trials.append(Trial(rule, "not_reached", ""))
+                continue
+            unit_id, alternatives = self._resolve(rule, place)
+            if unit_id is None:
+                trials.append(Trial(rule, "unresolved", rule.target))
+                continue
+            fired = True
+            trials.append(Trial(rule, "fired", "", unit_id, alternatives))
+        return trials
 
     def route(self, place: Place) -> Decision:
         if not place.category_code:

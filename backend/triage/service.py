@@ -13,20 +13,14 @@ from typing import Any
 
 from backend.cases.tables import Case
 from backend.errors import InvalidInput
-from backend.geo import (
-    Component,
-    ComponentIndex,
-    GridIndex,
-    OutsideArea,
-    check_coordinates,
-)
+from backend.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
 from backend.geo import UnitGrid as GeoUnitGrid
 from backend.instruments import CLASSIFY_SECONDS
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
 from backend.triage.learning import model_path
-from backend.triage.routing import Decision, Place, RouterCache
+from backend.triage.routing import Decision, Place, RouterCache, Trial
 from backend.triage.taxonomy import Category, Taxonomy, load_taxonomy
 
 log = logging.getLogger("suishoupai.triage")
@@ -218,6 +212,21 @@ class Triage:
         component, distance = hit
         row_id, owner, maintainer = self.components.rows[component.id]
         return Snap(row_id, component.id, round(distance, 1), owner, maintainer)
+
+    async def simulate(self, category_code: str, lng: float, lat: float) -> tuple[dict[Any, Any], Snap | None, list[Trial]]:
+        """Where a report of this 小类 at this point would go, and why: the point's place, the component it would snap
+        to, and every rule as routing would try it. Reads the current rules; writes nothing."""
+        check_coordinates(lng, lat)
+        category = self.category(category_code)
+        await self.refresh()
+        place_fields = self.locate_fields(lng, lat)
+        snap = self.snap(lng, lat, category.code) if category.kind == "component" else None
+        fields = {column._meta.name: value for column, value in place_fields.items()}
+        router = await self.routing.get(self.rules_signature)
+        area = fields.get("unit_grid") or fields.get("street") or fields.get("district") or ""
+        place = Place(category.code, category.kind, area, fields.get("street", ""),
+                      snap.owner_id if snap else None, snap.maintainer_id if snap else None)
+        return fields, snap, router.explain(place)
 
     async def route(self, case: Any, snap: Snap | None) -> Decision:
         """Call ``refresh()`` first (the triage jobs do, in their transaction), so an edit in another process counts."""
