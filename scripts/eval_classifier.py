@@ -62,12 +62,18 @@ def evaluate(train_rows: list[Row], test_rows: list[Row], show_errors: bool = Fa
             sys.stdout.write(f"  {code} {row['text']!r} -> {names}{flag}\n")
     ece, table = reliability(confidences, correct)
     n = len(test_rows)
+    auto: dict[str, float] = {}
+    for name, threshold in (("model", classifier.auto_threshold or 1.0), ("fixed_0.6", 0.6)):
+        chosen = [ok for c, ok in zip(confidences, correct) if c >= threshold]
+        auto[f"auto_{name}_threshold"] = threshold
+        auto[f"auto_{name}_precision"] = sum(chosen) / max(1, len(chosen))
+        auto[f"auto_{name}_coverage"] = len(chosen) / n
     hazard = hazard_figures(classifier, show_errors)
     figures = {
         "n": n, "top1": top1 / n, "top3": top3 / n, "baseline_top1": baseline / n,
         "urgent_recall": tp / max(1, tp + fn), "urgent_precision": tp / max(1, tp + fp), "urgent_cases": tp + fn,
         "urgent_missed": fn, "urgent_false": fp, "ece": ece, "mean_confidence": sum(confidences) / n,
-        "wrong_at_0.99": wrong_99, **hazard, "ms_per_report": 1000 * elapsed / n,
+        "wrong_at_0.99": wrong_99, **auto, **hazard, "ms_per_report": 1000 * elapsed / n,
     }
     return figures, table
 
