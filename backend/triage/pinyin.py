@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pypinyin import lazy_pinyin
 
@@ -30,7 +30,7 @@ def split_syllables(token: str) -> list[str] | None:
     """"jinggai" → ["jing", "gai"]: longest syllable first, with backtracking; None when it is not pinyin."""
     known = syllables()
 
-    @lru_cache(maxsize=None)
+    @cache
     def parse(start: int) -> tuple[str, ...] | None:
         if start == len(token):
             return ()

@@ -247,7 +247,7 @@ class Model:
                 initials=[str(w) for w in data["initials"]] if "initials" in data else [],
                 auto_threshold=float(data["auto_threshold"]) if "auto_threshold" in data else None,
                 auto_precision=float(data["auto_precision"]) if "auto_precision" in data else None,
-                confidence_knots=data["confidence_knots"] if "confidence_knots" in data else None,
+                confidence_knots=data.get("confidence_knots"),
             )
 
 

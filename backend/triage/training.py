@@ -93,12 +93,12 @@ class Report:
 
     def text(self) -> str:
         lines = [
-            f"model {self.version}: {self.real} reports + {self.corrections} corrections + {self.synthetic} synthetic, "
-            f"{self.classes} 小类, {self.features} features, temperature {self.temperature:.3f}, {self.seconds:.1f} s",
-            f"out-of-fold ({FOLDS} folds, real reports): top-1 {self.oof_top1:.1%}, expected calibration error "
-            f"{self.ece:.3f}, wrong answers at >= 0.99: {self.wrong_at_99}",
-            f"auto-accept threshold {self.auto_threshold:.2f} for precision >= {TARGET_PRECISION:.0%}: "
-            f"precision {self.auto_precision:.1%}, {self.auto_coverage:.1%} of reports accepted",
+            (f"model {self.version}: {self.real} reports + {self.corrections} corrections + {self.synthetic} synthetic, "
+            f"{self.classes} 小类, {self.features} features, temperature {self.temperature:.3f}, {self.seconds:.1f} s"),
+            (f"out-of-fold ({FOLDS} folds, real reports): top-1 {self.oof_top1:.1%}, expected calibration error "
+            f"{self.ece:.3f}, wrong answers at >= 0.99: {self.wrong_at_99}"),
+            (f"auto-accept threshold {self.auto_threshold:.2f} for precision >= {TARGET_PRECISION:.0%}: "
+            f"precision {self.auto_precision:.1%}, {self.auto_coverage:.1%} of reports accepted"),
             "reliability (confidence bin: answers, mean confidence, accuracy):",
         ]
         lines += [f"  {b.low:.1f}-{b.high:.1f}: {b.count:5d}  {b.confidence:.3f}  {b.accuracy:.3f}"

@@ -11,8 +11,15 @@ from typing import Any
 from backend.cases.tables import ClassificationLabel
 from backend.jobs.tables import Job
 from backend.settings import Settings
-from backend.triage.learning import JOB_KIND, corrections, is_held_out, model_path, promotion_path, retrain_and_promote
-from backend.triage.learning import schedule
+from backend.triage.learning import (
+    JOB_KIND,
+    corrections,
+    is_held_out,
+    model_path,
+    promotion_path,
+    retrain_and_promote,
+    schedule,
+)
 from backend.triage.textmodel import PACKAGED_MODEL, Model
 from backend.triage.training import train
 
