@@ -18,6 +18,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import time
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from backend.cases.lifecycle import State
 from backend.cases.tables import Case
 from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
@@ -80,8 +82,6 @@ async def check_url(url: str, allow_private: bool) -> str:
 
 
 def _codes(values: list[str], pattern: str, field: str) -> list[str]:
-    import re
-
     bad = [v for v in values if not re.fullmatch(pattern, v)]
     if bad:
         raise InvalidInput(f"{field} 中有无效值：{', '.join(bad)}", f"Invalid value(s) in {field}: {', '.join(bad)}",
@@ -90,8 +90,6 @@ def _codes(values: list[str], pattern: str, field: str) -> list[str]:
 
 
 async def create_subscriber(ctx: AppContext, data: dict[str, Any], created_by: int) -> tuple[dict[str, Any], str]:
-    from backend.cases.lifecycle import State
-
     url = await check_url(data["url"], ctx.settings.webhook_allow_private)
     states = data.get("states", [])
     unknown = sorted(set(states) - {s.value for s in State})
@@ -156,7 +154,7 @@ def delivery_id(subscriber_id: int, seq: int) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{subscriber_id}:{seq}"))
 
 
-async def _bodies(ctx: AppContext, events: list[dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
+async def _bodies(events: list[dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
     """The cases the events are about (public fields only), and their public Open311 form."""
     ids = sorted({e["case_id"] for e in events if e.get("case_id")})
     cases = {r["id"]: r for r in await Case.select().where(Case.id.is_in(ids))} if ids else {}
@@ -177,7 +175,7 @@ def _body(ctx: AppContext, event: dict[str, Any], case: dict[str, Any] | None, u
 
 
 async def _fan_out(ctx: AppContext, events: list[dict[str, Any]], subs: list[dict[str, Any]]) -> int:
-    cases, units = await _bodies(ctx, events)
+    cases, units = await _bodies(events)
     made = 0
     now = datetime.now(UTC)
     for event in events:
@@ -216,7 +214,7 @@ async def feed_once(ctx: AppContext) -> bool:
         events = await scan_log(after, BATCH)
         if not events:
             return False
-        subs = list(await WebhookSubscriber.select().where(WebhookSubscriber.active == True).output(  # noqa: E712
+        subs = list(await WebhookSubscriber.select().where(WebhookSubscriber.active == True).output(
             load_json=True))
         made = await _fan_out(ctx, events, subs) if subs else 0
         await InteropCursor.update({InteropCursor.seq: events[-1]["seq"]}).where(InteropCursor.name == FEED)
@@ -230,8 +228,8 @@ async def replay(ctx: AppContext, subscriber_id: int, from_seq: int, limit: int 
     sub = await WebhookSubscriber.select().where(WebhookSubscriber.id == subscriber_id).output(load_json=True).first()
     if sub is None:
         raise NotFound(f"订阅不存在：{subscriber_id}", f"No such webhook: {subscriber_id}", code="webhook.not_found")
-    events = [e for e in await scan_log(from_seq - 1, limit)]
-    cases, units = await _bodies(ctx, events)
+    events = await scan_log(from_seq - 1, limit)
+    cases, units = await _bodies(events)
     count = 0
     async with write_transaction(ctx.engine):
         for event in events:

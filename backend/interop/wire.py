@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from backend.errors import AppError, Unavailable, _dependency_down
+from backend.errors import AppError, _dependency_down
 
 log = logging.getLogger("suishoupai.open311")
 
@@ -142,5 +142,3 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return render(fmt, _error_list(status, zh, en, code), "errors", "error", status, headers)
 
-
-__all__ = ["Open311Error", "Unavailable", "bad_request", "error_response", "render", "split_format", "w3c"]
