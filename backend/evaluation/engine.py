@@ -79,16 +79,36 @@ def _key(count: Count, level: str | None) -> str:
     return AREA_LEVELS[level or "district"] if count.key == "@AREA" else count.key
 
 
-async def counts(subject: str, p: Period, level: str | None = None, key: Any = None) -> dict[str, dict[Any, int]]:
-    """Every count of a subject for the period, per key (unit id, area code or user id): one aggregate each."""
-    out: dict[str, dict[Any, int]] = {}
+async def counts(subject: str, p: Period, level: str | None = None) -> dict[str, dict[Any, int]]:
+    """Every count of a subject for the period, per key (unit id, area code or user id).
+
+    One aggregate per fact table and key: each count is a ``SUM(CASE WHEN <its condition>)`` over the rows matching
+    any of the conditions (each one an index range), so the drill-downs, which run the conditions one by one, list
+    exactly the rows counted here.
+    """
+    values = {"S": p.start, "C": p.cutoff, "T": True}
+    groups: dict[tuple[str, str], list[tuple[str, Count]]] = {}
     for name, count in COUNTS[subject].items():
-        column = _key(count, level)
-        where = count.where + (" AND " + column + " = @K" if key is not None else "")
-        sql, args = _sql(where, {"S": p.start, "C": p.cutoff, "T": True, "K": key})
+        groups.setdefault((count.table, _key(count, level)), []).append((name, count))
+    out: dict[str, dict[Any, int]] = {name: {} for name in COUNTS[subject]}
+    for (table, column), members in groups.items():
+        sums, anys, args, any_args = [], [], [], []
+        for i, (_, count) in enumerate(members):
+            sql, a = _sql(count.where, values)
+            sums.append(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS n{i}")
+            args += a
+            if not any(count.where.startswith(other.where) for _, other in members if other is not count):
+                anys.append(f"({sql})")
+                any_args += a
         rows = await EvalCase.raw(
-            f"SELECT {column} AS k, COUNT(*) AS n FROM {count.table} WHERE {sql} GROUP BY {column}", *args)
-        out[name] = {r["k"]: int(r["n"]) for r in rows if r["k"] is not None and r["k"] != ""}
+            f"SELECT {column} AS k, {', '.join(sums)} FROM {table} WHERE {' OR '.join(anys)} GROUP BY {column}",
+            *args, *any_args)
+        for r in rows:
+            if r["k"] is None or r["k"] == "":
+                continue
+            for i, (name, _) in enumerate(members):
+                if r[f"n{i}"]:
+                    out[name][r["k"]] = int(r[f"n{i}"])
     return out
 
 

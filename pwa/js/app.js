@@ -16,14 +16,15 @@ import { registerSupervisorRoutes } from './supervisor/index.js';
 import { registerUnitRoutes } from './unit/index.js';
 
 const CENTRE_ROLES = ['operator', 'shift_lead', 'dispatcher', 'admin'];
+const EVAL = ['#/eval', 'nav.eval', 'list'];
 
 /** Navigation tabs per role: [hash, message key, icon]. */
 function tabsFor(role) {
   if (role === 'citizen') return [['#/report', 'nav.report', 'camera'], ['#/mine', 'nav.mine', 'list']];
   if (role === 'supervisor') return [['#/tasks', 'nav.tasks', 'compass'], ['#/quick', 'nav.quick', 'camera'], ['#/mine', 'nav.mine', 'list']];
-  if (role === 'unit_staff') return [['#/unit', 'nav.unit', 'tool']];
-  if (role === 'admin') return [['#/admin', 'nav.admin', 'gear'], ['#/centre', 'nav.centre', 'screen']];
-  if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', 'screen']];
+  if (role === 'unit_staff') return [['#/unit', 'nav.unit', 'tool'], EVAL];
+  if (role === 'admin') return [['#/admin', 'nav.admin', 'gear'], ['#/centre', 'nav.centre', 'screen'], EVAL];
+  if (CENTRE_ROLES.includes(role)) return [['#/centre', 'nav.centre', 'screen'], EVAL];
   return [];
 }
 
@@ -109,6 +110,7 @@ async function boot() {
   registerUnitRoutes(route);
   registerCentreRoutes(route);
   registerAdminRoutes(route);
+  route('#/eval', (main) => import('/desk/eval/index.js').then((m) => m.renderEval(main)));
   setGuard((hash) => (!session() && !hash.startsWith('#/login') ? '#/login' : null));
   renderShell();
   showOffline();

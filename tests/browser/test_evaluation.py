@@ -1,0 +1,83 @@
+"""The evaluation desk in a real Chromium, on the worked example of docs/evaluation.md: the month's table with grades
+and the change since the month before, a drill-down to the cases behind a rate, the Excel export, the trend chart, and
+a unit's staff seeing only their own unit. Screenshots at 1440×900 and 390×844."""
+
+from __future__ import annotations
+
+import asyncio
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from backend.db import close_database, open_database
+from tests.browser.desk_fixtures import DESK, PHONE, desk_shot, open_as
+from tests.conftest import base_settings
+from tests.evaluation.example import City, build
+
+pytestmark = pytest.mark.browser
+
+
+def _example(tmp_path: Path) -> City:
+    """The example's timeline, written into the live server's database."""
+
+    async def write() -> City:
+        engine = await open_database(base_settings(tmp_path / "data"))
+        try:
+            city = await City().load()
+            await build(city)
+            return city
+        finally:
+            await close_database(engine)
+
+    # Playwright's sync API keeps an event loop running on this thread: run ours on another.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, write()).result()
+
+
+def test_the_centre_grades_units_drills_down_and_exports(browser: Any, live_server: str, tmp_path: Path) -> None:
+    city = _example(tmp_path)
+    page = open_as(browser, live_server, "dispatcher01", DESK)
+    page.get_by_role("link", name="考评").click()
+    page.goto(f"{live_server}/#/eval?month=2026-03&subject=unit")
+    water = page.locator(f"tr[data-key='{city.unit_a}']")
+    expect(water.locator("td.num").first).to_have_text("68.5")
+    expect(water.locator(".grade")).to_have_text("C")
+    expect(water).to_contain_text("上期无")  # nothing in February
+    expect(page.locator("tbody tr").first).to_have_attribute("data-key", str(city.unit_a))  # scored rows first
+    water.locator("button[data-figure=on_time_rate]").click()
+    drill = page.locator(".ev-drill")
+    expect(drill.locator("h2")).to_contain_text("按期处置率")
+    expect(drill.locator(".ev-part").nth(0).locator("li")).to_have_text(["EX0001", "EX0002", "EX0003"])
+    expect(drill.locator(".ev-part").nth(1).locator("h3")).to_contain_text("5 件")
+    expect(page.locator("#ev-trend-chart[data-ready=true] canvas")).to_be_visible()
+    desk_shot(page, "eval-01-units-drill")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 Excel").click()
+    saved = tmp_path / "evaluation.xlsx"
+    download.value.save_as(saved)
+    with zipfile.ZipFile(saved) as z:
+        assert "xl/workbook.xml" in z.namelist()
+    page.select_option("#ev-subject", "district")
+    district = page.locator(f"tr[data-key='{city.district}']")
+    expect(district.locator(".grade")).to_have_text("D")
+    page.select_option("#ev-subject", "dispatcher")
+    expect(page.locator(f"tr[data-key='{city.dispatcher}'] .grade")).to_have_text("B")
+    desk_shot(page, "eval-02-dispatchers")
+    assert page.errors == []
+
+
+def test_a_unit_sees_its_own_figures_on_a_phone(browser: Any, live_server: str, tmp_path: Path) -> None:
+    city = _example(tmp_path)
+    page = open_as(browser, live_server, "staff_ld_water", PHONE)
+    page.goto(f"{live_server}/#/eval?month=2026-03")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(f"tr[data-key='{city.unit_a}'] .grade")).to_have_text("C")
+    expect(page.locator("#ev-subject")).to_be_disabled()
+    page.locator("button[data-figure=rework_rate]").click()
+    expect(page.locator(".ev-drill .ev-part").nth(0).locator("li")).to_have_text(["EX0002"])
+    desk_shot(page, "eval-03-unit-phone")
+    assert page.errors == []
