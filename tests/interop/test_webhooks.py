@@ -69,6 +69,14 @@ def test_signed_filtered_and_delivered_once(hooks: Any, receiver: Receiver) -> N
     subscribe(hooks, receiver.url + "/vendors", categories=["E04"])
     subscribe(hooks, receiver.url + "/elsewhere", areas=["999999"])
     first, second = report(hooks, "ZR01"), report(hooks, "ZR02")
+    # an Open311 request is an ordinary report: it raises the same events
+    key = hooks.post("/api/v1/admin/api-clients", json={"name": "hotline"}, headers=login(hooks, "admin")).json()[
+        "api_key"]
+    lng, lat = point_in("ZR04")
+    r = hooks.post("/open311/v2/requests.json", data={"api_key": key, "service_code": "C0101", "lat": lat,
+                                                      "long": lng, "description": "井盖缺失"})
+    assert r.status_code == 200, r.text
+    third = r.json()[0]["service_request_id"]
 
     async def feeds_at_once() -> None:  # as several app processes would, next to this app's own feed loop
         from backend.interop.webhooks import feed_once
@@ -78,8 +86,8 @@ def test_signed_filtered_and_delivered_once(hooks: Any, receiver: Receiver) -> N
 
     hooks.blocking_portal.call(feeds_at_once)
 
-    got = receiver.wait_for(4)
-    rows = wait_for(lambda: settled(hooks, 4))
+    got = receiver.wait_for(6)
+    rows = wait_for(lambda: settled(hooks, 6))
     assert {r["status"] for r in rows} == {"delivered"}
     by_path: dict[str, list[dict[str, Any]]] = {}
     for headers, body in got:
@@ -88,12 +96,12 @@ def test_signed_filtered_and_delivered_once(hooks: Any, receiver: Receiver) -> N
         assert not verified(manholes["secret"] if sub is everything else everything["secret"], (headers, body))
         by_path.setdefault(headers["x-suishoupai-event"], []).append(body_of((headers, body)))
     assert sorted(b["service_request"]["service_request_id"] for b in by_path["case.created"]) == sorted(
-        [first["tracking_no"], second["tracking_no"]])
+        [first["tracking_no"], second["tracking_no"], third])
     assert all(b["service_request"]["service_code"].startswith("C01") for b in by_path["case.triaged"])
     assert "description" not in got[0][1].decode() and "citizen01" not in got[0][1].decode()  # public data only
-    assert len({h["x-suishoupai-delivery"] for h, _ in got}) == 4
+    assert len({h["x-suishoupai-delivery"] for h, _ in got}) == 6
     time.sleep(0.3)  # a few more feed and worker rounds: nothing is sent twice
-    assert len(receiver.received) == 4
+    assert len(receiver.received) == 6
 
 
 def test_retries_after_500_and_timeout_then_dead_letter_and_replay(hooks: Any, receiver: Receiver) -> None:
