@@ -233,3 +233,50 @@ def test_the_units_case_page_shows_distance_direction_and_navigation(device: Any
     shot(page, f"maps-12-unit-case-navigation-{device.size}")
     assert page.errors == []
     page.context.close()
+
+
+def test_the_heatmap_after_midnight_beijing_time_counts_todays_cases(browser: Any, live_server: str) -> None:
+    """At 00:30 in Beijing the UTC date is still yesterday: the default range must end on the city's today."""
+    from datetime import datetime, timedelta, timezone
+
+    Api.login(live_server, "citizen01").report(112.0013, 27.7321, "凌晨上报的井盖")
+    beijing = timezone(timedelta(hours=8))
+    today = datetime.now(beijing).date()
+    just_after_midnight = datetime(today.year, today.month, today.day, 0, 30, tzinfo=beijing)
+    ctx = browser.new_context(viewport=DESK, locale="zh-CN")
+    page = ctx.new_page()
+    page.clock.set_fixed_time(just_after_midnight)
+    page.goto(f"{live_server}/#/login")
+    page.fill("input[name=username]", "dispatcher01")
+    page.fill("input[name=password]", "ssp-demo-2026")
+    with page.expect_response(lambda r: "/api/v1/stats/heatmap" in r.url, timeout=20000) as heat:
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_function("() => !location.hash.startsWith('#/login')")
+        page.goto(f"{live_server}/#/centre/map")
+    query = parse_qs(urlparse(heat.value.url).query)
+    assert query["to"] == [today.isoformat()]
+    assert heat.value.json()["total"] >= 1
+    expect(page.locator(".map-status")).to_contain_text("热力图：1 件")
+    page.get_by_label("热力图").check()
+    shot(page, "maps-13-heatmap-after-midnight-desk")
+    ctx.close()
+
+
+def test_the_unit_inbox_filters_by_name_not_by_code(device: Any, live_server: str) -> None:
+    size = PHONE if device.size == "phone" else DESK
+    page = open_as(device.browser, live_server, "staff_ld_water", size)
+    page.goto(f"{live_server}/#/unit")
+    area = page.locator(".desk-filters select[name=area]")
+    category = page.locator(".desk-filters select[name=category]")
+    expect(area).to_be_visible()
+    expect(category).to_be_visible()
+    labels = area.locator("option").all_inner_texts() + category.locator("option").all_inner_texts()
+    assert "· 乐坪街道" in labels and "· · 和园社区" in labels and "娄星区（全部）" in labels
+    assert not [x for x in labels if re.search(r"\d{6}|^[CE]\d{2}", x)]  # names only, no raw codes
+    area.select_option(label="· 乐坪街道")
+    category.select_option(label="公用设施（全部）")
+    with page.expect_request(lambda r: "/api/v1/cases?" in r.url and "area=431302001" in r.url) as listed:
+        page.get_by_role("button", name="筛选").click()
+    assert parse_qs(urlparse(listed.value.url).query)["category"] == ["C01"]
+    shot(page, f"maps-14-inbox-filters-by-name-{device.size}")
+    page.context.close()

@@ -17,7 +17,7 @@ import { centreNav } from './nav.js';
 export async function renderMap(main) {
   ensureDeskCss();
   const today = new Date();
-  const iso = (d) => d.toISOString().slice(0, 10);
+  const iso = (d) => d.toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' }); // the city's day, not UTC's
   const show = { cases: true, heat: false, grids: true };
   const toggle = (key) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', name: key, checked: show[key], onchange: (e) => { show[key] = e.target.checked; draw(); } }),

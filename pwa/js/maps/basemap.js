@@ -101,11 +101,15 @@ async function demoLayers(L, map) {
     ['org/districts', 'org/streets', 'org/communities', 'places/layers/roads', 'places/layers/landmarks']
       .map((p) => cachedGet(p).catch(() => ({ features: [] }))));
   const opts = { pane, interactive: false };
+  // Roads as wide as streets close up, thin lines from afar (a city of 400 m blocks would be all road otherwise).
+  const width = (f, close, far) => (map.getZoom() >= 15 ? close : far) * (f.properties.class === 'major' ? 1.5 : 1);
+  const casing = L.geoJSON(roads, { ...opts, style: (f) => ({ color: '#d3cab9', weight: width(f, 7, 2.5), lineCap: 'butt' }) });
+  const fill = L.geoJSON(roads, { ...opts, style: (f) => ({ color: f.properties.class === 'major' ? '#fff1b8' : '#fff', weight: width(f, 4.5, 1.2) }) });
+  map.on('zoomend', () => { casing.setStyle(casing.options.style); fill.setStyle(fill.options.style); });
   const group = L.layerGroup([
     L.geoJSON(communities, { ...opts, style: { color: '#cfc6b8', weight: 1, dashArray: '3 4', fillColor: '#fbf8f1', fillOpacity: 0.9 } }),
     L.geoJSON(streets, { ...opts, style: { color: '#a99f90', weight: 1.5, fill: false } }),
-    L.geoJSON(roads, { ...opts, style: (f) => ({ color: '#d3cab9', weight: f.properties.class === 'major' ? 10 : 7, lineCap: 'butt' }) }),
-    L.geoJSON(roads, { ...opts, style: (f) => ({ color: f.properties.class === 'major' ? '#fff1b8' : '#ffffff', weight: f.properties.class === 'major' ? 7 : 4.5 }) }),
+    casing, fill,
     L.geoJSON(districts, { ...opts, style: { color: '#8c7b6b', weight: 3, dashArray: '10 6', fill: false } }),
     ...areaLabels(L, districts, 'district', 'ssp-labels'),
     ...areaLabels(L, streets, 'street', 'ssp-labels'),

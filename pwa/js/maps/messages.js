@@ -63,3 +63,6 @@ registerMessages('en', {
   'nav.dir.n': 'north', 'nav.dir.ne': 'north-east', 'nav.dir.e': 'east', 'nav.dir.se': 'south-east', 'nav.dir.s': 'south',
   'nav.dir.sw': 'south-west', 'nav.dir.w': 'west', 'nav.dir.nw': 'north-west',
 });
+
+registerMessages('zh-CN', { 'filter.whole': '{name}（全部）' });
+registerMessages('en', { 'filter.whole': '{name} (all)' });

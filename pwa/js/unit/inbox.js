@@ -62,8 +62,11 @@ export async function renderInbox(main) {
   const stateSelect = h('select', { name: 'state', onchange: (e) => setFilter({ state: e.target.value }) },
     h('option', { value: '' }, t('desk.filter.all')),
     INBOX_STATES.map((s) => h('option', { value: s, selected: filters.state === s }, t(`state.${s}`))));
-  const category = h('input', { name: 'category', value: filters.category, placeholder: 'C01', size: 6, pattern: '[0-9A-Za-z]*' });
-  const area = h('input', { name: 'area', value: filters.area, placeholder: '431302…', size: 12 });
+  // Plain code fields until the lists by name (js/maps/filters.js) arrive.
+  let category = h('input', { name: 'category', value: filters.category, size: 6 });
+  let area = h('input', { name: 'area', value: filters.area, size: 12 });
+  import('../maps/filters.js').then((m) => Promise.all([m.categorySelect(filters.category), m.areaSelect(filters.area)]))
+    .then(([c, a]) => { category.replaceWith(c); area.replaceWith(a); [category, area] = [c, a]; }).catch(() => {});
   const filterForm = h('form', { class: 'desk-filters', onsubmit: (e) => { e.preventDefault(); setFilter({ category: category.value.trim().toUpperCase(), area: area.value.trim() }); } },
     h('label', null, t('desk.filter.state'), stateSelect),
     h('label', null, t('desk.filter.category'), category),

@@ -4,8 +4,8 @@ import { registerMessages } from '../i18n.js';
 
 registerMessages('zh-CN', {
   'desk.inbox': '案件收件箱', 'desk.inbox_sub': '按时限灯排序，新案件实时到达',
-  'desk.filter.state': '状态', 'desk.filter.light': '时限灯', 'desk.filter.category': '类别代码',
-  'desk.filter.area': '区域/网格', 'desk.filter.all': '全部', 'desk.filter.apply': '筛选', 'desk.filter.clear': '清除',
+  'desk.filter.state': '状态', 'desk.filter.light': '时限灯', 'desk.filter.category': '类别',
+  'desk.filter.area': '区域', 'desk.filter.all': '全部', 'desk.filter.apply': '筛选', 'desk.filter.clear': '清除',
   'desk.count': '共 {n} 件', 'desk.unclassified': '未分类', 'desk.empty': '没有符合条件的案件', 'desk.new_live': '新',
   'desk.time_left': '剩余 {t}', 'desk.overdue_by': '超时 {t}', 'desk.no_clock': '未计时',
   'desk.dur.d': '{n}天', 'desk.dur.h': '{n}小时', 'desk.dur.m': '{n}分钟',
@@ -48,8 +48,8 @@ registerMessages('zh-CN', {
 
 registerMessages('en', {
   'desk.inbox': 'Case inbox', 'desk.inbox_sub': 'Ordered by timer light; new cases arrive live',
-  'desk.filter.state': 'State', 'desk.filter.light': 'Light', 'desk.filter.category': 'Category code',
-  'desk.filter.area': 'Area / grid', 'desk.filter.all': 'All', 'desk.filter.apply': 'Filter', 'desk.filter.clear': 'Clear',
+  'desk.filter.state': 'State', 'desk.filter.light': 'Light', 'desk.filter.category': 'Category',
+  'desk.filter.area': 'Area', 'desk.filter.all': 'All', 'desk.filter.apply': 'Filter', 'desk.filter.clear': 'Clear',
   'desk.count': '{n} cases', 'desk.unclassified': 'Not classified', 'desk.empty': 'No cases match', 'desk.new_live': 'new',
   'desk.time_left': '{t} left', 'desk.overdue_by': 'overdue by {t}', 'desk.no_clock': 'no clock',
   'desk.dur.d': '{n} d', 'desk.dur.h': '{n} h', 'desk.dur.m': '{n} min',
