@@ -28,6 +28,7 @@ from backend.triage.timelimits import TimeLimit
 ReasonKind = Literal["word", "pinyin", "hazard", "menu", "component", "image", "supervisor_code"]
 TOP_K = 3
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_ASCII_WORDS = re.compile(r"[a-z0-9][a-z0-9'-]*")
 _SPLIT_CONDITION = re.compile(r"[、，,。；;（）()：:\s]+")
 
 
@@ -117,6 +118,13 @@ class Classifier:
         model_index = {code: i for i, code in enumerate(model.classes)}
         self._model_index = np.array([model_index.get(c, -1) for c in taxonomy.codes])
         self._terms = [_terms(c) for c in taxonomy.categories]
+        # terms by their first character (Chinese) or first word (English): a report is checked against the few
+        # terms that can start in it, not all 2,000
+        self._term_index: dict[str, list[tuple[int, str]]] = {}
+        for i, terms in enumerate(self._terms):
+            for term in terms:
+                self._term_index.setdefault(term.split()[0] if term.isascii() else term[0], []).append((i, term))
+        self._term_keys = frozenset(self._term_index)
         self._index = {code: i for i, code in enumerate(taxonomy.codes)}
         self._standard_cues = [_standard_cues(taxonomy, c) for c in taxonomy.categories]
         # per 小类, the cues and phrases any of its standards uses: most 小类 match nothing and are skipped at once
@@ -253,8 +261,9 @@ class Classifier:
         hits: dict[int, tuple[str, int]] = {}
         if not text:
             return hits
-        for i, terms in enumerate(self._terms):
-            for term in terms:
+        keys = set(text) | set(_ASCII_WORDS.findall(text))
+        for key in keys & self._term_keys:
+            for i, term in self._term_index[key]:
                 if _contains(text, term) and (i not in hits or _length(term) > _length(hits[i][0])):
                     hits[i] = (term, _length(term))
         return hits
