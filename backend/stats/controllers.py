@@ -38,13 +38,21 @@ MAX_DAYS = {"none": 3660, "day": 366, "week": 3660 // 2, "month": 3660}
 def _range(ctx: Ctx, date_from: date | None, date_to: date | None, bucket: str) -> tuple[datetime | None, datetime | None]:
     if date_from and date_to and date_to < date_from:
         raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
-    first = date_from or (date_to or date.today()) - timedelta(days=29)
-    last = date_to or date.today()
+    today = local_today(ctx.settings.timezone)
+    first = date_from or (date_to or today) - timedelta(days=29)
+    last = date_to or today
     if (last - first).days + 1 > MAX_DAYS[bucket]:
         raise InvalidInput(f"按{bucket}统计最长 {MAX_DAYS[bucket]} 天", f"At most {MAX_DAYS[bucket]} days by {bucket}",
                            code="stats.range_too_long", details={"max_days": MAX_DAYS[bucket]})
     tz = ctx.settings.timezone
     return _day(first, tz), _day(last, tz, plus_days=1)
+
+
+def local_today(tz: str, now: datetime | None = None) -> date:
+    """The city's date now: between 00:00 and 08:00 in Beijing the server's (UTC) date is still yesterday."""
+    from zoneinfo import ZoneInfo
+
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
 def _day(value: date | None, tz: str, plus_days: int = 0) -> datetime | None:
