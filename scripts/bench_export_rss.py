@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.cli import _with_db, migrate  # noqa: E402
-from backend.demo.seed import seed_demo  # noqa: E402
-from backend.settings import Settings  # noqa: E402
+from backend.cli import _with_db, migrate
+from backend.demo.seed import seed_demo
+from backend.settings import Settings
 
 
 def fill(path: str, rows: int) -> None:

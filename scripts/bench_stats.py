@@ -28,10 +28,10 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.cli import migrate  # noqa: E402
-from backend.db import close_database, open_database  # noqa: E402
-from backend.demo.seed import seed_demo  # noqa: E402
-from backend.settings import Settings  # noqa: E402
+from backend.cli import migrate
+from backend.db import close_database, open_database
+from backend.demo.seed import seed_demo
+from backend.settings import Settings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DAYS = 365
@@ -182,7 +182,7 @@ async def p95(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
         await work()
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
-    return times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)], statistics.median(times)
+    return times[min(len(times) - 1, round(0.95 * len(times)) - 1)], statistics.median(times)
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -138,7 +138,7 @@ def score_parts(subject: str, c: dict[str, int], r: dict[str, float | None], max
 async def names(subject: str, level: str | None) -> dict[Any, str]:
     """Every unit, person or area of the subject that the table lists even with nothing to count."""
     if subject == "unit":
-        return {r["id"]: r["name"] for r in await Unit.select(Unit.id, Unit.name).where(Unit.active == True)}  # noqa: E712
+        return {r["id"]: r["name"] for r in await Unit.select(Unit.id, Unit.name).where(Unit.active == True)}
     if subject in ("supervisor", "dispatcher"):
         role = Role.SUPERVISOR if subject == "supervisor" else Role.DISPATCHER
         return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(

@@ -208,7 +208,7 @@ class _temp:
     def __enter__(self) -> Path:
         return self.path
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.path.unlink(missing_ok=True)
 
 

@@ -155,8 +155,8 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env["SUISHOUPAI_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         env["SUISHOUPAI_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "backend.cli", "export", *args], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    return subprocess.run([sys.executable, "-m", "backend.cli", "export", *args], check=False, env=env,
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_the_command_line_export_writes_the_file_and_audits_it(client: Any, settings: Settings,
