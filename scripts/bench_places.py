@@ -21,10 +21,10 @@ import shapely
 from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from backend.errors import InvalidInput  # noqa: E402
-from backend.org.loader import DEMO_CITY  # noqa: E402
-from backend.places import Places  # noqa: E402
-from backend.places.gazetteer import read_features  # noqa: E402
+from backend.errors import InvalidInput
+from backend.org.loader import DEMO_CITY
+from backend.places import Places
+from backend.places.gazetteer import read_features
 
 QUERIES = ["长青街道", "changqing", "cqjd", "常青街道", "changqign", "春晖", "lbxx", "乐坪公园", "ZR07", "LD-C0101-0001",
            "431302001001", "万宝", "hnt", "井盖", "xinxing"]

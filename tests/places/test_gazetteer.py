@@ -9,9 +9,9 @@ import math
 import pytest
 
 from backend.errors import InvalidInput
+from backend.geo import haversine_m
 from backend.org.loader import DEMO_CITY
 from backend.places import Address, Places
-from backend.geo import haversine_m
 
 
 @pytest.fixture(scope="module")
