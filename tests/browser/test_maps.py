@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs, urlparse
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
