@@ -131,6 +131,11 @@ class UserController(Controller):
                           user_id: FromPath[int]) -> dict[str, bool]:
         return {"was_locked": await users.unlock(_caller(request, actor), _lockouts(request), user_id)}
 
+    @get("/admin/audit/actions", guards=[admin_only], operation_id="listAuditActions",
+         summary="审计动作 Every action the audit log records, with its names (admin)")
+    async def audit_actions(self) -> list[dict[str, str]]:
+        return [{"action": a, "name_zh": zh, "name_en": en} for a, (zh, en) in sorted(audit.ACTIONS.items())]
+
     @get("/admin/audit", guards=[admin_only], operation_id="searchAudit",
          summary="安全审计日志 Search the security audit log (admin)")
     async def audit_log(

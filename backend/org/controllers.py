@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -41,22 +42,25 @@ class OrgAdminController(Controller):
           summary="新建路由规则 Create a routing rule")
     async def create_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, data: JSONBody[RuleIn]) -> RuleOut:
         rule = await admin.create_rule(ctx, data)
-        await _audit(request, actor, "rules.changed", f"rule:{rule.id}", change="created")
+        await _audit(request, actor, "rules.changed", f"rule:{rule.id}", change="created", after=msgspec.to_builtins(rule))
         return rule
 
     @put("/routing-rules/{rule_id:int}", guards=[admin_only], operation_id="updateRoutingRule",
          summary="修改路由规则 Replace a routing rule")
     async def update_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int],
                           data: JSONBody[RuleIn]) -> RuleOut:
+        before = next((r for r in await admin.list_rules() if r.id == rule_id), None)
         rule = await admin.update_rule(ctx, rule_id, data)
-        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="updated")
+        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="updated",
+                     before=msgspec.to_builtins(before), after=msgspec.to_builtins(rule))
         return rule
 
     @delete("/routing-rules/{rule_id:int}", guards=[admin_only], operation_id="deleteRoutingRule",
             summary="删除路由规则 Delete a routing rule")
     async def delete_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int]) -> None:
+        before = next((r for r in await admin.list_rules() if r.id == rule_id), None)
         await admin.delete_rule(ctx, rule_id)
-        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="deleted")
+        await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="deleted", before=msgspec.to_builtins(before))
 
     @get("/units", guards=[staff_only], operation_id="listUnits", summary="责任单位 List responsible units (staff)")
     async def list_units(self) -> list[UnitOut]:
@@ -65,14 +69,16 @@ class OrgAdminController(Controller):
     @post("/units", guards=[admin_only], operation_id="createUnit", summary="新建责任单位 Create a unit")
     async def create_unit(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, data: JSONBody[UnitIn]) -> UnitOut:
         unit = await admin.create_unit(ctx, data)
-        await _audit(request, actor, "org.unit_changed", f"unit:{unit.id}", change="created")
+        await _audit(request, actor, "org.unit_changed", f"unit:{unit.id}", change="created", after=msgspec.to_builtins(unit))
         return unit
 
     @put("/units/{unit_id:int}", guards=[admin_only], operation_id="updateUnit", summary="修改责任单位 Replace a unit")
     async def update_unit(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, unit_id: FromPath[int],
                           data: JSONBody[UnitIn]) -> UnitOut:
+        before = next((u for u in await admin.list_units() if u.id == unit_id), None)
         unit = await admin.update_unit(ctx, unit_id, data)
-        await _audit(request, actor, "org.unit_changed", f"unit:{unit_id}", change="updated")
+        await _audit(request, actor, "org.unit_changed", f"unit:{unit_id}", change="updated",
+                     before=msgspec.to_builtins(before), after=msgspec.to_builtins(unit))
         return unit
 
     @get("/components", guards=[staff_only], operation_id="listComponents",

@@ -16,7 +16,7 @@ from litestar.params import JSONBody
 from backend.accounts.auth import provide_actor
 from backend.accounts.guards import centre_only
 from backend.context import Ctx
-from backend.org.tables import Unit
+from backend.org.tables import Community, District, Street, Unit
 
 OUTCOME_TEXT = {
     "fired": ("命中：由此规则派往该单位", "Fired: this rule picks the unit"),
@@ -50,6 +50,16 @@ async def _units(ids: set[int]) -> dict[int, dict[str, Any]]:
     return {r["id"]: r for r in rows}
 
 
+async def _names(place: dict[str, Any]) -> dict[str, str]:
+    """The district, street and community names of a located point (codes stay in ``place``)."""
+    names = {}
+    for key, table in (("district", District), ("street", Street), ("community", Community)):
+        if place.get(key):
+            row = await table.select(table.name).where(table.code == place[key]).first()
+            names[f"{key}_name"] = row["name"] if row else ""
+    return names
+
+
 class RoutingSimulatorController(Controller):
     path = "/api/v1/admin/routing"
     tags = ["org"]
@@ -67,7 +77,7 @@ class RoutingSimulatorController(Controller):
         fired = next((t for t in trials if t.outcome == "fired"), None)
         return {
             "category": {"code": category.code, "name": category.name, "kind": category.kind},
-            "place": place,
+            "place": {**place, **await _names(place)},
             "component": {"id": snap.component_id, "code": snap.code, "distance_m": snap.distance_m} if snap else None,
             "unit": units.get(fired.unit_id) if fired and fired.unit_id else None,
             "rule": fired.rule.label if fired else None,

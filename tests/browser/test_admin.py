@@ -186,3 +186,75 @@ def test_an_operator_sees_no_admin_area(browser: Any, live_server: str) -> None:
     page.goto(f"{live_server}/#/admin/jobs")
     expect(page.locator("main .error")).to_have_text("只有系统管理员可以使用此页面")
     page.context.close()
+
+
+def test_admin_console_users_units_rules_and_the_routing_simulator(browser: Any, live_server: str) -> None:
+    """Users: create one who must change the password, then deactivate them. Units listed with their 小类. Rules: the
+    simulator says a garbage bin at a place found by name goes to 环境卫生事务中心, rule by rule; a new rule that
+    names another unit for C0305 wins, and the simulator says so."""
+    page = open_as(browser, live_server, "admin", viewport=DESK)
+    page.locator(".centre-nav-link", has_text="用户").click()
+    expect(page).to_have_url(re.compile(r"#/admin/users$"))
+    expect(page.locator("tr[data-username=supervisor01]")).to_be_visible()
+    page.locator("[data-action=new-user]").click()
+    dialog = page.locator("dialog")
+    dialog.locator("input[name=username]").fill("inspector07")
+    dialog.locator("input[name=display_name]").fill("巡查员七号")
+    dialog.locator("select[name=role]").select_option("supervisor")
+    dialog.locator("input[name=password]").fill("Lantern-Quay-2041")
+    dialog.locator(".btn-primary").click()
+    row = page.locator("tr[data-username=inspector07]")
+    expect(row).to_contain_text("待改密码")
+    desk_shot(page, "admin-users")
+    row.locator("[data-action=deactivate]").click()
+    page.locator("dialog .btn-danger").click()
+    expect(row).to_contain_text("停用")
+    created = [u for u in Api.login(live_server, "admin").get("users") if u["username"] == "inspector07"]
+    assert created and created[0]["active"] is False and created[0]["must_change_password"] is True
+
+    page.locator(".centre-nav-link", has_text="责任单位").click()
+    sanitation = page.locator("tr", has_text="娄底市环境卫生事务中心")
+    expect(sanitation).to_contain_text("C0305")
+    desk_shot(page, "admin-units")
+
+    page.locator(".centre-nav-link", has_text="路由规则").click()
+    expect(page.locator(".rule-results tr[data-rule-id]")).to_have_count(5)
+    page.select_option("#sim-category", "C0305")
+    page.fill("#sim-place", "乐坪街道")
+    page.locator(".place-hits button").first.click()
+    assert page.input_value("#sim-lng") and page.input_value("#sim-lat")
+    page.locator("[data-action=simulate]").click()
+    verdict = page.locator(".sim-verdict")
+    expect(verdict).to_contain_text("娄底市环境卫生事务中心")
+    expect(page.locator("tr.trial-fired")).to_have_count(1)
+    expect(page.locator("tr.trial-no_match").first).to_contain_text("条件不符")
+    desk_shot(page, "admin-routing-simulator")
+
+    units = {u["code"]: u for u in Api.login(live_server, "admin").get("org/units")}
+    parks = next(u for u in units.values() if u["kind"] == "parks")
+    page.locator("[data-action=new-rule]").click()
+    dialog = page.locator("dialog")
+    dialog.locator("input[name=name]").fill("垃圾箱→园林（测试）")
+    dialog.locator("input[name=priority]").fill("5")
+    dialog.locator("select[name=kind]").select_option("component")
+    dialog.locator("input[name=category_prefix]").fill("C0305")
+    dialog.locator("select[name=target]").select_option("unit")
+    dialog.locator("select[name=unit_id]").select_option(str(parks["id"]))
+    dialog.locator(".btn-primary").click()
+    expect(page.locator(".rule-results tr[data-rule-id]")).to_have_count(6)
+    page.locator("[data-action=simulate]").click()
+    expect(page.locator(".sim-verdict")).to_contain_text(parks["name"])
+    expect(page.locator(".sim-verdict")).to_contain_text("垃圾箱→园林（测试）")
+    history = Api.login(live_server, "admin").get("admin/audit", action="rules.changed")
+    assert any(e["details"].get("change") == "created" for e in history)
+    assert not page.errors, page.errors
+    page.context.close()
+
+    phone = open_as(browser, live_server, "admin", viewport=PHONE)
+    for href, name in (("#/admin/users", "admin-users-phone"), ("#/admin/rules", "admin-rules-phone")):
+        phone.goto(f"{live_server}/{href}")
+        expect(phone.locator(".table-scroll").first).to_be_visible()
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        desk_shot(phone, name)
+    assert not phone.errors, phone.errors
+    phone.context.close()

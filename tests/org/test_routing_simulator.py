@@ -54,3 +54,23 @@ def test_bad_input_and_who_may_use_it(client):
     citizen = login(client, "citizen01")
     r = _simulate(client, citizen, category_code="C0305", lng=lng, lat=lat)
     assert r.status_code == 403 and r.json()["error"]["code"] == "auth.role_forbidden"
+
+
+def test_rule_and_unit_changes_are_audited_with_before_and_after(client):
+    admin = login(client, "admin")
+    rules = client.get("/api/v1/org/routing-rules", headers=admin).json()
+    rule = rules[0]
+    body = {k: rule[k] for k in ("name", "target", "priority", "kind", "category_prefix", "area_prefix", "unit_id",
+                                 "active", "note")}
+    r = client.put(f"/api/v1/org/routing-rules/{rule['id']}", json={**body, "priority": rule["priority"] + 1},
+                   headers=admin)
+    assert r.status_code == 200, r.text
+    entry = client.get("/api/v1/admin/audit", params={"target": f"rule:{rule['id']}"}, headers=admin).json()[0]
+    assert entry["details"]["before"]["priority"] == rule["priority"]
+    assert entry["details"]["after"]["priority"] == rule["priority"] + 1
+    unit = client.get("/api/v1/org/units", headers=admin).json()[0]
+    body = {k: unit[k] for k in ("code", "name", "kind", "contact", "phone", "categories", "areas", "active")}
+    assert client.put(f"/api/v1/org/units/{unit['id']}", json={**body, "phone": "0738-1234567"},
+                      headers=admin).status_code == 200
+    entry = client.get("/api/v1/admin/audit", params={"target": f"unit:{unit['id']}"}, headers=admin).json()[0]
+    assert entry["details"]["before"]["phone"] == unit["phone"] and entry["details"]["after"]["phone"] == "0738-1234567"

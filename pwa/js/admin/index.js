@@ -1,18 +1,18 @@
-/** The admin area: the working calendar, the security audit log and failed jobs (admin only). */
+/**
+ * The admin area (admin only): the working calendar, users, units, routing rules with the simulator, the security
+ * audit log and failed jobs. Every screen changes the server's data, so they need the network anyway: they load on
+ * demand from js/console/ (cached by the service worker once used), and the shell carries only these routes.
+ */
 
 import { session } from '../api.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
 import { ensureDeskCss } from '../unit/desk.js';
-import { renderAudit } from './audit.js';
-import { renderCalendar } from './calendar.js';
-import { renderJobs } from './jobs.js';
 
-/** Only admins get the screens; anyone else who types the address is told so (the API refuses them anyway). */
-const adminOnly = (render) => (main) => {
-  if (session()?.user.role === 'admin') return render(main);
-  main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('admin.forbidden')));
-  return undefined;
+const SCREENS = {
+  '#/admin': ['calendar', 'renderCalendar'], '#/admin/users': ['users', 'renderUsers'],
+  '#/admin/units': ['units', 'renderUnits'], '#/admin/rules': ['rules', 'renderRules'],
+  '#/admin/audit': ['audit', 'renderAudit'], '#/admin/jobs': ['jobs', 'renderJobs'],
 };
 
 /**
@@ -20,8 +20,22 @@ const adminOnly = (render) => (main) => {
  * @param {(pattern: string, render: (main: HTMLElement, params: object) => unknown) => void} route
  */
 export function registerAdminRoutes(route) {
-  ensureDeskCss();
-  route('#/admin', adminOnly(renderCalendar));
-  route('#/admin/audit', adminOnly(renderAudit));
-  route('#/admin/jobs', adminOnly(renderJobs));
+  for (const [pattern, [file, name]] of Object.entries(SCREENS)) {
+    route(pattern, async (main) => {
+      // Only admins get the screens; anyone else who types the address is told so (the API refuses them anyway).
+      if (session()?.user.role !== 'admin') {
+        main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('admin.forbidden')));
+        return undefined;
+      }
+      ensureDeskCss();
+      let screen;
+      try {
+        screen = await import(`../console/${file}.js`);
+      } catch {
+        main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('error.network')));
+        return undefined;
+      }
+      return screen[name](main);
+    });
+  }
 }

@@ -5,16 +5,9 @@ import { pick, t } from '../i18n.js';
 import { hashQuery } from '../router.js';
 import { h, spinner } from '../ui.js';
 import { pageHead, stillHere } from '../unit/desk.js';
+import './messages.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';
 
-/** The audited actions, as backend/audit/service.py ACTIONS lists them (tests/browser/test_admin.py keeps them equal). */
-export const AUDIT_ACTIONS = [
-  'auth.login', 'auth.login_failed', 'auth.locked', 'auth.unlocked', 'auth.logout', 'auth.password_changed',
-  'auth.password_reset', 'auth.sessions_ended', 'auth.device_created', 'user.created', 'user.updated',
-  'user.deactivated', 'user.activated', 'user.role_changed', 'user.grids_changed', 'user.deleted', 'data.exported',
-  'audit.searched', 'rules.changed', 'org.unit_changed', 'org.components_imported', 'settings.changed', 'jobs.retried',
-  'calendar.changed',
-];
 const OUTCOMES = ['ok', 'denied', 'failed'];
 const PAGE = 50;
 
@@ -36,12 +29,21 @@ function detailsText(details) {
 export async function renderAudit(main) {
   const q = hashQuery();
   const here = stillHere();
+  let actions = [];
+  try {
+    actions = await api('admin/audit/actions');
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    main.replaceChildren(errorBox(err));
+    return;
+  }
+  if (!here()) return;
   const field = (name, label, control) => h('label', null, label, control);
   const form = h('form', { class: 'desk-filters admin-filters', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(); } },
     field('action', t('admin.audit.action'), h('select', { name: 'action' },
       h('option', { value: '' }, t('desk.filter.all')),
-      // Codes, not names: the names live on the server (each row shows its own), and the shell has a size budget.
-      AUDIT_ACTIONS.map((a) => h('option', { value: a, selected: q.get('action') === a }, a)))),
+      // The server's own list, with its names: whatever it audits can be searched.
+      actions.map((a) => h('option', { value: a.action, selected: q.get('action') === a.action }, pick(a, 'name'))))),
     field('actor', t('admin.audit.actor'), h('input', { name: 'actor', value: q.get('actor') || '', maxlength: 64, autocomplete: 'off' })),
     field('target', t('admin.audit.target'), h('input', { name: 'target', value: q.get('target') || '', maxlength: 128,
       placeholder: t('admin.audit.target_ph'), autocomplete: 'off' })),

@@ -6,6 +6,7 @@ import { lang, t } from '../i18n.js';
 import { hashQuery, navigate } from '../router.js';
 import { confirmDialog, h, spinner } from '../ui.js';
 import { pageHead, stillHere } from '../unit/desk.js';
+import './messages.js';
 import { adminNav, errorBox, scrollTable } from './nav.js';
 
 const KIND_MARK = { holiday: 'admin.cal.mark.holiday', swap: 'admin.cal.mark.swap' };

@@ -4,6 +4,7 @@ import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, spinner, toast } from '../ui.js';
 import { pageHead, stillHere } from '../unit/desk.js';
+import './messages.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';
 
 const PAGE = 100;
