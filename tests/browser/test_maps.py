@@ -229,6 +229,12 @@ def test_the_units_case_page_shows_distance_direction_and_navigation(device: Any
     assert 500 < int(status.get_attribute("data-distance")) < 700
     expect(page.locator(".case-page .nav-links a")).to_have_count(3)
     expect(page.locator("#case-map .me-dot")).to_be_attached()
+    # Staff layers: the components around the case by type, with a legend that opens from a button.
+    legend = page.locator("#case-map .map-legend")
+    legend.get_by_role("button", name="图例").click()
+    expect(legend.locator(".legend-body")).to_contain_text("本案件（绿灯）")
+    expect(legend.locator(".legend-body")).to_contain_text("井盖")
+    assert legend.locator(".swatch.dot").count() >= 1
     page.locator(".case-page .nav-links").scroll_into_view_if_needed()
     shot(page, f"maps-12-unit-case-navigation-{device.size}")
     assert page.errors == []

@@ -66,3 +66,6 @@ registerMessages('en', {
 
 registerMessages('zh-CN', { 'filter.whole': '{name}（全部）' });
 registerMessages('en', { 'filter.whole': '{name} (all)' });
+
+registerMessages('zh-CN', { 'legend.title': '图例', 'legend.case': '本案件（{light}）', 'legend.grid': '单元网格（蓝色为本案所在）' });
+registerMessages('en', { 'legend.title': 'Legend', 'legend.case': 'This case ({light})', 'legend.grid': 'Unit grids (blue: this case\'s)' });

@@ -12,7 +12,8 @@ import { createMap, unitGrids } from './leaflet.js';
 export async function caseMap(el, c, field = false) {
   if (!el) return () => {};
   const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17 });
-  L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: '#d9480f', fillOpacity: 1 }).addTo(map);
+  L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: { green: '#1f9d55', yellow: '#d69e0b', red: '#d64545' }[c.light] || '#d9480f', fillOpacity: 1 }).addTo(map);
+  import('../maps/staff-layers.js').then((m) => m.staffLayers(L, map, c)).catch(() => {});
   const d = 0.004;
   unitGrids([c.lng - d, c.lat - d, c.lng + d, c.lat + d]).then((geo) => {
     if (!geo || !el.isConnected) return;
