@@ -31,6 +31,7 @@ from backend.jobs.queue import enqueue
 from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.settings import Settings
+from backend.triage.classifier import Classifier
 from backend.triage.taxonomy import Taxonomy, load_taxonomy
 from backend.triage.textmodel import CORPUS_DIR, PACKAGED_MODEL, Example, Model, load_corpus, softmax
 
@@ -138,7 +139,8 @@ def retrain_and_promote(labels: Iterable[Example], *, current: Path, target: Pat
 
 
 async def retrain_job(ctx: Any, payload: dict[str, Any]) -> None:
-    """The ``retrain`` job: read the corrections, train beside the event loop, swap this process's classifier."""
+    """The ``retrain`` job: read the corrections, train beside the event loop, swap this process's classifier (other
+    processes load the promoted model when they next start)."""
     if not can_train():
         log.warning("retrain: scikit-learn (the training extra) is not installed; nothing done")
         return
@@ -149,7 +151,8 @@ async def retrain_job(ctx: Any, payload: dict[str, Any]) -> None:
                                       taxonomy=load_taxonomy(settings.taxonomy_path or None))
     triage = getattr(ctx, "triage", None)
     if outcome.promoted and triage is not None and triage.classifier is not None:
-        triage.classifier.model = Model.load(outcome.path)
+        # a new classifier, not a new model in the old one: its class index is built from the model's classes
+        triage.classifier = Classifier(triage.taxonomy, Model.load(outcome.path), triage.classifier.weights)
 
 
 def schedule(settings: Settings) -> Loop | None:

@@ -98,3 +98,32 @@ def test_the_schedule_keeps_one_retrain_job_waiting(client: Any, settings: Setti
     jobs = client.blocking_portal.call(rounds)
     assert len(jobs) == 1 and jobs[0]["status"] == "pending"
     assert (jobs[0]["run_after"] - datetime.now(UTC)).total_seconds() > 23 * 3600
+
+
+def test_the_retrain_job_swaps_this_processes_classifier(tmp_path: Path, monkeypatch: Any) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from backend.triage import learning
+    from backend.triage.classifier import Classifier
+    from backend.triage.taxonomy import load_taxonomy
+
+    corpus = _corpus(tmp_path)
+    settings = Settings(data_dir=tmp_path)
+    worse = tmp_path / "worse.npz"
+    train([(t, "C0137" if c == "E0110" else c) for t, c in ROWS], synthetic=False).save(worse)  # type: ignore[union-attr]
+    old = Classifier(load_taxonomy(), Model.load(worse))
+    ctx = SimpleNamespace(settings=settings, triage=SimpleNamespace(taxonomy=load_taxonomy(), classifier=old))
+
+    async def no_corrections() -> list[tuple[str, str]]:
+        return []
+
+    def promote(labels: Any, **kwargs: Any) -> Any:
+        return retrain_and_promote(labels, **{**kwargs, "current": worse}, corpus_dir=corpus, synthetic=False)
+
+    monkeypatch.setattr(learning, "corrections", no_corrections)
+    monkeypatch.setattr(learning, "retrain_and_promote", promote)
+    asyncio.run(learning.retrain_job(ctx, {}))
+    assert ctx.triage.classifier is not old
+    assert ctx.triage.classifier.model.version == Model.load(promotion_path(settings)).version
+    assert "E0110" in ctx.triage.classifier.model.classes
