@@ -19,7 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +89,6 @@ class Report:
     auto_coverage: float
     wrong_at_99: int
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [
@@ -103,7 +102,7 @@ class Report:
         ]
         lines += [f"  {b.low:.1f}-{b.high:.1f}: {b.count:5d}  {b.confidence:.3f}  {b.accuracy:.3f}"
                   for b in self.reliability if b.count]
-        return "\n".join(lines + self.notes)
+        return "\n".join(lines)
 
 
 def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = BINS) -> tuple[float, list[Reliability]]:
