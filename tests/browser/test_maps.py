@@ -48,6 +48,24 @@ def test_the_demo_base_map_draws_the_citys_own_names(device: Any, live_server: s
     assert device.errors == []
 
 
+def test_gcj02_conversion_matches_the_published_reference_and_round_trips(phone: Any, live_server: str) -> None:
+    """高德 tiles and links use GCJ-02; stored points stay WGS-84 (the conversion is checked against a reference pair
+    published with the algorithm: Tiananmen, WGS-84 39.915 N 116.404 E)."""
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    got = page.evaluate("""async () => {
+        const { wgsToGcj, gcjToWgs } = await import('/js/maps/coords.js');
+        const g = wgsToGcj(39.915, 116.404);
+        const back = gcjToWgs(g.lat, g.lng);
+        const loudi = wgsToGcj(27.7321, 112.0013);
+        return { g, back, loudi, abroad: wgsToGcj(48.8566, 2.3522) };
+    }""")
+    assert abs(got["g"]["lat"] - 39.91640428) < 1e-7 and abs(got["g"]["lng"] - 116.41024449) < 1e-7
+    assert abs(got["back"]["lat"] - 39.915) < 1e-8 and abs(got["back"]["lng"] - 116.404) < 1e-8
+    assert -0.004 < got["loudi"]["lat"] - 27.7321 < -0.002 and 0.004 < got["loudi"]["lng"] - 112.0013 < 0.007
+    assert got["abroad"] == {"lat": 48.8566, "lng": 2.3522}  # outside China GCJ-02 is WGS-84
+
+
 def search_place(page: Any, q: str) -> Any:
     box = page.get_by_label("按地名查找位置（汉字、拼音或首字母）")
     box.fill(q)
