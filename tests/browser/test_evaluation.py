@@ -1,6 +1,7 @@
 """The evaluation desk in a real Chromium, on the worked example of docs/evaluation.md: the month's table with grades
 and the change since the month before, a drill-down to the cases behind a rate, the Excel export, the trend chart, and
-a unit's staff seeing only their own unit. Screenshots at 1440×900 and 390×844."""
+a unit's staff seeing only their own unit; the wall screen at 1920×1080 following a report live. Screenshots at
+1440×900, 390×844 and 1920×1080."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import pytest
 from playwright.sync_api import expect
 
 from backend.db import close_database, open_database
+from tests.browser.conftest import Api
 from tests.browser.desk_fixtures import DESK, PHONE, desk_shot, open_as
 from tests.conftest import base_settings
 from tests.evaluation.example import City, build
+from tests.helpers import point_in
 
 pytestmark = pytest.mark.browser
 
@@ -80,4 +83,21 @@ def test_a_unit_sees_its_own_figures_on_a_phone(browser: Any, live_server: str, 
     page.locator("button[data-figure=rework_rate]").click()
     expect(page.locator(".ev-drill .ev-part").nth(0).locator("li")).to_have_text(["EX0002"])
     desk_shot(page, "eval-03-unit-phone")
+    assert page.errors == []
+
+
+def test_the_wall_screen_fills_1920_by_1080_and_follows_reports_live(browser: Any, live_server: str) -> None:
+    page = open_as(browser, live_server, "dispatcher01", {"width": 1920, "height": 1080})
+    page.goto(f"{live_server}/#/eval?view=wall")
+    reported = page.locator("[data-kpi=reported] .wall-value")
+    expect(reported).to_have_text("0")
+    expect(page.locator("#top")).to_be_hidden()
+    case = Api.login(live_server, "citizen01").report(*point_in("ZR01"), "井盖松动，踩上去会响")
+    # The report arrives over the websocket: the feed names it and the tiles are counted again.
+    expect(page.locator(".wall-feed li").first).to_contain_text(case["tracking_no"])
+    expect(reported).to_have_text("1")
+    expect(page.locator(".wall-panel").nth(1).locator(".wall-bars li")).to_have_count(1)
+    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size[0] <= 1920 and size[1] <= 1080, size  # one screen, no scrolling
+    desk_shot(page, "eval-04-wall")
     assert page.errors == []

@@ -69,6 +69,7 @@ export async function renderEval(main) {
   ensureCss();
   const role = session()?.user.role;
   const q = hashQuery();
+  if (q.get('view') === 'wall' && role !== 'unit_staff') return (await import('./wall.js')).renderWall(main);
   const month = /^\d{4}-\d{2}$/.test(q.get('month') || '') ? q.get('month') : thisMonth();
   const unitOnly = role === 'unit_staff';
   const subject = unitOnly ? 'unit' : SUBJECTS.some(([s]) => s === q.get('subject')) ? q.get('subject') : 'unit';
@@ -78,12 +79,13 @@ export async function renderEval(main) {
   const select = h('select', { id: 'ev-subject', onchange: (e) => go({ subject: e.target.value }), disabled: unitOnly },
     SUBJECTS.map(([s]) => h('option', { value: s, selected: s === subject }, t(`ev.${s}`))));
   const exportBtn = h('button', { type: 'button', class: 'btn', onclick: () => exportXlsx(subject, month) }, t('ev.export'));
+  const wallLink = unitOnly ? null : h('a', { class: 'btn btn-ghost', href: '#/eval?view=wall' }, t('ev.wall.open'));
   const body = h('div', { class: 'ev-body' }, spinner());
   const drill = h('section', { class: 'ev-drill', hidden: true, 'aria-live': 'polite' });
   main.replaceChildren(h('div', { class: 'desk-page ev' },
     pageHead(t('ev.title')),
     h('div', { class: 'ev-controls' },
-      h('label', null, t('ev.month'), ' ', picker), h('label', null, t('ev.subject'), ' ', select), exportBtn),
+      h('label', null, t('ev.month'), ' ', picker), h('label', null, t('ev.subject'), ' ', select), exportBtn, wallLink),
     body, drill,
     unitOnly ? null : h('section', { class: 'ev-trend' }, h('h2', null, t('ev.trend')), h('div', { id: 'ev-trend-chart' }))));
 
@@ -96,6 +98,7 @@ export async function renderEval(main) {
   }
   body.replaceChildren(renderTable(data, subject, (row, figure) => showDrill(drill, subject, row, figure, data, month)));
   if (!unitOnly) renderTrend(document.getElementById('ev-trend-chart'), month).catch((err) => console.warn('trend', err));
+  return undefined;
 }
 
 function renderTable(data, subject, onFigure) {

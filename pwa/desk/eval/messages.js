@@ -14,6 +14,10 @@ registerMessages('zh-CN', {
   'ev.w.volume': '工作量', 'ev.w.closure': '结案率', 'ev.w.on_time': '按期率', 'ev.w.rework': '1−返工率',
   'ev.w.on_time_closure': '按期结案率', 'ev.w.valid_report': '有效上报率', 'ev.w.verify_on_time': '按时核实率',
   'ev.w.check_on_time': '按时核查率', 'ev.w.accurate': '准确派遣率',
+  'ev.wall.title': '城市管理运行态势', 'ev.wall.reported': '今日上报', 'ev.wall.filed': '其中已立案',
+  'ev.wall.dispatched': '其中已派遣', 'ev.wall.closed': '其中已结案', 'ev.wall.on_time': '本月按期处置率',
+  'ev.wall.overdue': '超时案件', 'ev.wall.yellow': '即将超时 {n} 件', 'ev.wall.categories': '今日高发问题',
+  'ev.wall.districts': '今日各区上报', 'ev.wall.feed': '实时动态', 'ev.wall.none': '今日暂无', 'ev.wall.open': '大屏',
 });
 registerMessages('en', {
   'ev.title': 'Evaluation', 'ev.month': 'Month', 'ev.subject': 'Evaluate', 'ev.export': 'Export to Excel',
@@ -28,4 +32,9 @@ registerMessages('en', {
   'ev.w.volume': 'volume', 'ev.w.closure': 'closure', 'ev.w.on_time': 'on time', 'ev.w.rework': '1 − rework',
   'ev.w.on_time_closure': 'on-time closure', 'ev.w.valid_report': 'valid reports', 'ev.w.verify_on_time': 'verify on time',
   'ev.w.check_on_time': 'check on time', 'ev.w.accurate': 'accurate dispatch',
+  'ev.wall.title': 'City management at a glance', 'ev.wall.reported': 'Reported today', 'ev.wall.filed': 'of them filed',
+  'ev.wall.dispatched': 'of them dispatched', 'ev.wall.closed': 'of them closed', 'ev.wall.on_time': 'On time this month',
+  'ev.wall.overdue': 'Overdue', 'ev.wall.yellow': '{n} about to be', 'ev.wall.categories': 'Top problems today',
+  'ev.wall.districts': 'Reports by district today', 'ev.wall.feed': 'Live', 'ev.wall.none': 'None yet today',
+  'ev.wall.open': 'Wall screen',
 });

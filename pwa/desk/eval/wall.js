@@ -1,0 +1,90 @@
+/** The 大屏 situation screen for the command centre's wall (1920×1080, readable across a room): today's reports and
+ * where they stand, the month's on-time rate, overdue cases, top categories, the districts, and a live feed. */
+
+import { api } from '/js/api.js';
+import { t } from '/js/i18n.js';
+import { subscribe } from '/js/live.js';
+import { h } from '/js/ui.js';
+
+const FILED = ['pending_dispatch', 'dispatched', 'handling', 'return_requested', 'extension_requested',
+  'suspension_requested', 'suspended', 'checking', 'pending_close', 'closed'];
+const DISPATCHED = FILED.slice(1);
+
+function today() {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai' }).format(new Date());
+}
+
+function tile(key, value, extra) {
+  return h('div', { class: 'wall-tile', dataset: { kpi: key } },
+    h('div', { class: 'wall-label' }, t(`ev.wall.${key}`)), h('div', { class: 'wall-value' }, value), extra || null);
+}
+
+function bars(series, limit) {
+  const top = series.slice(0, limit);
+  const max = Math.max(1, ...top.map((s) => s.total));
+  return h('ol', { class: 'wall-bars' }, top.map((s) => h('li', null,
+    h('span', { class: 'wall-bar-name' }, s.name), h('span', { class: 'wall-bar' },
+      h('span', { class: 'wall-bar-fill', style: { width: `${(100 * s.total) / max}%` } })),
+    h('span', { class: 'wall-bar-n' }, String(s.total)))));
+}
+
+/**
+ * Render the wall screen; returns its cleanup (live subscription, timers).
+ * @param {HTMLElement} main
+ */
+export async function renderWall(main) {
+  document.body.classList.add('ev-wall');
+  const clock = h('div', { class: 'wall-clock' });
+  const tiles = h('div', { class: 'wall-tiles' });
+  const cats = h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.categories')));
+  const districts = h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.districts')));
+  const feed = h('ol', { class: 'wall-feed', 'aria-live': 'polite' });
+  main.replaceChildren(h('div', { class: 'wall' },
+    h('header', { class: 'wall-head' }, h('h1', null, t('ev.wall.title')), clock),
+    tiles, h('div', { class: 'wall-grid' }, cats, districts,
+      h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.feed')), feed))));
+
+  const tick = () => { clock.textContent = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'long', timeStyle: 'medium' }).format(new Date()); };
+  tick();
+  const timer = setInterval(tick, 1000);
+
+  async function load() {
+    const day = today();
+    const range = { from: day, to: day };
+    const [states, categories, areas, board, units] = await Promise.all([
+      api(`stats/counts?${new URLSearchParams({ ...range, by: 'state' })}`),
+      api(`stats/counts?${new URLSearchParams({ ...range, by: 'category' })}`),
+      api(`stats/counts?${new URLSearchParams({ ...range, by: 'district' })}`),
+      api('stats/overdue'),
+      api(`evaluation/units?${new URLSearchParams({ from: `${day.slice(0, 8)}01`, to: day })}`),
+    ]);
+    const byState = Object.fromEntries(states.series.map((s) => [s.key, s.total]));
+    const sum = (keys) => keys.reduce((n, k) => n + (byState[k] || 0), 0);
+    const due = units.rows.reduce((n, r) => n + r.counts.due, 0);
+    const onTime = units.rows.reduce((n, r) => n + r.counts.on_time, 0);
+    tiles.replaceChildren(
+      tile('reported', String(states.total)), tile('filed', String(sum(FILED))),
+      tile('dispatched', String(sum(DISPATCHED))), tile('closed', String(byState.closed || 0)),
+      tile('on_time', due ? `${((100 * onTime) / due).toFixed(1)}%` : '—'),
+      tile('overdue', String(board.counts.red), h('div', { class: 'wall-sub' }, t('ev.wall.yellow', { n: board.counts.yellow }))));
+    tiles.querySelector('[data-kpi=overdue]').classList.toggle('alarm', board.counts.red > 0);
+    cats.replaceChildren(cats.firstChild, categories.series.length ? bars(categories.series, 8) : h('p', { class: 'wall-none' }, t('ev.wall.none')));
+    districts.replaceChildren(districts.firstChild, areas.series.length ? bars(areas.series, 6) : h('p', { class: 'wall-none' }, t('ev.wall.none')));
+  }
+
+  await load();
+  let pending = null;
+  const stop = subscribe(['command'], (e) => {
+    const time = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', timeStyle: 'short' }).format(new Date(e.at || Date.now()));
+    feed.prepend(h('li', null, h('span', { class: 'wall-time' }, time), ' ', h('strong', null, e.tracking_no || ''), ' ', e.text_zh || e.kind));
+    while (feed.children.length > 12) feed.lastChild.remove();
+    // At most one reload a second, however many events come: a report and its triage arrive together.
+    pending ??= setTimeout(() => { pending = null; load().catch((err) => console.warn('wall', err)); }, 1000);
+  }, { onResync: () => load().catch(() => {}) });
+  return () => {
+    clearInterval(timer);
+    clearTimeout(pending);
+    stop();
+    document.body.classList.remove('ev-wall');
+  };
+}
