@@ -43,6 +43,8 @@ from backend.live.service import LiveService
 from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
+from backend.notify import runtime as notify
+from backend.notify.controllers import PushController
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
@@ -99,7 +101,8 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     async def retrain(payload: dict[str, Any]) -> None:
         await retrain_job(ctx, payload)
 
-    return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook, "retrain": retrain}
+    return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook, "retrain": retrain,
+            "push": notify.job(ctx)}
 
 
 HOUSEKEEPING_SECONDS = 3600.0
@@ -138,6 +141,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         sampling = sampler(app.state)
         sweeper = Sweeper(ctx)
         webhook_feed = webhooks.feed(ctx)
+        notify.prepare(ctx)  # VAPID keys (made once in the data dir) and the channels
+        notify_feed = notify.feed(ctx)
         calendar_loop = calendar_sync()
         try:
             await calendar_loop.sync()  # the city's holidays before any deadline is computed
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     retrainer.start()
                 sweeper.start()
                 webhook_feed.start()
+                notify_feed.start()
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
@@ -169,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await retrainer.stop()
             await sweeper.stop()
             await webhook_feed.stop()
+            await notify_feed.stop()
             await escalator.stop()
             await uploads.stop()
             if worker:
@@ -203,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             open311_router(settings),
             ClientAdminController,
             WebhookAdminController,
+            PushController,
             *bench_handlers(settings),
             shell.handler(),
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=False, include_in_schema=False,

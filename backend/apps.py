@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "backend.jobs.piccolo_app",
         "backend.evaluation.piccolo_app",
         "backend.interop.piccolo_app",
+        "backend.notify.piccolo_app",
     ]
 )

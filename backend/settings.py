@@ -162,6 +162,22 @@ class Settings:
     webhook_allow_private: bool = False  # URLs resolving to loopback/private addresses (tests, an intranet receiver)
     webhook_timeout_seconds: float = 10.0
     webhook_poll_seconds: float = 2.0  # how often the feed reads the event log when nothing woke it
+    # Notifications (backend/notify/): Web Push with VAPID (keys made once in data_dir), and optional SMS / WeChat.
+    push_subject: str = "mailto:ops@suishoupai.invalid"  # VAPID "sub": how a push service can reach the operator
+    push_allow_http: bool = False  # plain-http push endpoints (tests' local endpoint); real ones are https
+    push_timeout_seconds: float = 10.0
+    push_ttl_seconds: int = 86400  # how long a push service keeps a message for an offline device
+    push_poll_seconds: float = 2.0
+    sms_provider: str = ""  # "" (off) or "aliyun"
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = ""
+    sms_template_code: str = ""  # a template with ${title} and ${body}
+    wechat_appid: str = ""  # empty: WeChat subscription messages off
+    wechat_secret: str = ""
+    wechat_template_id: str = ""
+    wechat_api: str = "https://api.weixin.qq.com"
 
     @property
     def resolved_database_url(self) -> str:
@@ -256,6 +272,16 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
         if self.sweep_interval_minutes < 1 or self.unattached_photo_hours < 1:
             raise SettingsError(f"{PREFIX}SWEEP_INTERVAL_MINUTES and UNATTACHED_PHOTO_HOURS must be at least 1")
+        if self.sms_provider not in {"", "aliyun"}:
+            raise SettingsError(f"{PREFIX}SMS_PROVIDER must be empty (off) or 'aliyun', got {self.sms_provider!r}")
+        if self.sms_provider and not (self.sms_access_key_id and self.sms_access_key_secret and self.sms_sign_name
+                                      and self.sms_template_code):
+            raise SettingsError(f"{PREFIX}SMS_PROVIDER=aliyun needs SMS_ACCESS_KEY_ID, SMS_ACCESS_KEY_SECRET, "
+                                "SMS_SIGN_NAME and SMS_TEMPLATE_CODE")
+        if self.wechat_appid and not (self.wechat_secret and self.wechat_template_id):
+            raise SettingsError(f"{PREFIX}WECHAT_APPID needs {PREFIX}WECHAT_SECRET and {PREFIX}WECHAT_TEMPLATE_ID")
+        if not self.push_subject.startswith(("mailto:", "https://")):
+            raise SettingsError(f"{PREFIX}PUSH_SUBJECT must be a mailto: or https: URL (RFC 8292)")
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
