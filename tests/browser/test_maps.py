@@ -280,7 +280,7 @@ def test_the_heatmap_after_midnight_beijing_time_counts_todays_cases(browser: An
     query = parse_qs(urlparse(heat.value.url).query)
     assert query["to"] == [today.isoformat()]
     assert heat.value.json()["total"] >= 1
-    expect(page.locator(".map-status")).to_contain_text("热力图：1 件")
+    expect(page.locator(".map-status")).to_contain_text("热力图：1 件", timeout=15000)
     page.get_by_label("热力图").check()
     shot(page, "maps-13-heatmap-after-midnight-desk")
     ctx.close()
