@@ -1,12 +1,12 @@
 /* The service worker: precaches the app shell, serves it offline, and sends the outbox on Background Sync.
  * Never touches /api, /ws or /schema: those always go to the network.
- * Size: the precached JS+CSS plus this file weigh 142.7 KB (139.3 KiB) with gzip -9, file by file (Dec 2026; the admin
+ * Size: the precached JS+CSS plus this file weigh 143.4 KB (140.1 KiB) with gzip -9, file by file (Dec 2026; the admin
  * console's screens load on demand from js/console/ and are cached when first used);
  * the budget is 150 KB, checked by tests/browser/test_install.py. Leaflet is a third of it. */
 
 import { flushOutbox } from './js/outbox.js';
 
-const VERSION = 'v6';
+const VERSION = 'v7';
 const SHELL_CACHE = `ssp-shell-${VERSION}`;
 const RUNTIME_CACHE = `ssp-runtime-${VERSION}`;
 
@@ -86,4 +86,27 @@ async function staleWhileRevalidate(event, req) {
 
 self.addEventListener('sync', (event) => {
   if (event.tag === 'ssp-outbox') event.waitUntil(flushOutbox());
+});
+
+/* Web Push (backend/notify/): the payload is {title, body, tag, url}; one notification per case (its tag). */
+self.addEventListener('push', (event) => {
+  let msg = {};
+  try { msg = event.data ? event.data.json() : {}; } catch { msg = { body: event.data.text() }; }
+  const url = new URL(msg.url || '/', location.origin);
+  event.waitUntil(self.registration.showNotification(msg.title || '随手拍', {
+    body: msg.body || '', tag: msg.tag || 'ssp', renotify: Boolean(msg.tag), icon: '/icons/icon-192.png',
+    data: { url: url.origin === location.origin ? url.href : '/' },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = event.notification.data?.url || '/';
+  event.waitUntil((async () => {
+    const open = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+      .find((c) => new URL(c.url).origin === location.origin);
+    const moved = open && await open.navigate(url).catch(() => null);
+    if (!moved) return self.clients.openWindow(url);
+    return moved.focus().catch(() => undefined); // focus needs the click's user activation
+  })());
 });

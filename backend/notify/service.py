@@ -247,7 +247,9 @@ async def feed_once(ctx: AppContext, channels: dict[str, Channel]) -> bool:
         rows = await query
         if not rows:
             # Start at the log's end: people hear of what happens from now on.
-            await NotifyCursor.insert(NotifyCursor(name=FEED, seq=await last_seq()))
+            # Two processes may start at once: the second one's insert does nothing.
+            await NotifyCursor.insert(NotifyCursor(name=FEED, seq=await last_seq())).on_conflict(
+                target=NotifyCursor.name, action="DO NOTHING")
             return False
         events = await scan_log(int(rows[0]["seq"]), BATCH)
         if not events:

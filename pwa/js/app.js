@@ -48,6 +48,7 @@ function renderShell() {
         h('span', { class: 'who-short' }, s.user.anonymous ? t('role.citizen') : t(`role.short.${s.user.role}`))) : null),
     h('div', { class: 'top-actions' },
       h('span', { class: 'live-dot', 'aria-hidden': 'true', title: t('live.on') }),
+      s ? h('a', { href: '#/notify', class: 'btn btn-ghost icon-btn', 'aria-label': t('nav.notify'), title: t('nav.notify') }, icon('bell', 22)) : null,
       h('button', { type: 'button', class: 'btn btn-ghost icon-btn lang-btn', 'aria-label': t('lang.switch'), title: t('lang.label'),
         lang: other, onclick: () => setLang(other) }, icon('globe', 20), h('span', { 'aria-hidden': 'true' }, t('lang.short'))),
       s ? h('button', { type: 'button', class: 'btn btn-ghost icon-btn', onclick: logout,
@@ -111,6 +112,7 @@ async function boot() {
   registerCentreRoutes(route);
   registerAdminRoutes(route);
   route('#/eval', (main) => import('/desk/eval/index.js').then((m) => m.renderEval(main)));
+  route('#/notify', (main) => import('/notify/settings.js').then((m) => m.renderNotify(main)));
   setGuard((hash) => (!session() && !hash.startsWith('#/login') ? '#/login' : null));
   renderShell();
   showOffline();
