@@ -44,7 +44,7 @@ from backend.logs import configure_logging
 from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.notify import runtime as notify
-from backend.notify.controllers import PushController
+from backend.notify.controllers import CitizenStatusController, PushController
 from backend.org.controllers import OrgAdminController, OrgMapController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClientAdminController,
             WebhookAdminController,
             PushController,
+            CitizenStatusController,
             *bench_handlers(settings),
             shell.handler(),
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=False, include_in_schema=False,

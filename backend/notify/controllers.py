@@ -1,4 +1,5 @@
-"""HTTP endpoints for notifications: the VAPID public key, this device's subscription, and my preferences."""
+"""HTTP endpoints for notifications: the VAPID public key, this device's subscription, my preferences, and my
+report's status in the citizen words the notifications use."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.di import Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from backend.accounts.auth import CurrentActor, provide_actor
+from backend.cases.tables import Case
 from backend.context import Ctx
-from backend.notify import runtime, service
+from backend.errors import NotFound
+from backend.notify import runtime, service, words
 
 Str = Annotated[str, msgspec.Meta(max_length=1000)]
 Minute = Annotated[int, msgspec.Meta(ge=0, lt=24 * 60)]
@@ -81,3 +84,38 @@ class PushController(Controller):
         prefs = service.Preferences(**msgspec.structs.asdict(data))
         await service.set_preferences(ctx, actor.id, prefs)
         return data
+
+
+class CitizenStatusOut(msgspec.Struct):
+    status: str  # submitted | accepted | in_progress | resolved | not_accepted
+    name_zh: str
+    name_en: str
+    expected_zh: str
+    expected_en: str
+    reason_zh: str
+    reason_en: str
+
+
+class CitizenStatusController(Controller):
+    """Where my report stands, in the citizen's words (the same words as the notifications)."""
+
+    path = "/api/v1/citizen/cases"
+    tags = ["cases"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @get("/{case_id:int}/status", operation_id="citizenCaseStatus",
+         summary="办理进度 My report's status in plain words (reporter only)")
+    async def status(self, actor: CurrentActor, case_id: FromPath[int]) -> CitizenStatusOut:
+        case = await Case.select(Case.state, Case.due_at, Case.reporter).where(Case.id == case_id).first()
+        if case is None or case["reporter"] != actor.id:
+            raise NotFound("没有找到您的这条上报", "No such report of yours", code="case.not_found")
+        state, due = case["state"], case["due_at"]
+        status = words.citizen_status(state)
+        given = await service.void_reason(case_id) if state == "voided" else ""
+        not_accepted = status is words.CitizenStatus.NOT_ACCEPTED
+        return CitizenStatusOut(
+            status=status.value, name_zh=words.status_name(status), name_en=words.status_name(status, "en"),
+            expected_zh=words.expected_by(state, due), expected_en=words.expected_by(state, due, "en"),
+            reason_zh=words.not_accepted_reason(state, given) if not_accepted else "",
+            reason_en=words.not_accepted_reason(state, given, "en") if not_accepted else "")

@@ -151,7 +151,7 @@ def _topic_ids(event: dict[str, Any], prefix: str) -> list[int]:
     return [int(t.split(":", 1)[1]) for t in event.get("topics", []) if t.startswith(prefix + ":")]
 
 
-async def _void_reason(case_id: int) -> str:
+async def void_reason(case_id: int) -> str:
     row = await TimelineEntry.select(TimelineEntry.note).where(
         (TimelineEntry.case == case_id) & (TimelineEntry.action == "void")).order_by(
         TimelineEntry.id, ascending=False).first()
@@ -178,7 +178,7 @@ async def recipients(event: dict[str, Any]) -> list[tuple[int, str, Any]]:
             CitizenStatusSeen.case_id == case_id)
     # The first event of a case (its creation) is the reporter's own act: nothing to tell them.
     if seen is not None and seen["seq"] < event["seq"] and seen["status"] != status:
-        reason = await _void_reason(case_id) if event["state"] == "voided" else ""
+        reason = await void_reason(case_id) if event["state"] == "voided" else ""
         for reporter in _topic_ids(event, "reporter"):
             out.append((reporter, "status", lambda lang, r=reason: Message(
                 *words.status_message(tracking, event["state"], _due(event), r, lang),
