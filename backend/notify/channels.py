@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -73,6 +76,17 @@ class Channel(Protocol):
     async def send(self, to: Address, message: Message) -> Result: ...
 
 
+def is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+
+
+async def resolves_private(host: str, port: int) -> bool:
+    """Whether ``host`` points into our own network: a push endpoint is a user's input, never a way in (SSRF)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return any(is_private(str(info[4][0])) for info in infos)
+
+
 def _by_status(status: int, text: str = "") -> Result:
     if 200 <= status < 300:
         return Result(Outcome.SENT, status)
@@ -86,8 +100,9 @@ class WebPush:
 
     name = "webpush"
 
-    def __init__(self, keys: VapidKeys, subject: str, timeout: float, ttl: int) -> None:
+    def __init__(self, keys: VapidKeys, subject: str, timeout: float, ttl: int, allow_private: bool = False) -> None:
         self.vapid = Vapid02.from_pem(keys.pem)
+        self.allow_private = allow_private
         self.subject = subject
         self.timeout = timeout
         self.ttl = ttl
@@ -96,6 +111,11 @@ class WebPush:
         info = {"endpoint": to.endpoint, "keys": {"p256dh": to.p256dh, "auth": to.auth}}
         body = WebPusher(info).encode(message.as_json().encode(), "aes128gcm")["body"]
         parts = urlsplit(to.endpoint)
+        try:
+            if not self.allow_private and await resolves_private(parts.hostname or "", parts.port or 443):
+                return Result(Outcome.GONE, None, "endpoint resolves to a private address")
+        except OSError:
+            return Result(Outcome.RETRY, None, "endpoint host does not resolve")
         claims = {"sub": self.subject, "aud": f"{parts.scheme}://{parts.netloc}", "exp": int(time.time()) + 12 * 3600}
         headers = {**self.vapid.sign(claims), "Content-Encoding": "aes128gcm", "TTL": str(self.ttl),
                    "Urgency": "normal", "Content-Type": "application/octet-stream",
@@ -221,7 +241,7 @@ class Recording:
 
 def build(settings: Settings, keys: VapidKeys) -> dict[str, Channel]:
     channels: dict[str, Channel] = {"webpush": WebPush(keys, settings.push_subject, settings.push_timeout_seconds,
-                                                       settings.push_ttl_seconds)}
+                                                       settings.push_ttl_seconds, settings.push_allow_http)}
     if settings.sms_provider == "aliyun":
         channels["sms"] = AliyunSms(settings)
     if settings.wechat_appid:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import re
 import uuid
@@ -30,7 +31,7 @@ from backend.errors import InvalidInput, NotFound
 from backend.jobs import queue
 from backend.live.log import last_seq, scan_log
 from backend.notify import words
-from backend.notify.channels import Address, Channel, Message, Outcome
+from backend.notify.channels import Address, Channel, Message, Outcome, is_private
 from backend.notify.tables import CitizenStatusSeen, NotifyCursor, NotifyDelivery, NotifyPreference, PushSubscription
 
 log = logging.getLogger("suishoupai.notify")
@@ -63,6 +64,10 @@ def check_subscription(endpoint: str, p256dh: str, auth: str, allow_http: bool) 
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password or len(endpoint) > 1000:
         raise InvalidInput("推送地址应为 https 网址", "The push endpoint must be an https URL", code="push.bad_endpoint")
+    with contextlib.suppress(ValueError):  # a name, not an address literal: checked again when sending
+        if not allow_http and is_private(parts.hostname):
+            raise InvalidInput("推送地址不能指向内网或本机", "The push endpoint must not be a private or loopback address",
+                               code="push.bad_endpoint")
     return endpoint, _b64url(p256dh, 65, "p256dh"), _b64url(auth, 16, "auth")
 
 

@@ -155,6 +155,8 @@ def test_bad_subscriptions_are_refused_in_both_languages(client: Any) -> None:
         ({**good, "endpoint": "http://push.example.com/x"}, "push.bad_endpoint"),
         ({**good, "endpoint": "javascript:alert(1)"}, "push.bad_endpoint"),
         ({**good, "endpoint": "https://user:pw@push.example.com/x"}, "push.bad_endpoint"),
+        ({**good, "endpoint": "https://127.0.0.1:8443/internal"}, "push.bad_endpoint"),
+        ({**good, "endpoint": "https://[::1]/internal"}, "push.bad_endpoint"),
         ({**good, "keys": {**good["keys"], "p256dh": b64(b"\x04" + b"1" * 32)}}, "push.bad_keys"),
         ({**good, "keys": {**good["keys"], "p256dh": "not base64!"}}, "push.bad_keys"),
         ({**good, "keys": {**good["keys"], "auth": b64(b"x" * 15)}}, "push.bad_keys"),
