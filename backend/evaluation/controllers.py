@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, put
 from litestar.di import Provide
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from backend.accounts.auth import provide_actor
 from backend.accounts.guards import admin_only, centre_only, roles
@@ -22,7 +22,6 @@ First = Annotated[date | None, QueryParameter(name="from", description="first da
 Last = Annotated[date | None, QueryParameter(name="to", description="last day (local), included; default: today")]
 AsOf = Annotated[datetime | None, QueryParameter(description="count only what the timeline held at this instant")]
 Compare = Annotated[bool, QueryParameter(description="add each row's figures for the previous period")]
-Figure = Annotated[str, QueryParameter(max_length=40)]
 Level = Annotated[str, QueryParameter(description="grid | community | street | district")]
 
 centre_or_unit = roles(*CENTRE_ROLES, Role.UNIT_STAFF)
@@ -44,7 +43,7 @@ class EvaluationController(Controller):
 
     @get("/units/{unit_id:int}", operation_id="evaluateUnit", guards=[centre_or_unit],
          summary="一个责任单位的考评 One unit's figures (its own staff or the centre)")
-    async def unit(self, ctx: Ctx, actor: Actor, unit_id: int, date_from: First = None, date_to: Last = None,
+    async def unit(self, ctx: Ctx, actor: Actor, unit_id: FromPath[int], date_from: First = None, date_to: Last = None,
                    as_of: AsOf = None, compare: Compare = False) -> EvaluationTable:
         services.own_unit(actor, unit_id)
         await services.check_key("unit", str(unit_id), None)
@@ -53,8 +52,8 @@ class EvaluationController(Controller):
 
     @get("/units/{unit_id:int}/figures/{figure:str}", operation_id="drillUnit", guards=[centre_or_unit],
          summary="指标明细 The cases behind one of a unit's figures")
-    async def unit_drill(self, ctx: Ctx, actor: Actor, unit_id: int, figure: str, date_from: First = None,
-                         date_to: Last = None, as_of: AsOf = None) -> Drill:
+    async def unit_drill(self, ctx: Ctx, actor: Actor, unit_id: FromPath[int], figure: FromPath[str],
+                         date_from: First = None, date_to: Last = None, as_of: AsOf = None) -> Drill:
         services.own_unit(actor, unit_id)
         return await services.drill(ctx, "unit", str(unit_id), figure,
                                     services.period(ctx, date_from, date_to, as_of))
@@ -68,8 +67,8 @@ class EvaluationController(Controller):
 
     @get("/areas/{level:str}/{code:str}/figures/{figure:str}", operation_id="drillArea", guards=[centre_only],
          summary="区域指标明细 The cases behind one of an area's figures (centre)")
-    async def area_drill(self, ctx: Ctx, level: str, code: str, figure: str, date_from: First = None,
-                         date_to: Last = None, as_of: AsOf = None) -> Drill:
+    async def area_drill(self, ctx: Ctx, level: FromPath[str], code: FromPath[str], figure: FromPath[str],
+                         date_from: First = None, date_to: Last = None, as_of: AsOf = None) -> Drill:
         return await services.drill(ctx, "area", code, figure, services.period(ctx, date_from, date_to, as_of),
                                     level=level)
 
@@ -82,7 +81,7 @@ class EvaluationController(Controller):
 
     @get("/supervisors/{user_id:int}/figures/{figure:str}", operation_id="drillSupervisor", guards=[centre_only],
          summary="监督员指标明细 The cases behind one of a supervisor's figures (centre)")
-    async def supervisor_drill(self, ctx: Ctx, user_id: int, figure: str, date_from: First = None,
+    async def supervisor_drill(self, ctx: Ctx, user_id: FromPath[int], figure: FromPath[str], date_from: First = None,
                                date_to: Last = None, as_of: AsOf = None) -> Drill:
         return await services.drill(ctx, "supervisor", str(user_id), figure,
                                     services.period(ctx, date_from, date_to, as_of))
@@ -96,7 +95,7 @@ class EvaluationController(Controller):
 
     @get("/dispatchers/{user_id:int}/figures/{figure:str}", operation_id="drillDispatcher", guards=[centre_only],
          summary="派遣员指标明细 The cases behind one of a dispatcher's figures (centre)")
-    async def dispatcher_drill(self, ctx: Ctx, user_id: int, figure: str, date_from: First = None,
+    async def dispatcher_drill(self, ctx: Ctx, user_id: FromPath[int], figure: FromPath[str], date_from: First = None,
                                date_to: Last = None, as_of: AsOf = None) -> Drill:
         return await services.drill(ctx, "dispatcher", str(user_id), figure,
                                     services.period(ctx, date_from, date_to, as_of))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.di import Provide
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from backend.accounts.auth import provide_actor
@@ -41,7 +41,7 @@ class ExportController(Controller):
     @get("/cases/{fmt:str}", operation_id="exportCases",
          summary="导出案件 Cases as csv, xlsx or geojson, with the case list's filters (audited)")
     async def cases(
-        self, request: Request[Any, Any, Any], ctx: Ctx, actor: Actor, fmt: str,
+        self, request: Request[Any, Any, Any], ctx: Ctx, actor: Actor, fmt: FromPath[str],
         state_filter: Annotated[str | None, QueryParameter(name="state", max_length=300)] = None,
         category: Annotated[str | None, QueryParameter(max_length=8, pattern=r"^[0-9A-Za-z]*$")] = None,
         unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
@@ -76,7 +76,7 @@ class ExportController(Controller):
         level: Annotated[str, QueryParameter(max_length=12)] = "street",
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
-        compare: bool = True,
+        compare: Annotated[bool, QueryParameter(description="add the previous period")] = True,
     ) -> Stream:
         wanted = [s for s in subjects.split(",") if s]
         unknown = [s for s in wanted if s not in SUBJECTS]
