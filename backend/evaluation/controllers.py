@@ -7,12 +7,11 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, put
 from litestar.di import Provide
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from backend.accounts.auth import provide_actor
+from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only, centre_only, roles
 from backend.accounts.roles import CENTRE_ROLES, Role
-from backend.accounts.services import Actor
 from backend.audit.service import record_request
 from backend.context import Ctx
 from backend.evaluation import services
@@ -35,7 +34,7 @@ class EvaluationController(Controller):
 
     @get("/units", operation_id="evaluateUnits", guards=[centre_or_unit],
          summary="责任单位考评 Units' figures, scores and grades (a unit's staff: their own unit)")
-    async def units(self, ctx: Ctx, actor: Actor, date_from: First = None, date_to: Last = None,
+    async def units(self, ctx: Ctx, actor: CurrentActor, date_from: First = None, date_to: Last = None,
                     as_of: AsOf = None, compare: Compare = False) -> EvaluationTable:
         only = services.own_unit(actor, None)
         return await services.table(ctx, "unit", services.period(ctx, date_from, date_to, as_of), only=only,
@@ -43,7 +42,7 @@ class EvaluationController(Controller):
 
     @get("/units/{unit_id:int}", operation_id="evaluateUnit", guards=[centre_or_unit],
          summary="一个责任单位的考评 One unit's figures (its own staff or the centre)")
-    async def unit(self, ctx: Ctx, actor: Actor, unit_id: FromPath[int], date_from: First = None, date_to: Last = None,
+    async def unit(self, ctx: Ctx, actor: CurrentActor, unit_id: FromPath[int], date_from: First = None, date_to: Last = None,
                    as_of: AsOf = None, compare: Compare = False) -> EvaluationTable:
         services.own_unit(actor, unit_id)
         await services.check_key("unit", str(unit_id), None)
@@ -52,7 +51,7 @@ class EvaluationController(Controller):
 
     @get("/units/{unit_id:int}/figures/{figure:str}", operation_id="drillUnit", guards=[centre_or_unit],
          summary="指标明细 The cases behind one of a unit's figures")
-    async def unit_drill(self, ctx: Ctx, actor: Actor, unit_id: FromPath[int], figure: FromPath[str],
+    async def unit_drill(self, ctx: Ctx, actor: CurrentActor, unit_id: FromPath[int], figure: FromPath[str],
                          date_from: First = None, date_to: Last = None, as_of: AsOf = None) -> Drill:
         services.own_unit(actor, unit_id)
         return await services.drill(ctx, "unit", str(unit_id), figure,
@@ -107,7 +106,7 @@ class EvaluationController(Controller):
 
     @put("/scheme", operation_id="setEvaluationScheme", guards=[admin_only],
          summary="修改考评方案 Change weights or grade thresholds (admin; audited)")
-    async def set_scheme(self, request: Request, actor: Actor, data: SchemeIn) -> SchemeOut:
+    async def set_scheme(self, request: Request, actor: CurrentActor, data: JSONBody[SchemeIn]) -> SchemeOut:
         out = await services.set_scheme(actor, data.weights, data.grades)
         await record_request(request, "settings.changed", actor_id=actor.id, actor_name=actor.username,
                              target="evaluation.scheme", details={"weights": out.weights, "grades": out.grades})

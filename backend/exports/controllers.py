@@ -10,10 +10,9 @@ from litestar.di import Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from backend.accounts.auth import provide_actor
+from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import roles
 from backend.accounts.roles import CENTRE_ROLES, Role
-from backend.accounts.services import Actor
 from backend.audit.service import record_request
 from backend.context import Ctx
 from backend.errors import Forbidden, NotFound
@@ -41,7 +40,7 @@ class ExportController(Controller):
     @get("/cases/{fmt:str}", operation_id="exportCases",
          summary="导出案件 Cases as csv, xlsx or geojson, with the case list's filters (audited)")
     async def cases(
-        self, request: Request[Any, Any, Any], ctx: Ctx, actor: Actor, fmt: FromPath[str],
+        self, request: Request[Any, Any, Any], ctx: Ctx, actor: CurrentActor, fmt: FromPath[str],
         state_filter: Annotated[str | None, QueryParameter(name="state", max_length=300)] = None,
         category: Annotated[str | None, QueryParameter(max_length=8, pattern=r"^[0-9A-Za-z]*$")] = None,
         unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
@@ -71,7 +70,7 @@ class ExportController(Controller):
     @get("/evaluation.xlsx", operation_id="exportEvaluation",
          summary="导出考评表 Evaluation tables as XLSX, a sheet per subject (audited)")
     async def evaluation(
-        self, request: Request[Any, Any, Any], ctx: Ctx, actor: Actor,
+        self, request: Request[Any, Any, Any], ctx: Ctx, actor: CurrentActor,
         subjects: Annotated[str, QueryParameter(max_length=60, description="comma-separated: unit,area,…")] = "unit",
         level: Annotated[str, QueryParameter(max_length=12)] = "street",
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
