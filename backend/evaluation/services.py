@@ -14,7 +14,7 @@ from backend.accounts.tables import User
 from backend.context import AppContext
 from backend.errors import Forbidden, NotFound
 from backend.evaluation import engine, facts, scheme
-from backend.evaluation.figures import AREA_LEVELS, COUNTS, RATES
+from backend.evaluation.figures import COUNTS, RATES
 from backend.evaluation.schemas import (
     Drill,
     DrillPart,
@@ -140,5 +140,3 @@ async def set_scheme(actor: Actor, weights: dict[str, dict[str, float]], grades:
                                        updated_at=datetime.now(UTC), updated_by=actor.id))
     return await get_scheme()
 
-
-LEVELS = tuple(AREA_LEVELS)
