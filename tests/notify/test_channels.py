@@ -8,6 +8,7 @@ from typing import Any
 from backend.accounts.tables import User
 from backend.notify.channels import Outcome, Recording, Result
 from backend.notify.runtime import CHANNELS
+from backend.notify.service import feed_once
 from backend.notify.tables import NotifyDelivery
 from tests.cases.flows import Flow
 from tests.helpers import wait_for
@@ -24,6 +25,13 @@ def test_sms_twin_gets_the_citizen_words_once_after_a_retry(pushing: Any) -> Non
     pushing.blocking_portal.call(phone)
     first = f.report()["id"]
     f.act("operator01", first, "accept_report")  # SMS not asked for yet: nothing
+
+    async def feed_caught_up() -> None:  # the feed has read everything so far (it waits for a round in progress)
+        ctx = pushing.app.state.ctx
+        while await feed_once(ctx, ctx.extras[CHANNELS]):
+            pass
+
+    pushing.blocking_portal.call(feed_caught_up)
     f.settle()
     assert sms.sent == []
     r = pushing.put("/api/v1/push/preferences", json={"sms": True}, headers=f.h("citizen01"))
