@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.triage.timelimits import parse_time_limit
+from backend.cases.timelimits import parse_time_limit
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json"
 DEFAULT_OUT = ROOT / "backend" / "triage" / "data" / "taxonomy.json"

@@ -48,12 +48,6 @@ ACTIONS = {
     "interop.webhook_replayed": ("重放回调", "Webhook events replayed"),
     "interop.delivery_retried": ("重发回调", "Webhook delivery sent again"),
     "interop.open311_request": ("外部系统提交上报", "Open311 request received"),
-    "interop.client_created": ("新建外部系统", "API client created"),
-    "interop.client_changed": ("修改外部系统", "API client changed"),
-    "interop.webhook_created": ("新建回调订阅", "Webhook created"),
-    "interop.webhook_changed": ("修改回调订阅", "Webhook changed"),
-    "interop.webhook_replayed": ("重放回调", "Webhook events replayed"),
-    "interop.delivery_retried": ("重发回调", "Webhook delivery sent again"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

@@ -8,10 +8,12 @@ Every writer (a user's action, a new report, the triage and reroute jobs, escala
         change.record("escalate", ...)        # a system step that is not a lifecycle action
         change.enqueue("reroute", {...})      # follow-up work, committed with the change
 
-On entry the recorder takes the event-log write lock (PostgreSQL: one advisory lock, always before the case's row
-lock, so two writers can never wait on each other in opposite order) and the case's row. On a clean exit it saves the
-case once, inserts the steps' timeline entries, appends their events and the jobs in the same transaction; after the
-commit it publishes the events and wakes the job worker. An exception rolls all of it back and publishes nothing.
+On entry the recorder takes the case's row lock (PostgreSQL; SQLite has one writer anyway); a new case takes the
+event-log write lock instead. On a clean exit with steps to record it takes the event-log lock (one advisory lock on
+PostgreSQL, always after the row lock, so two writers never wait on each other in opposite order; it keeps event
+sequence numbers in commit order), saves the case once, inserts the steps' timeline entries, appends their events and
+the jobs in the same transaction; after the commit it publishes the events and wakes the job worker. A body that
+records nothing (a job re-run after a crash, a light that did not move) only read the case. An exception rolls all of it back and publishes nothing.
 Each step bumps the version and snapshots the event payload as the case stood after that step, so a triage followed by
 an automatic file and dispatch reads, to every subscriber, as three changes in order.
 """
@@ -33,7 +35,7 @@ from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
 from backend.errors import IllegalTransition, NotFound
 from backend.jobs.queue import enqueue
-from backend.live.log import append_event, serialize_event_writes
+from backend.live.log import EventKind, append_event, serialize_event_writes
 
 SYSTEM_ROLE = "system"
 
@@ -69,7 +71,7 @@ def event_payload(ctx: AppContext, case: Case, action: str, actor_role: str, zh:
 @dataclass
 class _Step:
     entry: TimelineEntry
-    kind: str
+    kind: EventKind
     topics: list[str]
     payload: dict[str, Any]
 
@@ -101,7 +103,7 @@ class CaseChange:
         return case
 
     def record(
-        self, action: str, *, from_state: str, text: tuple[str, str], kind: str = "case.updated", note: str = "",
+        self, action: str, *, from_state: str, text: tuple[str, str], kind: EventKind = EventKind.CASE_UPDATED, note: str = "",
         photo_ids: Sequence[int] = (), data: dict[str, Any] | None = None, topics: Sequence[str] = (),
         bump: bool = True, new_stage: bool = True, payload: dict[str, Any] | None = None,
     ) -> None:
@@ -187,12 +189,18 @@ async def case_change(
     """
     change = CaseChange(ctx, actor)
     async with write_transaction(ctx.engine):
-        await serialize_event_writes(ctx.engine)
-        if case_id is not None:
+        if case_id is None:
+            # A new case: the event-log lock first, so a retry of the same report (any process) waits for the first
+            # one's commit and then finds its idempotency record instead of making a second case.
+            await serialize_event_writes(ctx.engine)
+        else:
             change.case = await lock_case(ctx, case_id)
             if change.case is None and not missing_ok:
                 raise NotFound(f"案件不存在：{case_id}", f"No such case: {case_id}", code="case.not_found")
         yield change
+        if change._steps and case_id is not None:
+            # Always after the case's row lock (never before), so two writers cannot wait on each other.
+            await serialize_event_writes(ctx.engine)
         await change._flush()
     if change.events:
         await ctx.bus.publish(change.events)

@@ -18,6 +18,7 @@ from backend.cases.change import case_change
 from backend.cases.lifecycle import CLOCK_RUNNING
 from backend.cases.tables import Case
 from backend.context import AppContext
+from backend.live.log import EventKind
 from backend.loops import Loop
 
 log = logging.getLogger("suishoupai.escalation")
@@ -57,7 +58,7 @@ async def escalate_once(ctx: AppContext, now: datetime | None = None) -> list[di
             if RANK[new] <= RANK[old]:
                 change.store_only()
                 continue
-            change.record("escalate", from_state=case.state, kind="case.escalated", text=TEXT[new], note=TEXT[new][0],
+            change.record("escalate", from_state=case.state, kind=EventKind.CASE_ESCALATED, text=TEXT[new], note=TEXT[new][0],
                           data={"from": old, "to": new, "due_at": _iso(case.due_at)}, new_stage=False,
                           payload={"light": new})
         events += change.events

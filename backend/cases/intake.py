@@ -63,7 +63,7 @@ async def _multipart(ctx: AppContext, request: Request[Any, Any, Any]) -> tuple[
     uploads = []
     for upload in files:
         data = await upload.read(ctx.settings.max_upload_bytes + 1)
-        uploads.append((check_upload(ctx, data), upload.filename or "photo"))
+        uploads.append((await check_upload(ctx, data), upload.filename or "photo"))
     fields: dict[str, Any] = {k: v for k, v in form.items() if not isinstance(v, UploadFile) and v != ""}
     exif = next(((c.exif_lat, c.exif_lng, c.exif_time) for c, _ in uploads if c.exif_lat is not None
                  and c.exif_lng is not None), None)

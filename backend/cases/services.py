@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from backend.cases.tables import Case, IdempotencyRecord, TrackingCounter
 from backend.cases.views import load_case, render_case
 from backend.context import AppContext
 from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from backend.live.log import EventKind
 from backend.photos.service import Checked, discard_photo, ingest
 from backend.photos.tables import Photo
 
@@ -102,12 +104,15 @@ async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: s
 
 async def create_report(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, *,
-    uploads: list[tuple[Checked, str]] | None = None, flags: list[str] | None = None,
+    uploads: list[tuple[Checked, str]] | None = None, flags: list[str] | None = None, source: str | None = None,
+    on_created: Callable[[Case], Awaitable[None]] | None = None,
 ) -> tuple[CaseView, bool]:
     """File a new report; returns (case, replayed). A retry with the same key returns the first answer.
 
     ``uploads`` are photos sent with the report (multipart): stored and processed first, and removed again if the
-    case cannot be written, so nothing is left half-done.
+    case cannot be written, so nothing is left half-done. ``source`` overrides the one the role implies (an external
+    system's channel, e.g. ``open311``); ``on_created`` writes what the caller keeps about a new case in the same
+    transaction, so the case and its caller's record commit together or not at all.
     """
     if actor.role not in REPORTER_ROLES:
         raise Forbidden("此角色不能上报问题", "Your role cannot file reports", code="report.role_forbidden")
@@ -133,7 +138,7 @@ async def create_report(
         for checked, name in uploads:
             photos.append(await ingest(ctx, actor, checked, name, "report"))
         result = await _create_case(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
-                                    [*data.photo_ids, *(p.id for p in photos)])
+                                    [*data.photo_ids, *(p.id for p in photos)], source, on_created)
     except BaseException:
         await _discard_all(ctx, photos)
         raise
@@ -153,7 +158,8 @@ async def _discard_all(ctx: AppContext, photos: list[Photo]) -> None:
 
 async def _create_case(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, body_hash: str, flags: list[str],
-    category: Any, photo_ids: list[int],
+    category: Any, photo_ids: list[int], source: str | None = None,
+    on_created: Callable[[Case], Awaitable[None]] | None = None,
 ) -> tuple[CaseView, bool]:
     if len(photo_ids) > ctx.settings.max_photos:
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
@@ -170,7 +176,7 @@ async def _create_case(
         case = await change.create(Case(
             tracking_no=await next_tracking_no(ctx),
             state=state.value,
-            source=SOURCE_BY_ROLE.get(actor.role, "hotline"),
+            source=source or SOURCE_BY_ROLE.get(actor.role, "hotline"),
             reporter=actor.id,
             idempotency_key=key,
             description=data.description.strip(),
@@ -188,10 +194,12 @@ async def _create_case(
             updated_at=now,
         ))
         await _attach_photos(actor, case, photo_ids, "report")
-        change.record("report", from_state="", kind="case.created", text=("收到新上报", "New report received"),
+        change.record("report", from_state="", kind=EventKind.CASE_CREATED, text=("收到新上报", "New report received"),
                       note=case.description[:500], photo_ids=photo_ids, bump=False,
                       data={"hint_code": data.category_code or "", "flags": flags})
         change.enqueue("triage", {"case_id": case.id, "code_hint": data.category_code or ""})
+        if on_created is not None:
+            await on_created(case)
         await _remember(actor, "report", key, body_hash, case.id)
     return await render_case(ctx.settings, actor, case), False
 

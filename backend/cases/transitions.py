@@ -217,6 +217,10 @@ async def _reclassify(change: CaseChange, actor: Actor, case: Case, body: Action
     case.category_name = category.name
     case.category_kind = category.kind
     case.standard_index = index
-    case.urgent = standard.urgent
+    # A hazard the triage found (gas, a missing cover, a live wire…) keeps the case urgent whatever category it gets.
+    hazard = any(r.get("kind") == "hazard" for top in (case.suggestions or [])[:1] for r in top.get("reasons", []))
+    case.urgent = standard.urgent or hazard
+    if hazard and not standard.urgent:
+        data["kept_urgent"] = "hazard"
     case.time_limit = standard.time_limit.raw
     case.confidence = 1.0

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from backend.triage.timelimits import Clock, TimeLimit
+from backend.cases.timelimits import Clock, TimeLimit
 
 log = logging.getLogger("suishoupai.workcalendar")
 

@@ -131,20 +131,23 @@ async def create_request(ctx: AppContext, client: Client, form: dict[str, list[s
     uploads = []
     if media_url:
         uploads.append((await media.fetch(ctx, media_url), "media"))
+    token = secrets.token_hex(16)
+
+    async def remember(case: Any) -> None:  # in the case's own transaction: both commit, or neither
+        await Open311Request.insert(Open311Request(
+            case=case.id, client=client.id, service_code=category.code, attributes=attributes, media_url=media_url,
+            address_string=data.address, token=token, created_at=datetime.now(UTC)))
+
     try:
-        view, _ = await case_services.create_report(ctx, client.actor, data, key, uploads=uploads)
+        view, replayed = await case_services.create_report(ctx, client.actor, data, key, uploads=uploads,
+                                                           source="open311", on_created=remember)
     except AppError as err:
         if err.status == 422:  # the spec knows 400 for a request it cannot accept (e.g. outside the city)
             err.status = 400
         raise
-    existing = await Open311Request.select(Open311Request.token).where(Open311Request.case == view.id).first()
-    if existing is None:
-        token = secrets.token_hex(16)
-        await Open311Request.insert(Open311Request(
-            case=view.id, client=client.id, service_code=category.code, attributes=attributes, media_url=media_url,
-            address_string=data.address, token=token, created_at=datetime.now(UTC)))
-    else:
-        token = existing["token"]
+    if replayed:  # a retry with the same key: the token given the first time
+        existing = await Open311Request.select(Open311Request.token).where(Open311Request.case == view.id).first()
+        token = existing["token"] if existing else token
     return {"service_request_id": view.tracking_no, "token": token,
             "service_notice": "已受理，分拣后派往责任单位 / Received; it is routed to the responsible unit after triage"}
 

@@ -11,12 +11,25 @@ Pruning keeps a marker row: the newest pruned event is rewritten as ``kind="log.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from backend.live.tables import Event
 
 EVENT_VERSION = 1
-PRUNED_KIND = "log.pruned"
+
+
+class EventKind(StrEnum):
+    """What an event in the log says happened (its ``kind``)."""
+
+    CASE_CREATED = "case.created"
+    CASE_TRIAGED = "case.triaged"
+    CASE_UPDATED = "case.updated"
+    CASE_ESCALATED = "case.escalated"
+    LOG_PRUNED = "log.pruned"  # the marker row left by pruning (never delivered)
+
+
+PRUNED_KIND = EventKind.LOG_PRUNED
 
 
 async def serialize_event_writes(engine: Any) -> None:

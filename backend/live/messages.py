@@ -12,7 +12,7 @@ import msgspec
 
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
-from backend.live.log import EVENT_VERSION
+from backend.live.log import EVENT_VERSION, EventKind
 
 
 class Auth(msgspec.Struct, tag="auth", tag_field="type"):
@@ -134,7 +134,7 @@ def reporter_topics(event: dict[str, Any], user_id: int, watching: set[str]) -> 
     the hub encodes each distinct view once, however many citizens get it."""
     mine, case = f"reporter:{user_id}", f"case:{event.get('case_id')}"
     topics = event.get("topics") or ()
-    if event.get("kind") == "case.escalated" or (mine not in topics and case not in watching):
+    if event.get("kind") == EventKind.CASE_ESCALATED or (mine not in topics and case not in watching):
         return None
     return tuple(t for t in topics if t == case or t == mine)
 

@@ -108,7 +108,8 @@ class PhotoController(Controller):
             raise InvalidInput("一次只能上传一张照片", "Upload one photo per request", code="photo.too_many")
         raw, filename = await read_upload(ctx, data.get("file"))
         kind = str(data.get("kind") or "report")
-        photo = await service.ingest(ctx, actor, service.check_upload(ctx, raw), filename, kind, idempotency_key)
+        photo = await service.ingest(ctx, actor, await service.check_upload(ctx, raw), filename, kind,
+                                     idempotency_key)
         return Response(photo_out(photo), status_code=201)
 
     @post("/presign", operation_id="presignPhoto", status_code=201,

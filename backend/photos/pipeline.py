@@ -14,17 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, features
+from PIL import Image
 
 from backend.errors import InvalidInput, PayloadTooLarge
 from backend.photos.exif import ExifInfo, read_exif
-from backend.photos.sniff import CONTENT_TYPES, identify, sniff
+from backend.photos.sniff import CONTENT_TYPES, identify
 
 log = logging.getLogger("suishoupai.photos.pipeline")
 
 __all__ = [
     "DECODE_MEMORY", "Derivative", "ExifInfo", "ProcessedPhoto", "QualityWarning",
-    "decode_cost", "hamming", "process", "read_exif", "release_memory", "safe_filename", "sniff",
+    "decode_cost", "hamming", "process", "read_exif", "release_memory", "safe_filename",
 ]  # fmt: skip
 
 DISPLAY_EDGE, DISPLAY_QUALITY = 1600, 82
@@ -32,8 +32,6 @@ THUMB_EDGE, THUMB_QUALITY = 400, 75
 DARK_MEAN = 40.0  # mean luminance 0-255 on the thumbnail
 BLUR_VARIANCE = 40.0  # Laplacian variance on the thumbnail's grey image
 SMALL_LONG, SMALL_SHORT = 640, 480
-MIN_SCALED_EDGE = 1400  # a decoder-scaled display may be this much under DISPLAY_EDGE rather than resized
-_LIBJPEG_TURBO = bool(features.check_feature("libjpeg_turbo"))
 
 # The most memory one decode may need: enough for the costliest photo a phone takes, a 50 MP HEIC (8192x6144 at
 # 8 bytes a pixel, plus DISPLAY_BYTES). Costlier images are refused from their header, and the decode budget
@@ -225,26 +223,9 @@ def _encode(im: Image.Image, quality: int) -> Derivative:
 
 
 def _scale_jpeg(im: Image.Image) -> None:
-    """Let libjpeg shrink the image while decoding (DCT scaling), so that little or no resizing is left to do."""
-    width, height = im.size
-    three_eighths = (-(-width * 3 // 8), -(-height * 3 // 8))
-    tile = im.tile[0] if len(im.tile) == 1 else None
-    if (
-        _LIBJPEG_TURBO
-        and MIN_SCALED_EDGE <= max(three_eighths) <= DISPLAY_EDGE
-        and hasattr(tile, "_replace")
-        and not getattr(im, "decoderconfig", ())
-    ):
-        # 12-13 MP phone photos (3734-4266 px): 3/8 lands right under 1600 px with no resize at all, about 20 ms less
-        # than 1/2 + BOX. draft() offers only 1/2, 1/4, 1/8, but Pillow hands libjpeg scale 1/denom and libjpeg-turbo
-        # rounds 1/3 up to 3/8. The tile and size must match libjpeg's output exactly (ceil(n * 3 / 8)): Pillow sizes
-        # its line buffer from them, hence the libjpeg-turbo check and the pixel test in tests/photos.
-        im.tile = [tile._replace(extents=(0, 0, *three_eighths))]  # type: ignore[union-attr]
-        im._size = three_eighths
-        im.decoderconfig = (3, 0)
-    else:
-        # Public DCT scaling: 1/2, 1/4 or 1/8, the smallest that is still >= the display size.
-        im.draft("RGB", _fit(width, height, DISPLAY_EDGE))
+    """Let libjpeg shrink the image while decoding (DCT scaling, Pillow's public ``draft``): the smallest of 1/2, 1/4,
+    1/8 that is still at least the display size, so only a short resize is left."""
+    im.draft("RGB", _fit(*im.size, DISPLAY_EDGE))
 
 
 def _narrow_png(im: Image.Image) -> None:
@@ -373,10 +354,19 @@ def release_memory() -> None:
         trim(0)
 
 
-def process(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
+@dataclass(frozen=True)
+class Known:
+    """What the upload check already found out about an original (type, EXIF, hash): not worked out twice."""
+
+    kind: str
+    exif: ExifInfo
+    sha256: str
+
+
+def process(data: bytes, *, max_pixels: int, known: Known | None = None) -> ProcessedPhoto:
     """Check and decode one original and return its metadata, hashes, quality and public derivatives."""
-    kind = identify(data)
-    exif = read_exif(data)
+    kind = known.kind if known else identify(data)
+    exif = known.exif if known else read_exif(data)
     display, width, height = _decode_display(data, kind, max_pixels)
     if width * height >= _TRIM_AFTER_PIXELS:
         release_memory()
@@ -388,7 +378,7 @@ def process(data: bytes, *, max_pixels: int) -> ProcessedPhoto:
         content_type=CONTENT_TYPES[kind],
         width=width,
         height=height,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=known.sha256 if known else hashlib.sha256(data).hexdigest(),
         phash=_dhash(grey),
         display=_encode(display, DISPLAY_QUALITY),
         thumbnail=_encode(thumb, THUMB_QUALITY),

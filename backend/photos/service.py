@@ -6,6 +6,7 @@ a durable 'photo' job written with the row finishes the work after a crash, so a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -24,9 +25,10 @@ from backend.jobs.queue import enqueue
 from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.photos.budget import DecodeBudget
-from backend.photos.exif import read_exif
+from backend.photos.exif import ExifInfo, read_exif
 from backend.photos.pipeline import (
     DECODE_MEMORY,
+    Known,
     ProcessedPhoto,
     check_header,
     decode_cost,
@@ -37,6 +39,7 @@ from backend.photos.pipeline import (
 from backend.photos.sniff import CONTENT_TYPES, identify
 from backend.photos.store import Body, UploadGrant
 from backend.photos.tables import Photo
+from backend.settings import Settings
 
 log = logging.getLogger("suishoupai.photos")
 KINDS = ("report", "verify", "after", "check")
@@ -53,7 +56,8 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class Checked:
-    """An upload that passed the cheap checks, with what the request path needs from its EXIF."""
+    """An upload that passed the cheap checks, with what the request path needs from its EXIF. Made once per upload;
+    processing reuses its type, EXIF and hash instead of finding them again."""
 
     data: bytes
     kind: str
@@ -61,19 +65,25 @@ class Checked:
     exif_lat: float | None
     exif_lng: float | None
     exif_time: datetime | None
+    exif: ExifInfo | None = None
 
 
-def check_upload(ctx: AppContext, data: bytes) -> Checked:
-    if len(data) > ctx.settings.max_upload_bytes:
+async def check_upload(ctx: AppContext, data: bytes) -> Checked:
+    """Size, type from the bytes, header bomb check, EXIF and hash: in a worker thread, never on the event loop."""
+    return await asyncio.to_thread(_check, ctx.settings, data)
+
+
+def _check(settings: Settings, data: bytes) -> Checked:
+    if len(data) > settings.max_upload_bytes:
         raise PayloadTooLarge(
-            f"照片超过 {ctx.settings.max_upload_mb} MB", f"The photo exceeds {ctx.settings.max_upload_mb} MB",
-            code="photo.too_large", details={"limit_bytes": ctx.settings.max_upload_bytes},
+            f"照片超过 {settings.max_upload_mb} MB", f"The photo exceeds {settings.max_upload_mb} MB",
+            code="photo.too_large", details={"limit_bytes": settings.max_upload_bytes},
         )
     kind = identify(data)
-    check_header(data, kind, ctx.settings.max_image_pixels)
+    check_header(data, kind, settings.max_image_pixels)
     exif = read_exif(data)
     return Checked(data, kind, hashlib.sha256(data).hexdigest(), exif.lat, exif.lng,
-                   exif.taken_at_in(ctx.settings.timezone) if exif.taken_at else exif.gps_time)
+                   exif.taken_at_in(settings.timezone) if exif.taken_at else exif.gps_time, exif)
 
 
 async def discard_photo(ctx: AppContext, photo: Photo) -> None:
@@ -129,7 +139,7 @@ async def ingest(
         await ctx.store.delete(key)
         raise
     if process_now:
-        failure = await process_photo(ctx, photo.id, data=checked.data)
+        failure = await process_photo(ctx, photo.id, checked=checked)
         # Processed (or refused) here: the recovery job would only find that out, at the cost of a claim and a finish
         # on the job worker that triages every case. A crash before this line leaves it in place, as intended.
         await Job.delete().where((Job.id == recovery) & (Job.status == "pending"))
@@ -142,21 +152,25 @@ async def ingest(
 
 
 async def ingest_bytes(ctx: AppContext, actor: Actor, data: bytes, filename: str, kind: str) -> Photo:
-    return await ingest(ctx, actor, check_upload(ctx, data), filename, kind)
+    return await ingest(ctx, actor, await check_upload(ctx, data), filename, kind)
 
 
-async def process_photo(ctx: AppContext, photo_id: int, data: bytes | None = None) -> AppError | None:
-    """Run the pipeline on a stored original and record the results; safe to repeat. Returns why it failed."""
+async def process_photo(ctx: AppContext, photo_id: int, checked: Checked | None = None) -> AppError | None:
+    """Run the pipeline on a stored original and record the results; safe to repeat. Returns why it failed.
+
+    ``checked``: the upload as checked on its way in (bytes, type, EXIF, hash), so nothing is found twice; without it
+    (the recovery job) the original is read back from the store and checked from scratch.
+    """
     photo = await Photo.objects().get(Photo.id == photo_id)
     if photo is None or photo.status in ("ready", "failed", "awaiting_upload"):
         return None
-    if data is None:
-        data = await ctx.store.get(photo.original_key)
+    data = checked.data if checked is not None else await ctx.store.get(photo.original_key)
+    known = Known(checked.kind, checked.exif, checked.sha256) if checked is not None and checked.exif else None
     try:
         max_pixels = ctx.settings.max_image_pixels
         with PHOTO_SECONDS.time():
             result: ProcessedPhoto = await _decodes.run(decode_cost(data, max_pixels), process, data,
-                                                        max_pixels=max_pixels)
+                                                        max_pixels=max_pixels, known=known)
     except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
         await Photo.update({Photo.status: "failed", Photo.error: exc.code, Photo.processed_at: _now()}).where(
             Photo.id == photo_id)
@@ -321,7 +335,7 @@ async def confirm(ctx: AppContext, actor: Actor, photo_id: int) -> Photo:
         raise
     # On S3 the grant stays usable until its deadline: a later upload to the staging key is removed by the expiry.
     await ctx.store.delete(staging)
-    failure = await process_photo(ctx, photo_id, data=checked.data)
+    failure = await process_photo(ctx, photo_id, checked=checked)
     stored = await Photo.objects().output(load_json=True).get(Photo.id == photo_id)
     assert stored is not None
     if failure is not None:
@@ -341,7 +355,7 @@ async def _check_direct_upload(ctx: AppContext, photo: Photo, stored_size: int, 
     data = await ctx.store.get(staging)
     if len(data) != photo.size:  # replaced between stat and read
         raise _size_mismatch(photo.size, len(data))
-    checked = check_upload(ctx, data)
+    checked = await check_upload(ctx, data)
     if CONTENT_TYPES[checked.kind] != photo.content_type:
         raise UnsupportedMedia("上传的文件类型与申报不符", "The uploaded file is not the announced type",
                                code="photo.type_mismatch", details={"announced": photo.content_type,

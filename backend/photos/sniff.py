@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from backend.errors import AppError, InvalidInput, UnsupportedMedia
+from backend.errors import InvalidInput, UnsupportedMedia
 
 CONTENT_TYPES = {
     "jpeg": "image/jpeg",
@@ -28,16 +28,9 @@ _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _HEAD_SCAN = 1024
 
 
-def sniff(data: bytes) -> str | None:
-    """Return ``jpeg``, ``png``, ``webp``, ``heic`` or ``heif`` when the bytes are one cleanly, else None."""
-    try:
-        return identify(data)
-    except AppError:
-        return None
-
-
 def identify(data: bytes) -> str:
-    """Like :func:`sniff` but raises a 4xx ``AppError`` that tells the user what is wrong."""
+    """``jpeg``, ``png``, ``webp``, ``heic`` or ``heif`` when the bytes are one cleanly; otherwise a 4xx ``AppError``
+    that tells the user what is wrong."""
     if not data:
         raise InvalidInput("文件为空", "The file is empty", code="photo.empty")
     kind = _magic(data)

@@ -22,6 +22,7 @@ from backend.cases.schemas import ActionIn
 from backend.cases.tables import Case
 from backend.cases.transitions import grid_supervisor
 from backend.context import AppContext
+from backend.live.log import EventKind
 from backend.triage.duplicates import find_duplicate, mark
 from backend.triage.service import Triage
 
@@ -127,7 +128,7 @@ async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
         case.triaged_at = clock.now()
-        change.record("triage", from_state=case.state, kind="case.triaged", data=data,
+        change.record("triage", from_state=case.state, kind=EventKind.CASE_TRIAGED, data=data,
                       text=("已完成自动分拣", "Triaged automatically"))
         if auto_dispatch_allowed(ctx, case):
             await _auto_dispatch(change)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backend.errors import InvalidInput
-from backend.triage.timelimits import TimeLimit, parse_time_limit
+from backend.cases.timelimits import TimeLimit, parse_time_limit
 
 PACKAGED_PATH = Path(__file__).parent / "data" / "taxonomy.json"
 FORMAT = "suishoupai-taxonomy/1"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.cases.workcalendar import WorkCalendar, light
-from backend.triage.timelimits import Clock, parse_time_limit
+from backend.cases.timelimits import Clock, parse_time_limit
 
 SH = ZoneInfo("Asia/Shanghai")
 cal = WorkCalendar()

@@ -105,6 +105,7 @@ def test_post_goes_through_the_report_pipeline_and_reads_back(client: Any) -> No
     case = wait_for(lambda: (c := get_case(client, staff, case_id)) and any(
         t["action"] == "triage" for t in c["timeline"]) and c)
     assert case["description"] == "人行道上的井盖没了" and case["state"] == "new"
+    assert case["source"] == "open311"  # the channel it came in by, not the service account's role
     assert case["category_code"].startswith("C01")  # the hint was checked by triage, a manhole cover it stays
 
     one = client.get(f"/open311/v2/requests/{request_id}.json")

@@ -18,7 +18,7 @@ from backend.cases import clock
 from backend.cases.tables import Case, TimelineEntry
 from backend.cases.deadlines import calendar_sync
 from backend.org.tables import CalendarDay
-from backend.triage.timelimits import parse_time_limit
+from backend.cases.timelimits import parse_time_limit
 from tests.helpers import login
 
 ROOT = Path(__file__).resolve().parents[2]

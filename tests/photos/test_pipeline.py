@@ -72,8 +72,8 @@ def test_rotated_heic_is_rotated_once() -> None:
 @pytest.mark.parametrize(
     ("size", "display", "thumbnail"),
     [
-        ((4000, 3000), (1500, 1125), (400, 300)),  # 12 MP: libjpeg scales by 3/8 while decoding, no resize
-        ((4032, 3024), (1512, 1134), (400, 300)),
+        ((4000, 3000), (1600, 1200), (400, 300)),  # 12 MP: decoded at 1/2 by libjpeg, then resized
+        ((4032, 3024), (1600, 1200), (400, 300)),
         ((3264, 2448), (1600, 1200), (400, 300)),  # 8 MP: decoded at 1/2, then resized
         ((1200, 5000), (384, 1600), (96, 400)),  # a panorama
         ((1600, 1200), (1600, 1200), (400, 300)),
@@ -90,16 +90,16 @@ def test_large_jpegs_are_shrunk(size: tuple[int, int], display: tuple[int, int],
 
 
 def test_decoder_scaled_display_matches_a_careful_resize() -> None:
-    # Guards the 3/8 DCT-scaling path: a size or layout mistake there would produce garbage, not an exception.
+    # Guards the DCT-scaling path (decode at 1/2, rotate, resize): a mistake there would produce garbage, not an error.
     scene = Image.open(io.BytesIO(sample("gps/DSCN0010.jpg"))).resize((4000, 3000), Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
     exif = Image.Exif()
     exif[0x0112] = 6
     scene.save(buffer, "JPEG", quality=92, exif=exif)
     photo = run(buffer.getvalue())
-    assert (photo.display.width, photo.display.height) == (1125, 1500)
+    assert (photo.display.width, photo.display.height) == (1200, 1600)
     expected = np.asarray(
-        scene.transpose(Image.Transpose.ROTATE_270).resize((1125, 1500), Image.Resampling.LANCZOS), dtype=np.float32
+        scene.transpose(Image.Transpose.ROTATE_270).resize((1200, 1600), Image.Resampling.LANCZOS), dtype=np.float32
     )
     assert np.abs(pixels(photo.display.data) - expected).mean() < 3
 

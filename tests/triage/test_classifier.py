@@ -9,7 +9,7 @@ import pytest
 from backend.errors import InvalidInput
 from backend.triage.classifier import Classifier, ClassifyInput, pick_standard
 from backend.triage.taxonomy import load_taxonomy
-from backend.triage.timelimits import Clock
+from backend.cases.timelimits import Clock
 
 MANHOLES = set(load_taxonomy().menu_item("manhole").codes)
 

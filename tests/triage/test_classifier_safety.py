@@ -14,7 +14,7 @@ from backend.triage.hazards import load_hazards
 from backend.triage.pinyin import PinyinReader, split_syllables
 from backend.triage.taxonomy import load_taxonomy
 from backend.triage.textmodel import DATA_DIR, expand
-from backend.triage.timelimits import Clock
+from backend.cases.timelimits import Clock
 
 TAXONOMY = load_taxonomy()
 MANHOLES = set(TAXONOMY.menu_item("manhole").codes)

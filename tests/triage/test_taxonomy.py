@@ -10,7 +10,7 @@ import pytest
 
 from backend.errors import InvalidInput
 from backend.triage.taxonomy import PACKAGED_PATH, load_taxonomy
-from backend.triage.timelimits import Clock
+from backend.cases.timelimits import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backend.errors import InvalidInput
-from backend.triage.timelimits import Clock, TimeLimit, parse_time_limit, stage_limit
+from backend.cases.timelimits import Clock, TimeLimit, parse_time_limit, stage_limit
 
 STANDARDS = Path("/work/shared/reference/standards/city_standards.json")
 
