@@ -28,6 +28,7 @@ from backend.interop.tables import Open311Request
 from backend.interop.wire import bad_request, w3c
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
+from backend.places.service import get_places
 from backend.triage.taxonomy import Category
 
 MAX_RESULTS = 1000
@@ -63,7 +64,8 @@ def _one(form: dict[str, list[str]], name: str) -> str:
     return values[0].strip()
 
 
-def _location(form: dict[str, list[str]]) -> tuple[float, float]:
+def _location(form: dict[str, list[str]]) -> tuple[float, float] | None:
+    """lat/long as given, or None when only ``address_string`` places the request (resolved by ``_place_address``)."""
     lat, lng = _one(form, "lat"), _one(form, "long")
     if lat or lng:
         try:
@@ -74,15 +76,34 @@ def _location(form: dict[str, list[str]]) -> tuple[float, float]:
         if not (-90 <= lat_f <= 90 and -180 <= lng_f <= 180):
             raise bad_request("lat/long 超出范围", "lat/long out of range", "open311.bad_location")
         return lat_f, lng_f
-    if _one(form, "address_string") or _one(form, "address_id"):
-        # No gazetteer yet: an address alone cannot be placed on a grid, and a case without a point cannot be routed.
-        raise bad_request("暂不支持仅凭地址定位，请提供 lat 和 long",
-                          "Locating by address alone is not available here: send lat and long",
+    if _one(form, "address_string"):
+        return None
+    if _one(form, "address_id"):
+        # address_id names a record in the client's own address book, which this city cannot look up.
+        raise bad_request("不支持 address_id，请提供 lat 和 long 或 address_string",
+                          "address_id is not supported: send lat and long, or address_string",
                           "open311.address_not_supported")
     raise bad_request("缺少位置：请提供 lat 和 long", "Missing location: send lat and long", "open311.location_required")
 
 
-def parse_post(ctx: AppContext, form: dict[str, list[str]]) -> tuple[Category, ReportIn, dict[str, Any], str]:
+ADDRESS_MIN_SCORE = 80.0  # a gazetteer hit this good or better places the request; below it, the client is asked
+
+
+async def _place_address(ctx: AppContext, address: str) -> tuple[float, float]:
+    """The point of the best gazetteer match for an address (a road, landmark, community, street …)."""
+    try:
+        hits = (await get_places(ctx)).search(address, 1)
+    except AppError as err:
+        if err.status >= 500:
+            raise
+        hits = []
+    if not hits or hits[0].score < ADDRESS_MIN_SCORE:
+        raise bad_request(f"找不到地址“{address}”，请提供 lat 和 long", f"Address not found: {address}; send lat and long",
+                          "open311.address_not_found")
+    return hits[0].place.lat, hits[0].place.lng
+
+
+async def parse_post(ctx: AppContext, form: dict[str, list[str]]) -> tuple[Category, ReportIn, dict[str, Any], str]:
     """Everything checked before anything is stored: the service, the location, the attributes, the fields."""
     answers: dict[str, list[str]] = {}
     unknown = []
@@ -103,7 +124,7 @@ def parse_post(ctx: AppContext, form: dict[str, list[str]]) -> tuple[Category, R
     if not code:
         raise bad_request("缺少 service_code", "Missing service_code", "open311.service_code_required")
     category = _category(ctx, code, status=400)
-    lat, lng = _location(form)
+    point = _location(form)
     try:
         attributes = catalogue.check_answers(category, answers)
     except catalogue.AttributeProblem as problem:
@@ -113,6 +134,7 @@ def parse_post(ctx: AppContext, form: dict[str, list[str]]) -> tuple[Category, R
     if len(description) > 2000 or len(address) > 200:
         raise bad_request("description 最多 2000 字，address_string 最多 200 字",
                           "description is limited to 2000 characters, address_string to 200", "open311.too_long")
+    lat, lng = point if point is not None else await _place_address(ctx, address)
     data = ReportIn(lng=lng, lat=lat, description=description, address=address, location_source="manual",
                     category_code=category.code)
     return category, data, attributes, _one(form, "media_url")
@@ -127,7 +149,7 @@ def _category(ctx: AppContext, code: str, status: int) -> Category:
 
 async def create_request(ctx: AppContext, client: Client, form: dict[str, list[str]],
                          key: str | None) -> dict[str, Any]:
-    category, data, attributes, media_url = parse_post(ctx, form)
+    category, data, attributes, media_url = await parse_post(ctx, form)
     uploads = []
     if media_url:
         uploads.append((await media.fetch(ctx, media_url), "media"))

@@ -196,7 +196,8 @@ def test_unpublished_citizen_reports_stay_private(client: Any) -> None:
     ({"service_code": "X9999"}, 400, "open311.unknown_service"),
     ({"service_code": None}, 400, "open311.service_code_required"),
     ({"lat": None, "long": None}, 400, "open311.location_required"),
-    ({"lat": None, "long": None, "address_string": "乐坪大道1号"}, 400, "open311.address_not_supported"),
+    ({"lat": None, "long": None, "address_string": "火星大道九十九号"}, 400, "open311.address_not_found"),
+    ({"lat": None, "long": None, "address_id": "A-17"}, 400, "open311.address_not_supported"),
     ({"lat": "27.7", "long": None}, 400, "open311.bad_location"),
     ({"lat": "north"}, 400, "open311.bad_location"),
     ({"lat": 39.9, "long": 116.4}, 400, "location.outside_city"),
@@ -288,3 +289,17 @@ def test_credentials_in_the_url_are_refused(client: Any) -> None:
     key = new_client(client)["api_key"]
     r = client.get(f"/open311/v2/requests.json?api_key={key}")
     errors(r, 400, "auth.credential_in_url")
+
+
+def test_an_address_alone_is_placed_through_the_gazetteer(client: Any) -> None:
+    """A hotline knows the street address, not the coordinates: address_string alone is looked up by name."""
+    key = new_client(client)["api_key"]
+    staff = login(client, "operator01")
+    place = client.get("/api/v1/places/search", params={"q": "乐坪街道", "limit": 1}, headers=staff).json()["results"][0]
+    r = post(client, key, lat=None, long=None, address_string="乐坪街道")
+    assert r.status_code in (200, 201), r.text
+    tracking = r.json()[0]["service_request_id"]
+    case = client.get(f"/api/v1/cases/track/{tracking}", headers=staff).json()
+    case = get_case(client, staff, case["id"])
+    assert (round(case["lat"], 6), round(case["lng"], 6)) == (round(place["lat"], 6), round(place["lng"], 6))
+    assert case["address"] == "乐坪街道" and case["source"] == "open311"
