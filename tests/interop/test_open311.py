@@ -15,8 +15,8 @@ from backend.interop.tables import Open311Request
 from tests.helpers import get_case, login, point_in, wait_for
 from tests.interop.conftest import Receiver, new_client
 
-SPEC = json.loads((Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "open311" /
-                   "fixmystreet_open311_openapi.json").read_text(encoding="utf-8"))
+SPEC = json.loads((Path(__file__).resolve().parent / "data" / "fixmystreet_open311_openapi.json").read_text(
+    encoding="utf-8"))
 PHOTO = Path(__file__).resolve().parents[2] / "media" / "samples" / "demo" / "loudi_manhole_cover.jpg"
 
 
