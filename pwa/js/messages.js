@@ -186,11 +186,11 @@ registerMessages('en', {
 // The admin area's navigation (its screens bring their own messages: js/console/messages.js).
 registerMessages('zh-CN', {
   'nav.admin': '系统管理', 'admin.title': '系统管理', 'admin.forbidden': '只有系统管理员可以使用此页面', 'admin.calendar': '工作日历',
-  'admin.audit': '安全审计', 'admin.jobs': '失败任务', 'admin.users': '用户', 'admin.units': '责任单位', 'admin.rules': '路由规则',
+  'admin.audit': '安全审计', 'admin.jobs': '失败任务', 'admin.users': '用户', 'admin.units': '责任单位', 'admin.rules': '路由规则', 'admin.interop': '对接',
 });
 registerMessages('en', {
   'nav.admin': 'Administration', 'admin.title': 'Administration',
   'admin.forbidden': 'Only administrators can use this page', 'admin.calendar': 'Working calendar',
   'admin.audit': 'Security audit', 'admin.jobs': 'Failed jobs', 'admin.users': 'Users', 'admin.units': 'Units',
-  'admin.rules': 'Routing rules',
+  'admin.rules': 'Routing rules', 'admin.interop': 'Interop',
 });

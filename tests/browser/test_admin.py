@@ -258,3 +258,45 @@ def test_admin_console_users_units_rules_and_the_routing_simulator(browser: Any,
         desk_shot(phone, name)
     assert not phone.errors, phone.errors
     phone.context.close()
+
+
+def test_admin_console_interop_keys_webhooks_and_replay(browser: Any, live_server: str) -> None:
+    """An external system's key and a webhook's signing secret are shown once; a client can be disabled; a webhook
+    replays from a sequence number; the failed-delivery list says when it is empty."""
+    page = open_as(browser, live_server, "admin", viewport=DESK)
+    page.goto(f"{live_server}/#/admin/interop")
+    expect(page.locator(".centre-nav-link[aria-current=page]")).to_have_text("对接")
+    page.locator("[data-action=new-client]").click()
+    page.locator("dialog input[name=name]").fill("hotline12345")
+    page.locator("dialog .btn-primary").click()
+    secret = page.locator("[data-secret=once]")
+    expect(secret).to_have_text(re.compile(r"^o311_"))
+    key = secret.inner_text()
+    assert key not in page.url
+    row = page.locator("tr[data-name=hotline12345]")
+    expect(row).to_be_visible()
+    # The key works for Open311 until the client is disabled.
+    assert httpx.get(f"{live_server}/open311/v2/services.json").status_code == 200
+    row.locator("[data-action=disable]").click()
+    expect(row.locator("[data-action=enable]")).to_be_visible()
+    clients = Api.login(live_server, "admin").get("admin/api-clients")
+    assert [c["active"] for c in clients if c["name"] == "hotline12345"] == [False]
+
+    page.locator("[data-action=new-hook]").click()
+    page.locator("dialog input[name=name]").fill("区数字城管平台")
+    page.locator("dialog input[name=url]").fill("https://93.184.216.34/suishoupai-hook")
+    page.locator("dialog input[name=kinds]").fill("case.created, case.updated")
+    page.locator("dialog .btn-primary").click()
+    expect(page.locator("[data-secret=once]")).to_have_text(re.compile(r".{20,}"))
+    hook = page.locator("tr[data-name='区数字城管平台']")
+    expect(hook).to_contain_text("case.created")
+    hook.locator("[data-action=replay]").click()
+    page.locator("dialog input[name=from_seq]").fill("1")
+    page.locator("dialog .btn-primary").click()
+    expect(page.locator(".toast").last).to_contain_text("已排队")
+    expect(page.locator("#dead-title + p")).to_have_text("没有失败的投递")
+    desk_shot(page, "admin-interop")
+    audit = Api.login(live_server, "admin").get("admin/audit", action="interop.webhook_replayed")
+    assert audit and audit[0]["details"]["from_seq"] == 1
+    assert not page.errors, page.errors
+    page.context.close()

@@ -12,7 +12,8 @@ import { ensureDeskCss } from '../unit/desk.js';
 const SCREENS = {
   '#/admin': ['calendar', 'renderCalendar'], '#/admin/users': ['users', 'renderUsers'],
   '#/admin/units': ['units', 'renderUnits'], '#/admin/rules': ['rules', 'renderRules'],
-  '#/admin/audit': ['audit', 'renderAudit'], '#/admin/jobs': ['jobs', 'renderJobs'],
+  '#/admin/interop': ['interop', 'renderInterop'], '#/admin/audit': ['audit', 'renderAudit'],
+  '#/admin/jobs': ['jobs', 'renderJobs'],
 };
 
 /**

@@ -3,6 +3,16 @@
 import { registerMessages } from '../i18n.js';
 
 registerMessages('zh-CN', {
+  'con.clients': '外部系统（Open311 接入）', 'con.clients_hint': '12345 热线等外部系统用各自的 API 密钥提交上报；密钥只在创建时显示一次。',
+  'con.new_client': '新建外部系统', 'con.client_name': '系统名称（小写字母、数字、- 或 _）', 'con.key_once': '“{name}”的 API 密钥（只显示这一次）：',
+  'con.secret_once': '“{name}”的签名密钥（只显示这一次）：', 'con.once_hint': '请立即复制并交给对方系统，关闭页面后无法再次查看。',
+  'con.hooks': '回调订阅（Webhook）', 'con.hooks_hint': '案件事件签名后推送给订阅系统；失败按退避重试，用尽后进入下方的失败投递。',
+  'con.new_hook': '新建回调', 'con.hook_kinds': '事件类型（留空为全部；可选 {kinds}）', 'con.hook_categories': '小类或大类代码（逗号分隔，留空为全部）',
+  'con.hook_areas': '区域代码前缀（逗号分隔，留空为全部）', 'con.replay': '从序号重放', 'con.from_seq': '起始事件序号',
+  'con.queued': '已排队 {n} 条投递', 'con.dead': '失败投递', 'con.dead_none': '没有失败的投递', 'con.resend': '重发',
+  'con.ic.name': '名称', 'con.ic.key': '密钥前缀', 'con.ic.rate': '每分钟上限', 'con.ic.last_used': '最近使用', 'con.ic.actions': '操作',
+  'con.ic.url': '接收地址（https）', 'con.ic.filters': '过滤条件', 'con.ic.retry': '操作', 'con.ic.hook': '订阅', 'con.ic.seq': '事件序号',
+  'con.ic.kind': '事件', 'con.ic.attempts': '尝试次数', 'con.ic.error': '最后错误', 'con.ic.time': '时间（北京时间）',
   // The working calendar, the audit log and failed jobs.
   'admin.line': '第 {n} 行', 'admin.whole_file': '整个文件', 'admin.field_sep': '{field}：', 'admin.field.year': '年份',
   'admin.field.file': '文件', 'admin.cal.year': '年份', 'admin.cal.prev': '上一年', 'admin.cal.next': '下一年',
@@ -56,6 +66,16 @@ registerMessages('zh-CN', {
 });
 
 registerMessages('en', {
+  'con.clients': 'External systems (Open311)', 'con.clients_hint': 'A 12345 hotline or another system files reports with its own API key; the key is shown once, when made.',
+  'con.new_client': 'New external system', 'con.client_name': 'System name (lower-case letters, digits, - or _)', 'con.key_once': 'API key of “{name}” (shown this once):',
+  'con.secret_once': 'Signing secret of “{name}” (shown this once):', 'con.once_hint': 'Copy it now and hand it to the other system: it cannot be shown again.',
+  'con.hooks': 'Webhooks', 'con.hooks_hint': 'Case events are signed and pushed to subscribers; failures are retried with backoff, then listed below.',
+  'con.new_hook': 'New webhook', 'con.hook_kinds': 'Event kinds (empty for all; any of {kinds})', 'con.hook_categories': 'Category codes (comma-separated, empty for all)',
+  'con.hook_areas': 'Area code prefixes (comma-separated, empty for all)', 'con.replay': 'Replay from a sequence number', 'con.from_seq': 'First event sequence number',
+  'con.queued': '{n} delivery(ies) queued', 'con.dead': 'Failed deliveries', 'con.dead_none': 'No failed deliveries', 'con.resend': 'Send again',
+  'con.ic.name': 'Name', 'con.ic.key': 'Key prefix', 'con.ic.rate': 'Per minute', 'con.ic.last_used': 'Last used', 'con.ic.actions': 'Actions',
+  'con.ic.url': 'Receiving URL (https)', 'con.ic.filters': 'Filters', 'con.ic.retry': 'Action', 'con.ic.hook': 'Webhook', 'con.ic.seq': 'Event seq',
+  'con.ic.kind': 'Event', 'con.ic.attempts': 'Attempts', 'con.ic.error': 'Last error', 'con.ic.time': 'Time (Beijing)',
   // The working calendar, the audit log and failed jobs.
   'admin.line': 'Line {n}', 'admin.whole_file': 'Whole file', 'admin.field_sep': '{field}: ',
   'admin.field.year': 'year', 'admin.field.file': 'file', 'admin.cal.year': 'Year', 'admin.cal.prev': 'Previous year',
