@@ -6,6 +6,7 @@ goes through exactly the path of any citizen report: the category it names is a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -112,13 +113,19 @@ async def authenticate(key: str | None) -> Client:
     return Client(row["id"], row["name"], row["rate_per_minute"], actor)
 
 
+_TAKE_LOCK = asyncio.Lock()
+
+
 async def take(store: Store, client: Client) -> None:
     """Count one request in the client's one-minute window; over its limit: 429 with the seconds left."""
     window = int(time.time() // 60)
     name = f"open311:{client.id}:{window}"
-    raw = await store.get(name)
-    used = int(raw or 0) + 1
-    await store.set(name, str(used).encode(), expires_in=120)
+    # Read and write as one step in this process (the store has no atomic increment); across processes on Redis a
+    # burst can still overshoot by the number of processes at most, as Litestar's own rate limiting does.
+    async with _TAKE_LOCK:
+        raw = await store.get(name)
+        used = int(raw or 0) + 1
+        await store.set(name, str(used).encode(), expires_in=120)
     if used > client.rate_per_minute:
         wait = 60 - int(time.time() % 60)
         raise TooManyRequests(f"请求过于频繁：每分钟最多 {client.rate_per_minute} 次",
