@@ -148,7 +148,7 @@ def test_components_load_from_csv_and_geojson() -> None:
         components_from_csv("id,category,lng,lat\nC-9,C0137,east,27.73\n")
 
 
-DEMO = Path(__file__).resolve().parents[2] / "backend" / "demo" / "data" / "loudi"
+DEMO = Path(__file__).resolve().parents[1] / "backend" / "demo" / "data" / "loudi"
 
 
 @pytest.mark.skipif(not (DEMO / "unit_grids.geojson").exists(), reason="demo city not generated")

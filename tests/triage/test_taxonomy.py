@@ -13,7 +13,10 @@ from backend.triage.taxonomy import PACKAGED_PATH, load_taxonomy
 from backend.cases.timelimits import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json"
+# The reference table beside the repository (a checkout next to shared/), else where this workplace keeps it.
+SOURCE = next((p for p in (ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json",
+                           Path("/work/shared/reference/standards/city_standards.json")) if p.exists()),
+              ROOT.parent / "shared" / "reference" / "standards" / "city_standards.json")
 
 
 def test_packaged_taxonomy_covers_the_source_table_and_the_city_extensions() -> None:
