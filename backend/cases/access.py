@@ -91,10 +91,11 @@ def describe_allowed(settings: Settings, actor: Actor, case: Case) -> dict[str, 
     }
 
 
-async def _load(case_id: int) -> Case | None:
+async def find_case(case_id: int) -> Case | None:
+    """The case or None: what the rules handed to lower domains (live topics, photos) look cases up with."""
     return await Case.objects().get(Case.id == case_id)
 
 
 def topic_rules() -> TopicRules:
     """Who may watch a ``case:N`` topic: whoever may see the case (handed to the live hub when the app is wired)."""
-    return TopicRules(_load, can_see)
+    return TopicRules(find_case, can_see)

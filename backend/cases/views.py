@@ -10,7 +10,7 @@ from piccolo.columns.combination import And, Or, Where
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor
 from backend.cases import clock
-from backend.cases.access import allowed_actions, can_see, ensure_visible
+from backend.cases.access import allowed_actions, can_see, ensure_visible, find_case
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
     CaseOut,
@@ -422,11 +422,7 @@ async def public_cases(page: int, page_size: int, bbox: tuple[float, float, floa
 
 
 
-async def _find(case_id: int) -> Case | None:
-    return await Case.objects().get(Case.id == case_id)
-
-
 def case_access() -> CaseAccess:
     """The cases domain's answers for the photos domain (which does not import this one): wired in app.py."""
     public = public_states()
-    return CaseAccess(_find, can_see, lambda case: case.state in public)
+    return CaseAccess(find_case, can_see, lambda case: case.state in public)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,6 +57,4 @@ async def fetch(ctx: AppContext, url: str) -> Checked:
         raise Unavailable("无法获取 media_url，请稍后重试", "Could not fetch media_url, please retry",
                           code="open311.media_unavailable", retry_after=30) from None
     # The bytes decide, never the header: a non-image or a too large file is refused here like any upload.
-    checked = check_upload(ctx, bytes(data))
-    # check_upload is becoming a coroutine in the photo pipeline's refactor (in progress as this is written).
-    return await checked if inspect.isawaitable(checked) else checked
+    return await check_upload(ctx, bytes(data))

@@ -26,6 +26,11 @@ async def _audit(request: AnyRequest, actor: Actor, action: str, target: str, **
 CACHE = {"Cache-Control": "public, max-age=300"}
 
 
+async def _rule(rule_id: int) -> RuleOut | None:
+    """A rule as it stands, for the audit's "before" (the rule table is small; one list serves every admin view)."""
+    return next((r for r in await admin.list_rules() if r.id == rule_id), None)
+
+
 class OrgAdminController(Controller):
     """Routing rules, units and components: admins write, staff read units and components."""
 
@@ -49,7 +54,7 @@ class OrgAdminController(Controller):
          summary="修改路由规则 Replace a routing rule")
     async def update_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int],
                           data: JSONBody[RuleIn]) -> RuleOut:
-        before = next((r for r in await admin.list_rules() if r.id == rule_id), None)
+        before = await _rule(rule_id)
         rule = await admin.update_rule(ctx, rule_id, data)
         await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="updated",
                      before=msgspec.to_builtins(before), after=msgspec.to_builtins(rule))
@@ -58,7 +63,7 @@ class OrgAdminController(Controller):
     @delete("/routing-rules/{rule_id:int}", guards=[admin_only], operation_id="deleteRoutingRule",
             summary="删除路由规则 Delete a routing rule")
     async def delete_rule(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, rule_id: FromPath[int]) -> None:
-        before = next((r for r in await admin.list_rules() if r.id == rule_id), None)
+        before = await _rule(rule_id)
         await admin.delete_rule(ctx, rule_id)
         await _audit(request, actor, "rules.changed", f"rule:{rule_id}", change="deleted", before=msgspec.to_builtins(before))
 

@@ -213,11 +213,10 @@ class Triage:
         row_id, owner, maintainer = self.components.rows[component.id]
         return Snap(row_id, component.id, round(distance, 1), owner, maintainer)
 
-    async def simulate(self, category_code: str, lng: float, lat: float) -> tuple[dict[Any, Any], Snap | None, list[Trial]]:
+    async def simulate(self, category: Category, lng: float, lat: float) -> tuple[dict[Any, Any], Snap | None, list[Trial]]:
         """Where a report of this 小类 at this point would go, and why: the point's place, the component it would snap
         to, and every rule as routing would try it. Reads the current rules; writes nothing."""
         check_coordinates(lng, lat)
-        category = self.category(category_code)
         await self.refresh()
         place_fields = self.locate_fields(lng, lat)
         snap = self.snap(lng, lat, category.code) if category.kind == "component" else None

@@ -70,7 +70,7 @@ class RoutingSimulatorController(Controller):
           summary="路由模拟 Where a report of this 小类 at this point would go, and why (centre and admin)")
     async def simulate(self, ctx: Ctx, data: JSONBody[SimulateIn]) -> dict[str, Any]:
         category = ctx.triage.category(data.category_code)
-        place, snap, trials = await ctx.triage.simulate(category.code, data.lng, data.lat)
+        place, snap, trials = await ctx.triage.simulate(category, data.lng, data.lat)
         ids = {t.unit_id for t in trials if t.unit_id} | {a for t in trials for a in t.alternatives}
         ids |= {t.rule.unit_id for t in trials if t.rule.unit_id}
         units = await _units({i for i in ids if i is not None})
