@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from backend.cases.timelimits import TimeLimit, parse_time_limit
 from backend.cases.workcalendar import Pause, TimerStatus, WorkCalendar, light
 from backend.settings import Settings
-from backend.cases.timelimits import TimeLimit, parse_time_limit
 
 DEFAULT_LIMIT = "5天"  # only for a case without a category; filing requires one
 

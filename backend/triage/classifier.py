@@ -18,12 +18,12 @@ from typing import Literal
 
 import numpy as np
 
+from backend.cases.timelimits import TimeLimit
 from backend.errors import InvalidInput
 from backend.triage.hazards import HazardHit, HazardLexicon, load_hazards
 from backend.triage.pinyin import Reading
 from backend.triage.taxonomy import Category, MenuItem, Taxonomy, load_taxonomy
 from backend.triage.textmodel import MAX_CHARS, PACKAGED_MODEL, Model, normalise, softmax
-from backend.cases.timelimits import TimeLimit
 
 ReasonKind = Literal["word", "pinyin", "hazard", "menu", "component", "image", "supervisor_code"]
 TOP_K = 3

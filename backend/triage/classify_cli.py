@@ -11,12 +11,12 @@ from typing import TextIO
 
 import msgspec
 
+from backend.cases.timelimits import Clock, TimeLimit
 from backend.errors import AppError
 from backend.settings import Settings
 from backend.triage.classifier import Classifier, ClassifyInput, ClassifyResult
 from backend.triage.learning import model_path
 from backend.triage.taxonomy import load_taxonomy
-from backend.cases.timelimits import Clock, TimeLimit
 
 Corrections = Callable[[], Iterable[tuple[str, str]]]
 _CLOCK_EN = {Clock.EMERGENCY_HOURS: "emergency hours", Clock.WORKING_HOURS: "working hours",

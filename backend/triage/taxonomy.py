@@ -30,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from backend.errors import InvalidInput
 from backend.cases.timelimits import TimeLimit, parse_time_limit
+from backend.errors import InvalidInput
 
 PACKAGED_PATH = Path(__file__).parent / "data" / "taxonomy.json"
 FORMAT = "suishoupai-taxonomy/1"
