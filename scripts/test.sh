@@ -21,7 +21,8 @@ bash scripts/setup.sh --dev
 eval "$(bash scripts/services.sh start)"
 trap 'bash scripts/services.sh stop' EXIT
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Every core (at most four workers); see tests/conftest.py for how tests are grouped.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist loadgroup "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then echo "no tests ran" >&2; exit 1; fi

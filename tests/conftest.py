@@ -32,6 +32,16 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI=true needs SUISHOUPAI_TEST_POSTGRES_URL and SUISHOUPAI_TEST_REDIS_URL (.ci/run sets them)")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # scripts/test.sh runs the suite on several pytest-xdist workers with --dist loadgroup. Each file stays on one
+    # worker (its module fixtures, such as a browser test's server, start once), and every test that uses Redis runs
+    # on the same worker: Redis pub/sub channels are shared by all databases of a server, so two such tests at once
+    # would hear each other's events.
+    for item in items:
+        group = "redis" if "redis" in item.keywords else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 # The demo city's users log in with the demo password, and many tests act faster than any person could: demo mode
 # and lifted rate limits, except where tests/accounts/test_throttle.py checks the real limits.
 TEST_OVERRIDES: dict[str, object] = {
