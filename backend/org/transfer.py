@@ -198,6 +198,10 @@ def _same(a: Any, b: Any) -> bool:
 async def _upsert(table: Any, outcome: Outcome, rows: list[dict[str, Any]]) -> None:
     """Insert rows whose ``code`` is new, update those that differ; counts and codes go to ``outcome``."""
     existing = {r["code"]: r for r in await table.select().output(load_json=True)}
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:  # a duplicate code is already reported: its first row stands in until the import is refused
+        first.setdefault(r["code"], r)
+    rows = list(first.values())
     new = [r for r in rows if r["code"] not in existing]
     for start in range(0, len(new), 500):
         await table.insert(*(table(r) for r in new[start : start + 500]))
@@ -231,7 +235,7 @@ def _overlaps(check: _Check, new: list[tuple[Row, str, Any]], others: list[tuple
     codes = [c for _, c, _ in new] + [c for c, _ in others]
     geoms = _projected([g for _, _, g in new] + [g for _, g in others])
     left, right = shapely.STRtree(geoms).query(geoms[: len(new)], predicate="intersects")
-    keep = (left != right) & ((right >= len(new)) | (right > left))  # each pair of new polygons once
+    keep = (left != right) & ((right >= len(new)) | (right < left))  # a pair in the file: on the later row
     left, right = left[keep], right[keep]
     if not len(left):
         return
@@ -555,6 +559,7 @@ async def import_files(engine: Any, categories: Categories, uploads: list[tuple[
         if dataset in GEOMETRY and table.format in ("csv", "xlsx"):
             table.problems.append(Problem(0, "", "此数据集含几何图形，只接受 GeoJSON",
                                           "This dataset has geometry: GeoJSON only"))
+            table.rows = []
         report.problems.extend(Problem(p.line, p.field, p.zh, p.en, dataset) for p in table.problems)
         tables.append((dataset, table))
     tables.sort(key=lambda pair: DATASETS.index(pair[0]))
@@ -582,7 +587,8 @@ async def import_files(engine: Any, categories: Categories, uploads: list[tuple[
 def audit_details(report: Report) -> dict[str, Any]:
     """What the audit entry of an accepted import records: per dataset the counts and the codes added or changed."""
     return {"revision": report.revision, "datasets": {
-        o.dataset: {**o.summary(), "added_codes": o.added_codes, "updated": o.updated_codes} for o in report.outcomes}}
+        o.dataset: {**o.summary(), "added_codes": o.added_codes, "updated_codes": o.updated_codes}
+        for o in report.outcomes}}
 
 
 def refused(report: Report) -> InvalidInput:
