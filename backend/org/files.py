@@ -109,23 +109,25 @@ def _from_csv(data: bytes) -> Table:
 def _from_xlsx(data: bytes) -> Table:
     import openpyxl  # only imports that read spreadsheets pay for it
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        return Table(problems=[Problem(0, "", f"无法读取 XLSX 文件：{type(exc).__name__}",
-                                       f"Not a readable XLSX file: {type(exc).__name__}")], format="xlsx")
     out = Table(format="xlsx")
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = _header(next(rows, ()))
-        for n, cells in enumerate(rows, start=2):
-            if n > MAX_ROWS + 1:
-                out.problems.append(Problem(n, "", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows"))
-                break
-            if any(c not in (None, "") for c in cells):
-                out.rows.append(Row(n, {h: _cell(c) for h, c in zip(header, cells) if h}))
-    finally:
-        book.close()
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True)  # read lazily: a broken sheet fails here too
+            header = _header(next(rows, ()))
+            for n, cells in enumerate(rows, start=2):
+                if n > MAX_ROWS + 1:
+                    out.problems.append(Problem(n, "", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows"))
+                    break
+                if any(c not in (None, "") for c in cells):
+                    out.rows.append(Row(n, {h: _cell(c) for h, c in zip(header, cells) if h}))
+        finally:
+            book.close()
+    # A hostile or broken file can fail anywhere in the zip and XML stack, with its own exception types.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, ValueError, TypeError, OSError,
+            SyntaxError, AttributeError) as exc:
+        return Table(problems=[Problem(0, "", f"无法读取 XLSX 文件：{type(exc).__name__}",
+                                       f"Not a readable XLSX file: {type(exc).__name__}")], format="xlsx")
     return out
 
 
@@ -135,7 +137,7 @@ def _from_geojson(data: bytes) -> Table:
         return Table(problems=[problem], format="geojson")
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Table(problems=[Problem(0, "", f"不是有效的 JSON：{exc}", f"Not valid JSON: {exc}")], format="geojson")
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         return Table(problems=[Problem(0, "", "应为 GeoJSON FeatureCollection", "Expected a GeoJSON FeatureCollection")],

@@ -159,7 +159,8 @@ class _Check:
             return None
         try:
             geom = shape(row.geometry)
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError,
+                shapely.errors.GEOSException) as exc:
             self.add(row, "geometry", f"几何图形无法解析：{exc}", f"The geometry cannot be read: {exc}")
             return None
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
