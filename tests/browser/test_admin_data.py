@@ -70,4 +70,9 @@ def test_data_import_export_and_bulk_users(browser: Any, live_server: str, tmp_p
     expect(phone.locator(".data-history tr")).to_have_count(2)
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     desk_shot(phone, "admin-data")
+    phone.goto(f"{live_server}/#/admin/users")
+    phone.locator("[data-action=import-users]").click()
+    expect(phone.locator(".user-import")).to_be_visible()
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    desk_shot(phone, "admin-users-import")
     phone.context.close()
