@@ -4,6 +4,8 @@ the organisation import, the users import and the ``taxonomy_path`` setting — 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from backend.app import create_app
 from backend.cli import _with_db, migrate
 from backend.org_cli import org_import
 from tests.cases.flows import DEMO_PHOTO
-from tests.conftest import base_settings
+from tests.conftest import BACKENDS, _pg_admin, _pg_url, base_settings
 from tests.helpers import act, get_case, wait_for
 
 CITY2 = Path(__file__).resolve().parents[1] / "data" / "city2"
@@ -23,12 +25,26 @@ NEW_PASSWORD = "Qingh3-river-Ok!"
 MANHOLE = (100.0006, 30.0005)  # ~10 m from the surveyed cover QH-B0107-01, in unit grid 990101001001001
 
 
-@pytest.fixture
-def city2_settings(tmp_path: Path) -> Any:
+@pytest.fixture(params=BACKENDS)
+def city2_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An empty, migrated database (no demo city) with the second city loaded from its files."""
+    name = "t_city2_" + uuid.uuid4().hex[:10]
+    url = ""
+    if request.param == "postgres":
+        asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+        url = _pg_url(name)
+    try:
+        yield _load_city2(base_settings(tmp_path, taxonomy_path=str(CITY2 / "taxonomy.json"), demo_mode=False,
+                                        database_url=url))
+    finally:
+        if url:
+            asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _load_city2(settings: Any) -> Any:
     from backend.accounts.roles import Role
     from backend.accounts.services import create_user
 
-    settings = base_settings(tmp_path, taxonomy_path=str(CITY2 / "taxonomy.json"), demo_mode=False)
     migrate(settings)
     asyncio.run(_with_db(settings, lambda _e: create_user("qh_admin", ADMIN_PASSWORD, Role.ADMIN)))
     report = asyncio.run(org_import(settings, [str(CITY2)]))
