@@ -507,9 +507,10 @@ async def routing_rules(rows: list[Row], check: _Check, state: _State) -> Outcom
                           "updated_at": datetime.now(UTC)}))
     # A rule behind an active one that always resolves (a fixed unit) and covers it entirely is never reached.
     ordered = sorted(out, key=lambda pair: (pair[1]["priority"], pair[0].line))
+    active_units = {u["id"] for u in units if u["active"]}
     for i, (row, rule) in enumerate(ordered):
         for earlier_row, earlier in ordered[:i]:
-            if (earlier["active"] and earlier["target"] == "unit" and earlier["unit"] is not None
+            if (earlier["active"] and earlier["target"] == "unit" and earlier["unit"] in active_units
                     and earlier["kind"] in ("any", rule["kind"])
                     and rule["category_prefix"].startswith(earlier["category_prefix"])
                     and rule["area_prefix"].startswith(earlier["area_prefix"]) and rule["active"]):
