@@ -45,7 +45,7 @@ from backend.loops import Loop
 from backend.metrics import metrics_handler, request_metrics, sampler
 from backend.notify import runtime as notify
 from backend.notify.controllers import CitizenStatusController, PushController
-from backend.org.controllers import OrgAdminController, OrgMapController
+from backend.org.controllers import OrgAdminController, OrgMapController, OrgTransferController
 from backend.photos.controllers import ObjectController, PhotoController, PublicPhotoController
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
@@ -197,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TaxonomyController,
             RoutingSimulatorController,
             OrgAdminController,
+            OrgTransferController,
             CalendarController,
             OrgMapController,
             PlacesController,

@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.errors import AppError
 from backend.exports.cli import add_parser as add_export_parser
+from backend.org_cli import add_parsers as add_org_parsers
 from backend.settings import Settings, SettingsError
 
 
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("rest", nargs=argparse.REMAINDER)
     classify.set_defaults(func=cmd_classify)
     add_export_parser(sub)
+    add_org_parsers(sub)
     return parser
 
 

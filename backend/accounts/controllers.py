@@ -11,16 +11,18 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.stores.base import Store
 
-from backend.accounts import services, sessions, users
+from backend.accounts import bulk, services, sessions, users
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only, centre_only
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.schemas import (
     AuditOut,
+    ImportedUserOut,
     LoginIn,
     LogoutIn,
     PasswordChangeIn,
     TokenOut,
+    UserImportOut,
     UserIn,
     UserOut,
     UserPatch,
@@ -30,6 +32,8 @@ from backend.accounts.throttle import LOCKOUT_STORE
 from backend.audit import service as audit
 from backend.context import Ctx
 from backend.errors import InvalidInput
+from backend.org.files import MAX_BYTES
+from backend.org.schemas import ProblemOut
 
 AuditAction = Annotated[str | None, QueryParameter(max_length=40)]
 
@@ -113,6 +117,25 @@ class UserController(Controller):
     async def create_user(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
                           data: JSONBody[UserIn]) -> UserOut:
         return await users.create(ctx, _caller(request, actor), data)
+
+    @post("/users/import", guards=[admin_only], operation_id="importUsers", status_code=200,
+          request_max_body_size=MAX_BYTES,
+          summary="批量导入用户 Create users from a CSV or XLSX file (the raw file as the body; dry_run=true only checks)")
+    async def import_users(self, ctx: Ctx, request: Request[Any, Any, Any], actor: CurrentActor,
+                           dry_run: FromQuery[bool] = False, filename: FromQuery[str] = "") -> UserImportOut:
+        data = await request.body()
+        if not data:
+            raise InvalidInput("请上传文件", "Send the file as the request body", code="org.empty_file")
+        result = await bulk.import_users(ctx, _caller(request, actor), data, filename[:200], dry_run=dry_run)
+        if result.problems and not dry_run:
+            raise InvalidInput(f"导入被拒绝：{len(result.problems)} 处错误，未创建任何用户",
+                               f"Import refused: {len(result.problems)} problems, no user was created",
+                               code="user.import_refused", details={
+                                   "count": len(result.problems),
+                                   "problems": [p.as_dict() for p in result.problems[:500]]})
+        return UserImportOut(applied=result.applied, rows=result.rows,
+                             problems=[ProblemOut(**p.as_dict()) for p in result.problems[:500]],
+                             created=[ImportedUserOut(**c) for c in result.created])
 
     @patch("/users/{user_id:int}", guards=[admin_only], operation_id="updateUser",
            summary="修改用户 Update, deactivate, reset or re-role a user (admin)")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from backend.org.schemas import ProblemOut
+
 Username = Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Password = Annotated[str, Meta(min_length=1, max_length=128)]
 RoleName = Annotated[str, Meta(pattern=r"^(citizen|supervisor|operator|shift_lead|dispatcher|unit_staff|admin)$")]
@@ -79,3 +81,17 @@ class UserPatch(Struct, forbid_unknown_fields=True):
     password: Annotated[str, Meta(min_length=8, max_length=128)] | None = None
     role: RoleName | None = None
     unit_code: Annotated[str, Meta(max_length=32)] | None = None
+
+
+class ImportedUserOut(Struct):
+    line: int
+    username: str
+    role: str
+    initial_password: str  # shown once to the importing admin; must be changed at the first login
+
+
+class UserImportOut(Struct):
+    applied: bool  # False: a dry run, or refused (see problems); no account was created
+    rows: int
+    problems: list[ProblemOut]
+    created: list[ImportedUserOut]

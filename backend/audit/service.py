@@ -38,6 +38,8 @@ ACTIONS = {
     "rules.changed": ("修改路由规则", "Routing rules changed"),
     "org.unit_changed": ("修改责任单位", "Unit changed"),
     "org.components_imported": ("导入部件", "Components imported"),
+    "org.imported": ("导入组织数据", "Organisation data imported"),
+    "users.imported": ("批量导入用户", "Users imported in bulk"),
     "settings.changed": ("修改设置", "Settings changed"),
     "jobs.retried": ("重新执行任务", "Failed job retried"),
     "calendar.changed": ("修改工作日历", "Working calendar changed"),

@@ -239,14 +239,16 @@ async def boundaries(level: str) -> FeatureCollection:
 
 
 async def unit_grids(ctx: AppContext, bbox: Bbox) -> FeatureCollection:
-    cache = ctx.extras.get("unit_grid_features")
-    if cache is None:
+    await ctx.triage.refresh()  # an organisation import in any process moves the revision the cache is kept for
+    revision, cache = ctx.extras.get("unit_grid_features", (None, None))
+    if cache is None or revision != ctx.triage.org_revision:
         rows = await UnitGrid.select(UnitGrid.code, UnitGrid.geometry, UnitGrid.area_m2,
                                      UnitGrid.responsibility_grid.code.as_alias("responsibility_grid"),
                                      ).order_by(UnitGrid.code)
         geoms = [_geometry(r.pop("geometry")) for r in rows]
         bounds = shapely.bounds([shape(g) for g in geoms]) if geoms else []
-        cache = ctx.extras["unit_grid_features"] = [(tuple(b), Feature(g, r)) for b, g, r in zip(bounds, geoms, rows)]
+        cache = [(tuple(b), Feature(g, r)) for b, g, r in zip(bounds, geoms, rows)]
+        ctx.extras["unit_grid_features"] = (ctx.triage.org_revision, cache)
     w, s, e, n = bbox
     hits = [f for (minx, miny, maxx, maxy), f in cache if minx <= e and maxx >= w and miny <= n and maxy >= s]
     return FeatureCollection(hits[:MAX_FEATURES], truncated=len(hits) > MAX_FEATURES)

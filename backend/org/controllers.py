@@ -14,8 +14,23 @@ from backend.accounts.guards import admin_only, staff_only
 from backend.accounts.services import Actor
 from backend.audit.service import record_request
 from backend.context import Ctx
-from backend.org import admin
-from backend.org.schemas import ComponentCollectionIn, FeatureCollection, ImportOut, RuleIn, RuleOut, UnitIn, UnitOut
+from backend.errors import InvalidInput
+from backend.org import admin, files, transfer
+from backend.org.schemas import (
+    ComponentCollectionIn,
+    DatasetOut,
+    FeatureCollection,
+    ImportOut,
+    ImportReportOut,
+    OrgImportOut,
+    OutcomeOut,
+    ProblemOut,
+    RuleIn,
+    RuleOut,
+    TransferOut,
+    UnitIn,
+    UnitOut,
+)
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -99,6 +114,64 @@ class OrgAdminController(Controller):
         await _audit(request, actor, "org.components_imported", "components", added=result.added,
                      updated=result.updated)
         return result
+
+
+def _report_out(report: transfer.Report) -> ImportReportOut:
+    return ImportReportOut(
+        applied=report.applied, revision=report.revision,
+        outcomes=[OutcomeOut(o.dataset, o.rows, o.added, o.updated, o.removed) for o in report.outcomes],
+        problems=[ProblemOut(**p.as_dict()) for p in report.problems[:500]])
+
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+class OrgTransferController(Controller):
+    """Import and export of organisation data files (admins): docs/org-data.md describes the formats."""
+
+    path = "/api/v1/org/transfer"
+    tags = ["org"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+    guards = [admin_only]
+
+    @get("", operation_id="orgTransfer", summary="数据导入导出 Datasets, their sizes and the latest imports")
+    async def overview(self) -> TransferOut:
+        counts = await transfer.counts()
+        imports = await transfer.recent_imports()
+        return TransferOut(
+            datasets=[DatasetOut(name, list(transfer.export_formats(name)), counts[name]) for name in transfer.DATASETS],
+            imports=[OrgImportOut(r["id"], r["at"].isoformat(), r["by_name"], list(r["datasets"] or []),
+                                  dict(r["summary"] or {})) for r in imports])
+
+    @get("/{dataset:str}", operation_id="exportOrgDataset", summary="导出 Export one dataset as a file")
+    async def export(self, request: AnyRequest, actor: CurrentActor, dataset: FromPath[str],
+                     format: FromQuery[str] = "") -> Response[bytes]:
+        fmt = format or transfer.export_formats(dataset if dataset in transfer.DATASETS else "units")[0]
+        body = await transfer.export(dataset, fmt)
+        await _audit(request, actor, "data.exported", f"org:{dataset}", dataset=dataset, format=fmt)
+        return Response(body, media_type=MEDIA_TYPES[fmt], headers={
+            "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"', "Cache-Control": "no-store"})
+
+    @post("/{dataset:str}", operation_id="importOrgDataset", status_code=200, request_max_body_size=files.MAX_BYTES,
+          summary="导入 Import one dataset (the raw file as the body; dry_run=true only checks). All or nothing")
+    async def import_file(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor, dataset: FromPath[str],
+                          dry_run: FromQuery[bool] = False, filename: FromQuery[str] = "") -> ImportReportOut:
+        data = await request.body()
+        if not data:
+            raise InvalidInput("请上传文件", "Send the file as the request body", code="org.empty_file")
+
+        async def audit(report: transfer.Report) -> None:
+            await _audit(request, actor, "org.imported", f"org:{dataset}", **transfer.audit_details(report))
+
+        report = await transfer.import_files(ctx.engine, ctx.triage.taxonomy, [(dataset, data, filename[:200])],
+                                             dry_run=dry_run, by_user=actor.id, by_name=actor.username, audit=audit)
+        if report.problems and not dry_run:
+            raise transfer.refused(report)
+        if report.applied:
+            await ctx.triage.refresh()
+        return _report_out(report)
 
 
 class OrgMapController(Controller):

@@ -104,3 +104,48 @@ class FeatureCollection(Struct):
     features: list[Feature]
     type: str = "FeatureCollection"
     truncated: bool = False
+
+
+class ProblemOut(Struct):
+    """One reason an import was refused: the dataset, the line (CSV line or spreadsheet row, the header being 1; GeoJSON
+    feature from 1; 0 the whole file), the field, and the reason in Chinese and English."""
+
+    dataset: str
+    line: int
+    field: str
+    reason_zh: str
+    reason_en: str
+
+
+class OutcomeOut(Struct):
+    dataset: str
+    rows: int
+    added: int
+    updated: int
+    removed: int
+
+
+class ImportReportOut(Struct):
+    applied: bool  # False: a dry run, or refused (see problems); nothing was kept
+    revision: int  # the organisation revision the import created (0 when not applied)
+    outcomes: list[OutcomeOut]
+    problems: list[ProblemOut]
+
+
+class DatasetOut(Struct):
+    name: str
+    formats: list[str]  # export formats; imports read CSV, XLSX and GeoJSON (geometry datasets GeoJSON only)
+    count: int
+
+
+class OrgImportOut(Struct):
+    id: int
+    at: str
+    by_name: str
+    datasets: list[str]
+    summary: dict[str, Any]
+
+
+class TransferOut(Struct):
+    datasets: list[DatasetOut]
+    imports: list[OrgImportOut]

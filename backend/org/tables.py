@@ -91,3 +91,14 @@ class CalendarDay(Table):
     name = Varchar(length=64, default="")  # 春节, 春节调休上班 …
     updated_at = Timestamptz()
     updated_by = Integer(null=True, default=None)
+
+
+class OrgImport(Table):
+    """One accepted import of organisation data (see org/transfer.py). Its newest id is the organisation's revision:
+    every process compares it with the one it loaded and reloads grids, components and routing when it moved."""
+
+    at = Timestamptz()
+    by_user = Integer(null=True, default=None)  # the admin's user id; None from the command line
+    by_name = Varchar(length=64, default="")
+    datasets = JSON(default=[])  # ["units", "routing_rules", …]
+    summary = JSON(default={})  # per dataset: added, updated, removed counts

@@ -81,6 +81,7 @@ class Triage:
         self.components = ComponentCatalogue()
         self.routing = RouterCache()
         self.rules_signature: tuple[int, str] = (0, "")  # as last read by refresh()
+        self.org_revision: int | None = None  # the newest organisation import (org/transfer.py) this process loaded
 
     @classmethod
     async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
@@ -99,8 +100,15 @@ class Triage:
         rows = await ComponentRow.raw(
             "SELECT (SELECT count(*) FROM component) AS components, (SELECT coalesce(max(id), 0) FROM component) AS "
             "last_component, (SELECT count(*) FROM routing_rule) AS rules, (SELECT max(updated_at) FROM routing_rule) "
-            "AS last_rule"
+            "AS last_rule, (SELECT coalesce(max(id), 0) FROM org_import) AS org_revision"
         )
+        revision = int(rows[0]["org_revision"])
+        if self.org_revision is not None and revision != self.org_revision:
+            # An import anywhere (updated rows move no count): grids, components and units are read again.
+            self.grids = await load_grid_index()
+            self.components.signature = (-1, -1)
+            self.routing.invalidate()
+        self.org_revision = revision
         components = (int(rows[0]["components"]), int(rows[0]["last_component"]))
         if components != self.components.signature:
             self.components = await load_components(components)

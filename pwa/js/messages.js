@@ -194,3 +194,5 @@ registerMessages('en', {
   'admin.audit': 'Security audit', 'admin.jobs': 'Failed jobs', 'admin.users': 'Users', 'admin.units': 'Units',
   'admin.rules': 'Routing rules', 'admin.interop': 'Interop',
 });
+registerMessages('zh-CN', { 'admin.data': '数据导入导出' });
+registerMessages('en', { 'admin.data': 'Data import/export' });

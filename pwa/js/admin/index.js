@@ -14,6 +14,7 @@ const SCREENS = {
   '#/admin/units': ['units', 'renderUnits'], '#/admin/rules': ['rules', 'renderRules'],
   '#/admin/interop': ['interop', 'renderInterop'], '#/admin/audit': ['audit', 'renderAudit'],
   '#/admin/jobs': ['jobs', 'renderJobs'],
+  '#/admin/data': ['data', 'renderData'],
 };
 
 /**

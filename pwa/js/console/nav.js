@@ -4,13 +4,14 @@ import { lang, t } from '../i18n.js';
 import { h } from '../ui.js';
 
 /**
- * @param {'calendar'|'audit'|'jobs'|'users'|'units'|'rules'|'interop'} current
+ * @param {'calendar'|'audit'|'jobs'|'users'|'units'|'rules'|'interop'|'data'} current
  * @returns {HTMLElement}
  */
 export function adminNav(current) {
   const items = [['calendar', '#/admin', 'admin.calendar'], ['users', '#/admin/users', 'admin.users'],
     ['units', '#/admin/units', 'admin.units'], ['rules', '#/admin/rules', 'admin.rules'],
-    ['interop', '#/admin/interop', 'admin.interop'], ['audit', '#/admin/audit', 'admin.audit'], ['jobs', '#/admin/jobs', 'admin.jobs']];
+    ['interop', '#/admin/interop', 'admin.interop'], ['audit', '#/admin/audit', 'admin.audit'], ['jobs', '#/admin/jobs', 'admin.jobs'],
+    ['data', '#/admin/data', 'admin.data']];
   return h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
     items.map(([key, href, label]) => h('a', { href, class: 'centre-nav-link', 'aria-current': key === current ? 'page' : null }, t(label))));
 }

@@ -7,6 +7,7 @@ import { confirmDialog, h, spinner, toast } from '../ui.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import { adminNav, errorBox, scrollTable } from './nav.js';
 import { ROLES, historyHref, loadUnits, splitList } from './common.js';
+import { openUserImport } from './userimport.js';
 import './messages.js';
 
 /**
@@ -24,8 +25,11 @@ export async function renderUsers(main) {
     h('label', null, t('con.search'), search), h('label', null, t('con.role'), role),
     h('div', { class: 'filter-buttons' },
       h('button', { type: 'submit', class: 'btn btn-primary' }, t('con.search')),
-      h('button', { type: 'button', class: 'btn', dataset: { action: 'new-user' }, onclick: () => create() }, t('con.new_user'))));
-  main.replaceChildren(h('div', { class: 'desk-page admin' }, adminNav('users'), pageHead(t('admin.users')), form, results));
+      h('button', { type: 'button', class: 'btn', dataset: { action: 'new-user' }, onclick: () => create() }, t('con.new_user')),
+      h('button', { type: 'button', class: 'btn', dataset: { action: 'import-users' },
+        onclick: () => openUserImport(importPanel, async () => { users = await api('users'); draw(); }) }, t('data.users_import'))));
+  const importPanel = h('div', { class: 'import-panel' });
+  main.replaceChildren(h('div', { class: 'desk-page admin' }, adminNav('users'), pageHead(t('admin.users')), form, importPanel, results));
 
   let users = [];
   let units = [];
