@@ -84,7 +84,7 @@ def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
     from backend.photos.service import photo_job
-    from backend.triage.jobs import reroute_case, triage_case
+    from backend.triage.jobs import photo_text_case, reroute_case, triage_case
     from backend.triage.learning import retrain_job
 
     async def triage(payload: dict[str, Any]) -> None:
@@ -102,8 +102,11 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     async def retrain(payload: dict[str, Any]) -> None:
         await retrain_job(ctx, payload)
 
+    async def photo_text(payload: dict[str, Any]) -> None:
+        await photo_text_case(ctx, payload)
+
     return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook, "retrain": retrain,
-            "push": notify.job(ctx)}
+            "push": notify.job(ctx), redaction.TEXT_JOB_KIND: photo_text}
 
 
 HOUSEKEEPING_SECONDS = 3600.0

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from backend.context import AppContext
+from backend.db import write_transaction
 from backend.jobs.queue import enqueue
 from backend.redaction.detect import Analyser, Finding, Unavailable, shared_analyser
 from backend.redaction.schemas import MESSAGES, PhotoTextOut, RedactionOut
@@ -29,6 +30,7 @@ from backend.redaction.text import normalise
 log = logging.getLogger("suishoupai.redaction")
 
 JOB_KIND = "redact"
+TEXT_JOB_KIND = "photo_text"  # a phone number was read: the triage domain offers it to the classifier
 HIDDEN = ("face", "plate")  # what is pixelated; phone numbers on adverts and shop signs are public by nature
 THUMB_EDGE, THUMB_QUALITY, DISPLAY_QUALITY = 400, 75, 82
 MARGIN = 0.15  # each side of a box grows by this share of its size: detectors cut faces and plates tight
@@ -117,21 +119,24 @@ async def redact_photo(ctx: AppContext, payload: dict[str, Any]) -> None:
     display_key, thumb_key = f"public/display/{stem}.jpg", f"public/thumb/{stem}.jpg"
     await ctx.store.put(display_key, display, len(display), "image/jpeg")
     await ctx.store.put(thumb_key, thumb, len(thumb), "image/jpeg")
-    await PhotoText.delete().where(PhotoText.photo == photo_id)
     texts = [f for f in findings if f.kind != "face" and f.text]
-    if texts:
-        await PhotoText.insert(*[
-            PhotoText(photo=photo_id, kind=f.kind, text=f.text[:200], norm=normalise(f.text)[:200],
-                      box=[round(f.box[0] / w, 4), round(f.box[1] / h, 4), round(f.box[2] / w, 4),
-                           round(f.box[3] / h, 4)], score=round(f.score, 3))
-            for f in texts
-        ])
-    await Redaction.update({
-        Redaction.status: "done", Redaction.error: "", Redaction.display_key: display_key,
-        Redaction.thumb_key: thumb_key, Redaction.faces: sum(f.kind == "face" for f in findings),
-        Redaction.plates: sum(f.kind == "plate" for f in findings), Redaction.width: w, Redaction.height: h,
-        Redaction.model: analyser.name, Redaction.seconds: round(seconds, 3), Redaction.finished_at: _now(),
-    }).where(Redaction.photo == photo_id)
+    async with write_transaction(ctx.engine):
+        await PhotoText.delete().where(PhotoText.photo == photo_id)
+        if texts:
+            await PhotoText.insert(*[
+                PhotoText(photo=photo_id, kind=f.kind, text=f.text[:200], norm=normalise(f.text)[:200],
+                          box=[round(f.box[0] / w, 4), round(f.box[1] / h, 4), round(f.box[2] / w, 4),
+                               round(f.box[3] / h, 4)], score=round(f.score, 3))
+                for f in texts
+            ])
+        await Redaction.update({
+            Redaction.status: "done", Redaction.error: "", Redaction.display_key: display_key,
+            Redaction.thumb_key: thumb_key, Redaction.faces: sum(f.kind == "face" for f in findings),
+            Redaction.plates: sum(f.kind == "plate" for f in findings), Redaction.width: w, Redaction.height: h,
+            Redaction.model: analyser.name, Redaction.seconds: round(seconds, 3), Redaction.finished_at: _now(),
+        }).where(Redaction.photo == photo_id)
+        if any(f.kind == "phone" for f in texts):
+            await enqueue(TEXT_JOB_KIND, {"photo_id": photo_id})
 
 
 async def _mark(photo_id: int, status: str, error: str) -> None:

@@ -8,18 +8,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from backend.jobs.queue import drain
-from backend.redaction import service as redaction
 from backend.redaction.detect import BrokenAnalyser, Unavailable
-from tests.helpers import get_case, login, point_in
-
-
-def _redact(client: Any, analyser: Any = None) -> int:
-    """Run the queued redaction jobs (the tests run no redaction workers), with the real models unless told."""
-    ctx = client.app.state.ctx
-    if analyser is not None:
-        ctx.extras[redaction.ANALYSER_KEY] = analyser
-    return int(client.blocking_portal.call(drain, ctx.engine, redaction.handlers(ctx)))
+from tests.helpers import get_case, login, point_in, redact_queued
 
 
 def _filed_case(client: Any, jpeg: bytes) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -58,7 +48,7 @@ def test_public_image_has_face_and_plate_redacted_staff_see_it_whole_and_find_th
     assert _public_thumbs(client, case["tracking_no"]) == []
     assert get_case(client, lead, case["id"])["photos"][0]["redaction"]["status"] == "pending"
 
-    assert _redact(client) == 1
+    assert redact_queued(client) == 1
 
     public = _pixels(client.get(f"/api/v1/public/photos/{pid}/display"))
     staff = _pixels(client.get(f"/api/v1/photos/{pid}/display", headers=lead))
@@ -90,7 +80,7 @@ def test_public_image_has_face_and_plate_redacted_staff_see_it_whole_and_find_th
 
 def test_failed_redaction_keeps_the_image_private_and_tells_staff_why(client, street_jpeg):
     case, pid, lead = _filed_case(client, street_jpeg)
-    assert _redact(client, BrokenAnalyser()) == 1  # failed once; retried later with backoff
+    assert redact_queued(client, BrokenAnalyser()) == 1  # failed once; retried later with backoff
 
     assert client.get(f"/api/v1/public/photos/{pid}/display").json()["error"]["code"] == "photo.not_public"
     assert client.get(f"/api/v1/public/photos/{pid}/thumb").status_code == 404
@@ -109,8 +99,8 @@ def test_without_models_the_photo_stays_private(client, street_jpeg):
             raise Unavailable("rapidocr_onnxruntime is not installed")
 
     case, pid, lead = _filed_case(client, street_jpeg)
-    assert _redact(client, Missing()) == 1
+    assert redact_queued(client, Missing()) == 1
     shown = get_case(client, lead, case["id"])["photos"][0]["redaction"]
     assert shown["status"] == "unavailable" and "未安装" in shown["message_zh"]
     assert client.get(f"/api/v1/public/photos/{pid}/display").status_code == 404
-    assert _redact(client) == 0  # not retried: installing the models and re-queueing is an operator's step
+    assert redact_queued(client) == 0  # not retried: installing the models and re-queueing is an operator's step
