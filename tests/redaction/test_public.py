@@ -104,3 +104,24 @@ def test_without_models_the_photo_stays_private(client, street_jpeg):
     assert shown["status"] == "unavailable" and "未安装" in shown["message_zh"]
     assert client.get(f"/api/v1/public/photos/{pid}/display").status_code == 404
     assert redact_queued(client) == 0  # not retried: installing the models and re-queueing is an operator's step
+
+
+def test_a_citizen_sees_the_after_photo_only_redacted(client):
+    from backend.redaction.detect import Finding, FixedAnalyser
+    from tests.cases.flows import Flow
+
+    f = Flow(client)
+    case = f.case_in("checking")  # the unit reported back with an after-photo
+    after = next(p["id"] for p in case["photos"] if p["kind"] == "after")
+    mine = f.get(case["id"], "citizen01")
+    assert next(p for p in mine["photos"] if p["id"] == after)["display_url"] is None  # not redacted yet
+    refused = client.get(f"/api/v1/photos/{after}/display", headers=f.h("citizen01"))
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "photo.not_public"
+
+    # A face on the garbage pile (a twin analyser: the real models are exercised above).
+    assert redact_queued(client, FixedAnalyser([Finding("face", (600, 700, 300, 300))])) >= 1
+    mine = f.get(case["id"], "citizen01")
+    assert next(p for p in mine["photos"] if p["id"] == after)["display_url"] == f"/api/v1/photos/{after}/display"
+    citizen = _pixels(client.get(f"/api/v1/photos/{after}/display", headers=f.h("citizen01")))
+    staff = _pixels(client.get(f"/api/v1/photos/{after}/display", headers=f.h("staff_ld_water")))
+    assert _difference(citizen, staff, (600, 700, 300, 300)) > 10 and _difference(citizen, staff, (0, 0, 400, 300)) < 4
