@@ -48,6 +48,13 @@ async def schedule(photo_id: int, display_key: str) -> None:
     await enqueue(JOB_KIND, {"photo_id": photo_id, "display_key": display_key})
 
 
+def public_keys(display_key: str) -> tuple[str, str]:
+    """Where a photo's redacted display image and thumbnail go, named after its display image: the sweeper keeps them
+    while the photo exists and removes them (as orphans) once it is gone."""
+    stem = display_key.removeprefix("display/").rsplit(".", 1)[0]
+    return f"public/display/{stem}.jpg", f"public/thumb/{stem}.jpg"
+
+
 def pixelate(image: np.ndarray, findings: list[Finding]) -> np.ndarray:
     """The image with every face and plate replaced by coarse blocks (a third of the box's short side each), which
     no filter can undo: each block holds only the mean of the pixels it covers."""
@@ -115,8 +122,7 @@ async def redact_photo(ctx: AppContext, payload: dict[str, Any]) -> None:
     except Exception as exc:
         await _mark(photo_id, "failed", f"redaction.failed: {type(exc).__name__}: {exc}"[:500])
         raise
-    stem = str(payload["display_key"]).removeprefix("display/").rsplit(".", 1)[0]
-    display_key, thumb_key = f"public/display/{stem}.jpg", f"public/thumb/{stem}.jpg"
+    display_key, thumb_key = public_keys(str(payload["display_key"]))
     await ctx.store.put(display_key, display, len(display), "image/jpeg")
     await ctx.store.put(thumb_key, thumb, len(thumb), "image/jpeg")
     texts = [f for f in findings if f.kind != "face" and f.text]
