@@ -427,7 +427,7 @@ async def readable_photo(ctx: AppContext, actor: Actor | None, photo_id: int, va
                 "report", "after"):
             raise NotFound(f"照片不存在：{photo_id}", f"No such photo: {photo_id}", code="photo.not_found")
         return photo
-    staff = actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
+    staff = _is_staff(actor)
     allowed = photo.uploader == actor.id or (case is not None and cases.can_see(actor, case))
     if not allowed or (variant == "original" and not staff):
         raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
@@ -443,7 +443,8 @@ async def readable_photo(ctx: AppContext, actor: Actor | None, photo_id: int, va
 def sees_redacted(actor: Actor | None, photo: Photo) -> bool:
     """Whether this caller is outside the photo's case staff (the public, a citizen looking at an after-photo) and so
     sees only its redacted derivative. Whoever took the photo sees it as they took it."""
-    if actor is None:
-        return True
-    staff = actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
-    return not staff and photo.uploader != actor.id
+    return actor is None or (not _is_staff(actor) and photo.uploader != actor.id)
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
