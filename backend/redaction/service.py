@@ -48,6 +48,21 @@ async def schedule(photo_id: int, display_key: str) -> None:
     await enqueue(JOB_KIND, {"photo_id": photo_id, "display_key": display_key})
 
 
+async def requeue(engine: Any, photos: list[tuple[int, str]]) -> int:
+    """Queue the redaction of every (photo id, display key) never redacted, failed or left without models (after
+    an upgrade, or once the models are installed); returns how many were queued."""
+    rows = await Redaction.select(Redaction.photo, Redaction.status).where(
+        Redaction.photo.is_in([p for p, _ in photos])) if photos else []
+    status = {int(r["photo"]): r["status"] for r in rows}
+    queued = 0
+    for photo_id, display_key in photos:
+        if status.get(photo_id) in (None, "failed", "unavailable"):
+            async with write_transaction(engine):
+                await schedule(photo_id, display_key)
+            queued += 1
+    return queued
+
+
 def public_keys(display_key: str) -> tuple[str, str]:
     """Where a photo's redacted display image and thumbnail go, named after its display image: the sweeper keeps them
     while the photo exists and removes them (as orphans) once it is gone."""

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from backend.redaction.detect import BrokenAnalyser, Unavailable
+from backend.redaction import service as redaction
+from backend.redaction.detect import BrokenAnalyser, Finding, FixedAnalyser, Unavailable
+from tests.cases.flows import Flow
 from tests.helpers import get_case, login, point_in, redact_queued
 
 
@@ -103,13 +105,23 @@ def test_without_models_the_photo_stays_private(client, street_jpeg):
     shown = get_case(client, lead, case["id"])["photos"][0]["redaction"]
     assert shown["status"] == "unavailable" and "未安装" in shown["message_zh"]
     assert client.get(f"/api/v1/public/photos/{pid}/display").status_code == 404
-    assert redact_queued(client) == 0  # not retried: installing the models and re-queueing is an operator's step
+    assert redact_queued(client) == 0  # not retried by itself: installing the models is an operator's step, then
+    ctx = client.app.state.ctx  # `suishoupai redact-requeue`
+    assert client.blocking_portal.call(redaction.requeue, ctx.engine, [(pid, _display_key(client, pid))]) == 1
+    assert redact_queued(client, FixedAnalyser()) == 1
+    assert client.get(f"/api/v1/public/photos/{pid}/display").status_code == 200
+
+
+def _display_key(client: Any, photo_id: int) -> str:
+    from backend.photos.tables import Photo
+
+    async def key() -> str:
+        return str((await Photo.select(Photo.display_key).where(Photo.id == photo_id).first())["display_key"])
+
+    return str(client.blocking_portal.call(key))
 
 
 def test_a_citizen_sees_the_after_photo_only_redacted(client):
-    from backend.redaction.detect import Finding, FixedAnalyser
-    from tests.cases.flows import Flow
-
     f = Flow(client)
     case = f.case_in("checking")  # the unit reported back with an after-photo
     after = next(p["id"] for p in case["photos"] if p["kind"] == "after")
