@@ -220,11 +220,9 @@ def _escape(text: str) -> str:
     return text.replace("%", "").replace("_", "")
 
 
-async def phone_found(photo_ids: list[int]) -> bool:
-    """Whether a phone number was read from any of these photos: evidence of an illegal advert (非法小广告)."""
-    if not photo_ids:
-        return False
-    return bool(await PhotoText.count().where(PhotoText.photo.is_in(photo_ids) & (PhotoText.kind == "phone")))
+async def phone_found(case_id: int) -> bool:
+    """Whether a phone number was read from any photo of the case: evidence of an illegal advert (非法小广告)."""
+    return bool(await PhotoText.count().where((PhotoText.photo.case == case_id) & (PhotoText.kind == "phone")))
 
 
 def handlers(ctx: AppContext) -> dict[str, Any]:

@@ -62,14 +62,13 @@ async def _route(triage: Triage, case: Case) -> dict[str, Any]:
 
 
 async def _photo_hints(triage: Triage, case_id: int) -> dict[str, float]:
-    photos = [p["id"] for p in await Photo.select(Photo.id).where(Photo.case == case_id)]
-    return triage.photo_hints(await redaction.phone_found(photos))
+    return triage.photo_hints(await redaction.phone_found(case_id))
 
 
 async def _classify_and_locate(triage: Triage, case: Case) -> dict[str, Any]:
     # A category already on the case came from a supervisor or an operator: it is kept, never overwritten.
     given = case.category_code
-    hints = await _photo_hints(triage, case.id)
+    hints = await _photo_hints(triage, case.id) if not given else {}  # a given code needs no evidence
     result = triage.classify(case.description, case.menu, given, case.lng, case.lat, hints)
     case.suggestions = result.suggestions
     case.classifier_version = result.version
