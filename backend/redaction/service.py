@@ -209,15 +209,16 @@ async def staff_view(photo_ids: list[int]) -> dict[int, RedactionOut]:
 
 async def photos_with_text(q: str, limit: int = 500) -> list[int]:
     """Photos whose read text contains ``q`` (a phone number matches however it was printed)."""
-    norm = normalise(q)
+    norm = _escape(normalise(q))
     if len(norm) < 2:
         return []
-    rows = await PhotoText.select(PhotoText.photo).where(PhotoText.norm.like(f"%{_escape(norm)}%")).limit(limit)
+    rows = await PhotoText.select(PhotoText.photo).where(PhotoText.norm.like(f"%{norm}%")).limit(limit)
     return sorted({int(r["photo"]) for r in rows})
 
 
 def _escape(text: str) -> str:
-    return text.replace("%", "").replace("_", "")
+    # LIKE's wildcards, and the backslash PostgreSQL takes as LIKE's escape, are never part of text worth finding.
+    return text.replace("%", "").replace("_", "").replace("\\", "")
 
 
 async def phone_found(case_id: int) -> bool:
