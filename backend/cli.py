@@ -122,6 +122,23 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redact(settings: Settings, args: argparse.Namespace) -> int:
+    """Queue redaction for ready photos that have none yet (made before it existed), failed, or found no models."""
+    from backend.photos.tables import Photo
+    from backend.redaction.service import requeue
+
+    migrate(settings)
+
+    async def work(engine: Any) -> int:
+        rows = await Photo.select(Photo.id, Photo.display_key).where(
+            (Photo.status == "ready") & (Photo.display_key != ""))
+        return await requeue(engine, [(r["id"], r["display_key"]) for r in rows])
+
+    queued = asyncio.run(_with_db(settings, work))
+    sys.stdout.write(f"queued {queued} photo(s) for redaction; the app's redaction workers run them\n")
+    return 0
+
+
 SWEEP_LABELS = {
     "orphan_objects": "orphan objects (no photo row)",
     "unattached_photos": "unattached photos",
@@ -235,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="remove orphan objects, unattached photos, unconfirmed uploads, expired tokens")
     sweep.add_argument("--dry-run", action="store_true", help="only print what would be removed")
     sweep.set_defaults(func=cmd_sweep)
+    sub.add_parser("redact-requeue", help="queue face and plate redaction for photos without it (after an upgrade, or "
+                   "once the models are installed)").set_defaults(func=cmd_redact)
     cal = sub.add_parser("calendar-load", help="load a year's holidays and 调休 working days from a CSV file")
     cal.add_argument("year", type=int)
     cal.add_argument("file", help="CSV: date,type,name with type holiday (休) or workday (班)")

@@ -32,11 +32,13 @@ from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.photos.service import EXPIRY_BATCH, EXPIRY_GRACE, UNCONFIRMED, expire_unconfirmed, staging_key
 from backend.photos.tables import Photo
+from backend.redaction import service as redaction
 
 log = logging.getLogger("suishoupai.sweeper")
 
 ORPHAN_GRACE = timedelta(hours=1)  # far longer than any upload takes between writing its object and its row
-PHOTO_PREFIXES = ("originals/", "display/", "thumb/", "incoming/")  # everything the photo code writes
+# Everything the photo code writes, and the redacted derivatives (backend/redaction) named after a photo's display key.
+PHOTO_PREFIXES = ("originals/", "display/", "thumb/", "incoming/", "public/")
 FINISHED = ("pending", "ready", "failed")  # a photo in any other state is a direct upload: expire_unconfirmed's
 LOCK_ID = 0x5357_4545  # "SWEE": the PostgreSQL advisory lock that makes one process the runner
 PAGE = 5000
@@ -170,6 +172,8 @@ async def _known_keys() -> set[str]:
                                   Photo.upload_expires_at).where(Photo.id > last).order_by(Photo.id).limit(PAGE)
         for row in rows:
             known.update(k for k in (row["original_key"], row["display_key"], row["thumb_key"]) if k)
+            if row["display_key"]:
+                known.update(redaction.public_keys(row["display_key"]))
             if row["upload_expires_at"] is not None:  # its staging object is kept until the deadline has passed
                 known.add(staging_key(row["original_key"]))
         if len(rows) < PAGE:

@@ -6,7 +6,7 @@
 
 import { flushOutbox } from './js/outbox.js';
 
-const VERSION = 'v7';
+const VERSION = 'v8';
 const SHELL_CACHE = `ssp-shell-${VERSION}`;
 const RUNTIME_CACHE = `ssp-runtime-${VERSION}`;
 

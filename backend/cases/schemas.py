@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from backend.redaction.schemas import RedactionOut
+
 Lng = Annotated[float, Meta(ge=-180.0, le=180.0, description="WGS-84 longitude")]
 Lat = Annotated[float, Meta(ge=-90.0, le=90.0, description="WGS-84 latitude")]
 ShortText = Annotated[str, Meta(max_length=200)]
@@ -72,6 +74,8 @@ class PhotoRef(Struct):
     thumb_url: str | None
     display_url: str | None
     warnings: list[str]
+    # For staff: whether the photo is public yet (faces and plates pixelated) or why not, and the text read from it.
+    redaction: RedactionOut | None = None
 
 
 class UnitRef(Struct):

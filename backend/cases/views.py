@@ -31,6 +31,8 @@ from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.live.messages import is_reporter_view
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
+from backend.redaction import service as redaction
+from backend.redaction.schemas import RedactionOut
 from backend.settings import Settings
 
 # Which list views each role may open.
@@ -86,7 +88,7 @@ def photo_url(settings: Settings, photo_id: int, variant: str) -> str:
     return f"/api/v1/photos/{photo_id}/{variant}"
 
 
-def _photo_ref(settings: Settings, row: dict[str, Any]) -> PhotoRef:
+def _photo_ref(settings: Settings, row: dict[str, Any], redacted: RedactionOut | None = None) -> PhotoRef:
     ready = row["status"] == "ready"
     return PhotoRef(
         id=row["id"],
@@ -95,11 +97,15 @@ def _photo_ref(settings: Settings, row: dict[str, Any]) -> PhotoRef:
         thumb_url=photo_url(settings, row["id"], "thumb") if ready else None,
         display_url=photo_url(settings, row["id"], "display") if ready else None,
         warnings=list(row["warnings"] or []),
+        redaction=redacted,
     )
 
 
-def _reporter_photo(settings: Settings, row: dict[str, Any]) -> ReporterPhotoRef:
+def _reporter_photo(settings: Settings, row: dict[str, Any], shown: bool) -> ReporterPhotoRef:
+    """``shown``: the reporter took it, or its redacted derivative exists (the only one they may see of others')."""
     ref = _photo_ref(settings, row)
+    if not shown:
+        return ReporterPhotoRef(id=ref.id, kind=ref.kind, thumb_url=None, display_url=None)
     return ReporterPhotoRef(id=ref.id, kind=ref.kind, thumb_url=ref.thumb_url, display_url=ref.display_url)
 
 
@@ -262,10 +268,11 @@ async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
     photos = await Photo.select().output(load_json=True).where(Photo.case == case.id).order_by(Photo.id)
     if is_reporter_view(actor):
         shown = [p for p in photos if p["kind"] in REPORTER_PHOTO_KINDS]
+        public = await redaction.public_ids([p["id"] for p in shown if p["uploader"] != actor.id])
         return reporter_case_out(
             case,
             await _units_for([case]),
-            photos=[_reporter_photo(settings, p) for p in shown],
+            photos=[_reporter_photo(settings, p, p["uploader"] == actor.id or p["id"] in public) for p in shown],
             timeline=_reporter_timeline(case, entries, {p["id"] for p in shown}),
             actions=allowed_actions(settings, actor, case),
         )
@@ -285,11 +292,12 @@ async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
         )
         for e in entries
     ]
+    redacted = await redaction.staff_view([p["id"] for p in photos])
     return case_out(
         settings,
         case,
         await _units_for([case]),
-        photos=[_photo_ref(settings, p) for p in photos],
+        photos=[_photo_ref(settings, p, redacted.get(p["id"])) for p in photos],
         timeline=timeline,
         actions=allowed_actions(settings, actor, case),
     )
@@ -363,7 +371,12 @@ async def list_cases(
             raise InvalidInput(f"未知时限灯：{light}", f"Unknown light: {light}", code="case.unknown_light")
         clauses.append(Case.light == light)
     if q:
-        clauses.append(Case.tracking_no.like(q.strip().upper() + "%"))
+        by_number = Case.tracking_no.like(q.strip().upper() + "%")
+        # Staff also find cases by text read from their photos (a phone number on an advert, a plate, a shop sign).
+        read = await redaction.photos_with_text(q) if not is_reporter_view(actor) else []
+        cases = [r["case"] for r in await Photo.select(Photo.case).where(Photo.id.is_in(read) & Photo.case.is_not_null())
+                 ] if read else []
+        clauses.append(by_number | Case.id.is_in(cases) if cases else by_number)
     query = Case.objects().output(load_json=True)
     count = Case.count()
     for clause in clauses:
@@ -396,10 +409,13 @@ async def public_cases(page: int, page_size: int, bbox: tuple[float, float, floa
     ids = [c.id for c in rows]
     thumbs: dict[int, list[str]] = {}
     if ids:
-        for p in await Photo.select(Photo.id, Photo.case).where(
-            Photo.case.is_in(ids) & (Photo.status == "ready") & Photo.kind.is_in(["report", "after"])
-        ):
-            thumbs.setdefault(p["case"], []).append(f"/api/v1/public/photos/{p['id']}/thumb")
+        shown = await Photo.select(Photo.id, Photo.case).where(
+            Photo.case.is_in(ids) & (Photo.status == "ready") & Photo.kind.is_in(["report", "after"]))
+        # Only photos whose faces and plates are pixelated are public at all.
+        public = await redaction.public_ids([p["id"] for p in shown])
+        for p in shown:
+            if p["id"] in public:
+                thumbs.setdefault(p["case"], []).append(f"/api/v1/public/photos/{p['id']}/thumb")
     items = []
     for c in rows:
         zh, en = STATE_NAMES[State(c.state)]

@@ -29,6 +29,7 @@ from backend.interop.wire import bad_request, w3c
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
 from backend.places.service import get_places
+from backend.redaction import service as redaction
 from backend.triage.taxonomy import Category
 
 MAX_RESULTS = 1000
@@ -277,10 +278,13 @@ async def _render(ctx: AppContext, base_url: str, rows: list[dict[str, Any]]) ->
     if ids:
         asked = {r["case"]: r["service_code"] for r in await Open311Request.select(
             Open311Request.case, Open311Request.service_code).where(Open311Request.case.is_in(ids))}
-        for p in await Photo.select(Photo.id, Photo.case).where(
-                Photo.case.is_in(ids) & (Photo.status == "ready") & Photo.kind.is_in(["report", "after"])
-        ).order_by(Photo.id):
-            photos.setdefault(p["case"], p["id"])
+        ready = await Photo.select(Photo.id, Photo.case).where(
+            Photo.case.is_in(ids) & (Photo.status == "ready") & Photo.kind.is_in(["report", "after"])
+        ).order_by(Photo.id)
+        public = await redaction.public_ids([p["id"] for p in ready])  # faces and plates pixelated: public at all
+        for p in ready:
+            if p["id"] in public:
+                photos.setdefault(p["case"], p["id"])
         unit_ids = sorted({r["unit"] for r in rows if r["unit"]})
         if unit_ids:
             units = {u["id"]: u["name"] for u in await Unit.select(Unit.id, Unit.name).where(Unit.id.is_in(unit_ids))}

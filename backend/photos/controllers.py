@@ -21,6 +21,7 @@ from backend.photos import service
 from backend.photos.pipeline import QUALITY_TEXT
 from backend.photos.sniff import CONTENT_TYPES
 from backend.photos.tables import Photo
+from backend.redaction import service as redaction
 
 VARIANTS = ("thumb", "display", "original")
 OBJECT_CSP = "default-src 'none'; sandbox"
@@ -148,6 +149,12 @@ async def _serve(ctx: AppContext, actor: Actor | None, photo_id: int, variant: s
     key = photo.display_key if variant == "display" else photo.thumb_key
     if photo.status != "ready" or not key:
         raise NotFound("照片仍在处理中", "The photo is still being processed", code="photo.not_ready")
+    if service.sees_redacted(actor, photo):
+        # Outside the case's staff only the derivative with faces and plates pixelated, and only once it exists.
+        key = await redaction.public_key(photo.id, variant)
+        if key is None:
+            raise NotFound("照片正在进行隐私打码，暂不公开", "The photo is not public until faces and plates are "
+                           "pixelated", code="photo.not_public")
     cache = "public, max-age=86400" if actor is None else "private, max-age=3600"
     return inert_image(await ctx.store.get(key), "image/jpeg", f"photo-{photo.id}-{variant}", cache=cache)
 

@@ -39,6 +39,7 @@ from backend.photos.pipeline import (
 from backend.photos.sniff import CONTENT_TYPES, identify
 from backend.photos.store import Body, UploadGrant
 from backend.photos.tables import Photo
+from backend.redaction import service as redaction
 from backend.settings import Settings
 
 log = logging.getLogger("suishoupai.photos")
@@ -179,6 +180,14 @@ async def process_photo(ctx: AppContext, photo_id: int, checked: Checked | None 
     display_key, thumb_key = f"display/{base}.jpg", f"thumb/{base}.jpg"
     await ctx.store.put(display_key, result.display.data, len(result.display.data), "image/jpeg")
     await ctx.store.put(thumb_key, result.thumbnail.data, len(result.thumbnail.data), "image/jpeg")
+    async with write_transaction(ctx.engine):
+        await _record_ready(photo_id, result, display_key, thumb_key)
+        # In the same transaction: a ready photo always has its redaction queued, and stays private until it is done.
+        await redaction.schedule(photo_id, display_key)
+    return None
+
+
+async def _record_ready(photo_id: int, result: ProcessedPhoto, display_key: str, thumb_key: str) -> None:
     exif = result.exif
     await Photo.update({
         Photo.status: "ready", Photo.display_key: display_key, Photo.thumb_key: thumb_key, Photo.phash: result.phash,
@@ -188,7 +197,6 @@ async def process_photo(ctx: AppContext, photo_id: int, checked: Checked | None 
                      "warnings": list(exif.warnings)},
         Photo.warnings: [q.code for q in result.quality], Photo.processed_at: _now(),
     }).where(Photo.id == photo_id)
-    return None
 
 
 async def photo_job(ctx: AppContext, payload: dict[str, Any]) -> None:
@@ -419,7 +427,7 @@ async def readable_photo(ctx: AppContext, actor: Actor | None, photo_id: int, va
                 "report", "after"):
             raise NotFound(f"照片不存在：{photo_id}", f"No such photo: {photo_id}", code="photo.not_found")
         return photo
-    staff = actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)
+    staff = _is_staff(actor)
     allowed = photo.uploader == actor.id or (case is not None and cases.can_see(actor, case))
     if not allowed or (variant == "original" and not staff):
         raise Forbidden("无权查看此照片", "You may not see this photo", code="photo.forbidden")
@@ -430,3 +438,13 @@ async def readable_photo(ctx: AppContext, actor: Actor | None, photo_id: int, va
     if variant != "meta" and photo.status in UNCONFIRMED:
         raise Conflict("照片尚未确认上传", "The photo's upload has not been confirmed", code="photo.not_confirmed")
     return photo
+
+
+def sees_redacted(actor: Actor | None, photo: Photo) -> bool:
+    """Whether this caller is outside the photo's case staff (the public, a citizen looking at an after-photo) and so
+    sees only its redacted derivative. Whoever took the photo sees it as they took it."""
+    return actor is None or (not _is_staff(actor) and photo.uploader != actor.id)
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.is_centre or actor.role in (Role.UNIT_STAFF, Role.SUPERVISOR)

@@ -23,6 +23,8 @@ from backend.cases.tables import Case
 from backend.cases.transitions import grid_supervisor
 from backend.context import AppContext
 from backend.live.log import EventKind
+from backend.photos.tables import Photo
+from backend.redaction import service as redaction
 from backend.triage.duplicates import find_duplicate, mark
 from backend.triage.service import Triage
 
@@ -59,10 +61,15 @@ async def _route(triage: Triage, case: Case) -> dict[str, Any]:
     }
 
 
+async def _photo_hints(triage: Triage, case_id: int) -> dict[str, float]:
+    return triage.photo_hints(await redaction.phone_found(case_id))
+
+
 async def _classify_and_locate(triage: Triage, case: Case) -> dict[str, Any]:
     # A category already on the case came from a supervisor or an operator: it is kept, never overwritten.
     given = case.category_code
-    result = triage.classify(case.description, case.menu, given, case.lng, case.lat)
+    hints = await _photo_hints(triage, case.id) if not given else {}  # a given code needs no evidence
+    result = triage.classify(case.description, case.menu, given, case.lng, case.lat, hints)
     case.suggestions = result.suggestions
     case.classifier_version = result.version
     if given:
@@ -144,3 +151,27 @@ async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         await triage.refresh()
         change.record("reroute", from_state=case.state, data=await _route(triage, case),
                       text=("已按新类别重新分拣", "Routed again for the new category"))
+
+
+async def photo_text_case(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Text read from a photo after its case was triaged (redaction runs later): offered to the classifier again,
+    while no one has chosen the category. Only the suggestions change; an operator still decides."""
+    triage: Triage = ctx.triage
+    row = await Photo.select(Photo.case).where(Photo.id == int(payload["photo_id"])).first()
+    if row is None or row["case"] is None:
+        return
+    async with case_change(ctx, row["case"], missing_ok=True) as change:
+        case = change.case
+        if case is None or case.triaged_at is None or case.category_code:
+            return  # not triaged yet (triage will read the text itself), or a category was already chosen
+        hints = await _photo_hints(triage, case.id)
+        if not hints:
+            return
+        result = triage.classify(case.description, case.menu, "", case.lng, case.lat, hints)
+        if result.suggestions == case.suggestions:
+            return
+        case.suggestions = result.suggestions
+        change.record("photo_hint", from_state=case.state, kind=EventKind.CASE_TRIAGED,
+                      data={"hints": hints, "classifier_version": result.version},
+                      text=("照片中识别出电话号码，已重新给出分类建议",
+                            "A phone number was read from a photo: category suggestions updated"))

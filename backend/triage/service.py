@@ -28,6 +28,8 @@ log = logging.getLogger("suishoupai.triage")
 # Further than this from every grid, a point is not in this city at all: refused, not flagged.
 OUTSIDE_CITY_M = 3000.0
 NEARBY_COMPONENT_M = 30.0  # components this close are a hint to the classifier
+ADVERT_NAME = "非法小广告"
+PHONE_ADVERT_SCORE = 0.6  # a phone number read from a photo, as the photo's score for 非法小广告
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,18 @@ class Triage:
         hit = index.nearest(lng, lat, NEARBY_COMPONENT_M)
         return [hit[0].category] if hit else []
 
-    def classify(self, text: str, menu: str, code: str, lng: float, lat: float) -> Classification:
-        """A trusted ``code`` is taken as given; otherwise the classifier suggests and the threshold decides."""
+    def photo_hints(self, phone_read: bool) -> dict[str, float]:
+        """What the text read from the case's photos says, as the classifier's photo scores: a phone number on a
+        photo is evidence of an illegal small advert (非法小广告), whose numbers go to the telecom operator."""
+        if not phone_read:
+            return {}
+        codes = [c.code for c in self.taxonomy.categories if c.name == ADVERT_NAME]
+        return {codes[0]: PHONE_ADVERT_SCORE} if codes else {}
+
+    def classify(self, text: str, menu: str, code: str, lng: float, lat: float,
+                 hints: dict[str, float] | None = None) -> Classification:
+        """A trusted ``code`` is taken as given; otherwise the classifier suggests and the threshold decides.
+        ``hints``: photo scores by 小类 code (``photo_hints``)."""
         category = self.taxonomy.get(code) if code else None
         if self.classifier is None:
             return Classification(category, 0, 1.0 if category else 0.0, [], "")
@@ -186,7 +198,7 @@ class Triage:
 
         try:
             query = ClassifyInput(text=text, menu=menu or None, code=code or None,
-                                  nearby_component_codes=self.nearby_codes(lng, lat))
+                                  nearby_component_codes=self.nearby_codes(lng, lat), image_scores=hints or None)
             with CLASSIFY_SECONDS.time():
                 result = self.classifier.classify(query)
         except Exception as exc:  # classification must never stop triage: logged and recorded

@@ -43,6 +43,9 @@ const zh = {
   'case.timeline': '处理过程', 'case.photos': '照片', 'case.tracking': '案件编号', 'case.category': '类别',
   'case.address': '地点', 'case.description': '描述', 'case.created': '上报时间', 'case.unit': '处置单位',
   'case.due': '处置时限', 'case.unclassified': '待分类', 'case.not_found': '案件不存在',
+  'redact.private': '未公开', 'redact.texts': '照片中的文字', 'redact.kind.phone': '电话',
+  'redact.kind.plate': '车牌', 'redact.kind.text': '文字', 'redact.show': '在照片上标出：{text}',
+  'action.photo_hint': '照片中识别出电话号码，已更新分类建议',
 };
 
 const en = {
@@ -93,6 +96,9 @@ const en = {
   'case.timeline': 'Timeline', 'case.photos': 'Photos', 'case.tracking': 'Tracking no.', 'case.category': 'Category',
   'case.address': 'Place', 'case.description': 'Description', 'case.created': 'Reported', 'case.unit': 'Unit',
   'case.due': 'Due', 'case.unclassified': 'Not yet classified', 'case.not_found': 'No such case',
+  'redact.private': 'Not public', 'redact.texts': 'Text in the photo', 'redact.kind.phone': 'Phone',
+  'redact.kind.plate': 'Plate', 'redact.kind.text': 'Text', 'redact.show': 'Mark on the photo: {text}',
+  'action.photo_hint': 'Phone number in a photo: suggestions updated',
 };
 
 registerMessages('zh-CN', zh);

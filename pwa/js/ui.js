@@ -145,12 +145,13 @@ function photoThumb(p) {
     type: 'button', class: 'thumb', 'aria-label': t('photo.open'),
     onclick: async () => {
       const big = h('img', { alt: t(`photo.kind.${p.kind}`), class: 'photo-big' });
-      const dlg = h('dialog', { class: 'photo-dialog', onclick: () => dlg.close(), onclose: () => dlg.remove() }, big);
+      const dlg = h('dialog', { class: 'photo-dialog', onclick: () => dlg.close(), onclose: () => dlg.remove() },
+        photoWithText(big, p));
       document.body.append(dlg);
       dlg.showModal();
       big.src = await photoUrl(p.display_url || p.thumb_url);
     },
-  }, img);
+  }, img, privateBadge(p));
 }
 
 /**
@@ -219,4 +220,32 @@ function fieldEl(f) {
  */
 export function spinner() {
   return h('p', { class: 'loading', role: 'status' }, t('common.loading'));
+}
+
+/** A badge on a thumbnail whose photo is not public (yet): faces and plates not pixelated; the reason as its title. */
+function privateBadge(p) {
+  const r = p.redaction;
+  if (!r || r.public) return null;
+  return h('span', { class: 'redact-badge', title: pick(r, 'message') }, t('redact.private'));
+}
+
+/**
+ * For staff: the large photo with a box on each region text was read from (phone numbers, plates, signs), whether the
+ * photo is public or why not, and the texts; a text's button marks its region. Boxes are fractions of the display image.
+ */
+function photoWithText(big, p) {
+  const r = p.redaction;
+  const texts = r?.texts || [];
+  const marks = texts.map((x) => {
+    const [left, top, width, height] = x.box.map((v) => `${(v * 100).toFixed(2)}%`);
+    return h('span', { class: `redact-mark redact-${x.kind}`, style: `left:${left};top:${top};width:${width};height:${height}` });
+  });
+  const frame = h('div', { class: 'redact-frame' }, big, ...marks);
+  if (!r) return frame;
+  const list = h('ul', { class: 'redact-texts' }, texts.map((x, i) => h('li', null, h('button', {
+    type: 'button', class: 'btn btn-small', 'aria-label': t('redact.show', { text: x.text }),
+    onclick: (e) => { e.stopPropagation(); marks.forEach((m, j) => m.classList.toggle('redact-current', i === j)); },
+  }, `${t(`redact.kind.${x.kind}`)} · ${x.text}`))));
+  return h('div', { class: 'redact-panel' }, frame, h('p', { class: 'small redact-status' }, pick(r, 'message')),
+    texts.length ? h('section', null, h('h3', null, t('redact.texts')), list) : null);
 }

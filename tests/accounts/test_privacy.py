@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from backend.demo.seed import DEMO_PASSWORD
+from backend.redaction.detect import FixedAnalyser
 from tests.cases.flows import DEMO_PHOTO, Flow
-from tests.helpers import CITY, get_case, login, report, wait_for
+from tests.helpers import CITY, get_case, login, redact_queued, report, wait_for
 from tests.live.conftest import open_client, token
 
 STAFF = [u for u in json.loads((CITY / "users.json").read_text(encoding="utf-8"))["users"] if u["role"] != "citizen"]
@@ -95,6 +96,8 @@ def test_reporter_sees_roles_and_organisations_never_staff_internals_or_the_othe
     assert sorted(p["kind"] for p in mine["photos"]) == ["after"]
     # Nor by id: staff's working photos, and the record (EXIF position, time) of a photo a unit took.
     by_kind = {p["kind"]: p["id"] for p in f.get(cid)["photos"]}
+    assert client.get(f"/api/v1/photos/{by_kind['after']}/display", headers=f.h("citizen01")).status_code == 404
+    redact_queued(client, FixedAnalyser())  # the unit's after-photo reaches the citizen only redacted
     for kind, variant, status in (("verify", "display", 403), ("check", "thumb", 403), ("after", "meta", 403),
                                   ("after", "display", 200)):
         path = f"/api/v1/photos/{by_kind[kind]}" + ("" if variant == "meta" else f"/{variant}")

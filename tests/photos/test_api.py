@@ -13,7 +13,8 @@ from PIL import Image
 
 from backend.app import create_app
 from backend.photos.exif import read_exif
-from tests.helpers import login, point_in
+from backend.redaction.detect import FixedAnalyser
+from tests.helpers import login, point_in, redact_queued
 from tests.photos.craft import gps_entries, jpeg, tiff, with_exif
 
 MEDIA = Path(__file__).resolve().parents[2] / "media" / "samples"
@@ -89,6 +90,8 @@ def test_public_derivatives_only_for_filed_cases_and_never_originals(client):
     assert client.get(f"/api/v1/public/photos/{pid}/thumb").status_code == 404  # not filed yet
     lead = login(client, "shiftlead01")
     assert client.post(f"/api/v1/cases/{case['id']}/actions/file", json={}, headers=lead).status_code == 200
+    assert client.get(f"/api/v1/public/photos/{pid}/display").status_code == 404  # not redacted yet
+    assert redact_queued(client, FixedAnalyser()) == 1
     public = client.get(f"/api/v1/public/photos/{pid}/display")
     assert public.status_code == 200
     im = Image.open(io.BytesIO(public.content))

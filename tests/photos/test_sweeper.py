@@ -25,6 +25,7 @@ from backend.photos.local import LocalStore
 from backend.photos.service import staging_key
 from backend.photos.store import ObjectStore
 from backend.photos.tables import Photo
+from backend.redaction.service import public_keys
 from backend.settings import Settings
 from backend.sweeper import ORPHAN_GRACE, SweepResult, runner_lock, sweep
 
@@ -92,8 +93,9 @@ async def _keys(ctx: AppContext) -> set[str]:
 async def test_orphan_objects_older_than_the_grace_are_removed_younger_ones_kept(world: World) -> None:
     ctx = world.ctx
     _, kept = await _photo(world, age=timedelta(0))
+    kept += [await _object(ctx, key) for key in public_keys(kept[1])]  # its redacted derivatives
     orphans = {await _object(ctx, "originals/2026/11/29/crashed.jpg"), await _object(ctx, "display/2026/11/29/x.jpg"),
-               await _object(ctx, "incoming/abandoned")}
+               await _object(ctx, "incoming/abandoned"), await _object(ctx, "public/thumb/2026/11/29/gone.jpg")}
     # Objects carry the real time they were written, not the module's NOW (collected long before this test runs).
     written = datetime.now(UTC)
     # Just written (an upload whose row is not committed yet looks exactly like this): kept.
@@ -104,13 +106,13 @@ async def test_orphan_objects_older_than_the_grace_are_removed_younger_ones_kept
     later = written + ORPHAN_GRACE + timedelta(minutes=5)
     counted = SWEPT.labels(kind="orphan_objects")._value.get()
     dry = await sweep(ctx, later, dry_run=True)
-    assert dry.orphan_objects == 3 and dry.dry_run
+    assert dry.orphan_objects == 4 and dry.dry_run
     assert await _keys(ctx) == orphans | set(kept)
     assert SWEPT.labels(kind="orphan_objects")._value.get() == counted  # a dry run removes and counts nothing
     done = await sweep(ctx, later)
     assert done.counts() == dry.counts()
     assert await _keys(ctx) == set(kept)  # the photo's own objects stay
-    assert SWEPT.labels(kind="orphan_objects")._value.get() == counted + 3  # /metrics' sweeper counter
+    assert SWEPT.labels(kind="orphan_objects")._value.get() == counted + 4  # /metrics' sweeper counter
     assert (await sweep(ctx, later)).orphan_objects == 0
 
 
