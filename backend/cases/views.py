@@ -13,8 +13,10 @@ from backend.cases import clock
 from backend.cases.access import allowed_actions, can_see, ensure_visible, find_case
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
+    PLACE_FIELDS,
     CaseOut,
     CasePage,
+    CasePlace,
     CaseView,
     PhotoRef,
     PublicCaseOut,
@@ -110,6 +112,16 @@ def _json_list(value: Any) -> list[Any]:
     return list(value or [])
 
 
+def place_of(case: Case) -> CasePlace | None:
+    """The stored place's parts (None for a case made before places were stored, until the backfill names it)."""
+    value = case.place
+    if isinstance(value, str):
+        value = json.loads(value or "{}")
+    if not value:
+        return None
+    return CasePlace(**{k: value[k] for k in PLACE_FIELDS if k in value})
+
+
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
     zh, en = STATE_NAMES[State(case.state)]
     light, left = clock.reading(settings, case, case.state in WITH_UNIT_VALUES)
@@ -167,6 +179,8 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         rating=case.rating,
         rating_comment=case.rating_comment,
         version=case.version,
+        place_text=case.place_text,
+        place=place_of(case),
         **extra,
     )
 
@@ -205,6 +219,8 @@ def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> Repor
         rating=case.rating,
         rating_comment=case.rating_comment,
         version=case.version,
+        place_text=case.place_text,
+        place=place_of(case),
         **extra,
     )
 
@@ -326,6 +342,17 @@ def _view_filter(actor: Actor, view: str) -> Where | And | Or | None:
             return None
 
 
+def _search(q: str) -> Where | Or | None:
+    """A tracking number's beginning (SSP2026…), else a place's name: the stored place (district, street, community,
+    nearby road or landmark) or the address the reporter wrote. LIKE's wildcards in the query count as nothing."""
+    text = q.strip().replace("%", "").replace("_", "")
+    if not text:
+        return None
+    if text.upper().startswith("SSP"):
+        return Case.tracking_no.like(text.upper() + "%")
+    return Case.place_text.like(f"%{text}%") | Case.address.like(f"%{text}%")
+
+
 async def list_cases(
     settings: Settings,
     actor: Actor,
@@ -362,8 +389,8 @@ async def list_cases(
         if light not in LIGHTS:
             raise InvalidInput(f"未知时限灯：{light}", f"Unknown light: {light}", code="case.unknown_light")
         clauses.append(Case.light == light)
-    if q:
-        clauses.append(Case.tracking_no.like(q.strip().upper() + "%"))
+    if q and (clause := _search(q)) is not None:
+        clauses.append(clause)
     query = Case.objects().output(load_json=True)
     count = Case.count()
     for clause in clauses:
