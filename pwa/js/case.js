@@ -67,6 +67,7 @@ function draw(c, reload, queued) {
         h('div', { class: 'btn-row badges' }, stateBadge(c), c.light && c.light !== 'none' ? lightBadge(c.light) : null)),
       h('dl', { class: 'facts' },
         h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${c.category_name}（${c.category_code}）` : t('case.unclassified')),
+        c.place_text ? [h('dt', null, t('case.place')), h('dd', { class: 'place-text' }, c.place_text)] : null,
         c.address ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
         h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
         // A citizen's view names only the unit (unit_name); staff get the unit record.

@@ -194,3 +194,7 @@ registerMessages('en', {
   'admin.audit': 'Security audit', 'admin.jobs': 'Failed jobs', 'admin.users': 'Users', 'admin.units': 'Units',
   'admin.rules': 'Routing rules', 'admin.interop': 'Interop',
 });
+
+// The place's name stored with each case (issue 16), on every role's case pages and lists.
+registerMessages('zh-CN', { 'case.place': '所在位置', 'case.reported_address': '上报人填写的地址' });
+registerMessages('en', { 'case.place': 'Location', 'case.reported_address': 'Address as reported' });
