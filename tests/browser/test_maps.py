@@ -353,3 +353,38 @@ def test_the_place_name_is_stored_shown_and_found_by_name_or_number(browser: Any
     shot(page, "maps-18-centre-map-legend-desk")
     assert page.errors == []
     page.context.close()
+
+
+def test_a_photo_taken_abroad_is_flagged_and_relocating_gets_out(phone: Any, live_server: str, tmp_path: Any) -> None:
+    """The issue's own report: a photo whose EXIF GPS lies abroad moved the pin there with no warning and 重新定位
+    kept the foreign position. Now both positions are shown, the notice says what to do, 重新定位 gets out, and the
+    case is stored at the phone's position with its place's name."""
+    from tests.photos.craft import gps_entries, jpeg, tiff, with_exif
+
+    abroad = tmp_path / "paris.jpg"
+    abroad.write_bytes(with_exif(jpeg(), tiff([], gps_entries(48.8566, "N", 2.3522, "E"))))
+    page = phone.new_page()
+    start_anonymous_report(page, live_server)
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    page.set_input_files("#photo-gallery", str(abroad))
+    expect(page.locator(".loc-line")).to_contain_text("照片拍摄位置")
+    expect(page.locator(".loc-choice .loc-option")).to_have_count(2)
+    notice = page.locator(".loc-notice")
+    expect(notice).to_contain_text("不在本市服务范围内")
+    expect(notice.get_by_role("button", name="按地名查找")).to_be_visible()
+    shot(page, "maps-19-photo-taken-abroad-phone")
+    relocate = page.get_by_role("button", name="重新定位")
+    relocate.scroll_into_view_if_needed()
+    box = relocate.bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.textContent",
+                        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit == relocate.text_content()
+    relocate.click()
+    expect(page.locator(".loc-line")).to_contain_text("当前位置")
+    expect(notice).to_be_hidden()
+    page.locator(".chip[data-menu=manhole]").click()
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+    case = Api(live_server, page_session(page)["token"]).get("cases", view="mine")["items"][0]
+    assert abs(case["lat"] - LOUDI["latitude"]) < 1e-4 and abs(case["lng"] - LOUDI["longitude"]) < 1e-4
+    assert case["place_text"].startswith("娄星区 ") and "location_mismatch" in case["flags"]

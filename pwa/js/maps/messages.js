@@ -89,3 +89,6 @@ registerMessages('en', {
   'place.kind.case': 'Case', 'finder.label': 'Find cases by place or number (Chinese, pinyin, initials or SSP number)',
   'finder.results': 'Cases for “{label}”', 'finder.clear': 'Clear search',
 });
+
+registerMessages('zh-CN', { 'place.outside_km': '距最近网格 {km} 公里' });
+registerMessages('en', { 'place.outside_km': '{km} km from the nearest grid' });
