@@ -346,6 +346,8 @@ def _search(q: str) -> Where | Or | None:
     """A tracking number's beginning (SSP2026…), else a place's name: the stored place (district, street, community,
     nearby road or landmark) or the address the reporter wrote. LIKE's wildcards in the query count as nothing."""
     text = q.strip().replace("%", "").replace("_", "")
+    if any(ord(c) < 32 for c in text):  # PostgreSQL refuses a NUL in a text parameter
+        raise InvalidInput("查找内容含有控制字符", "The search contains control characters", code="case.bad_query")
     if not text:
         return None
     if text.upper().startswith("SSP"):

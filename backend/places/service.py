@@ -100,10 +100,15 @@ def place_names(ctx: AppContext) -> PlaceNames:
     """The gazetteer as the cases domain asks it: a point's address to store with a new case (None without a city)."""
 
     async def describe(lat: float, lng: float) -> dict[str, Any] | None:
-        try:
-            found = await get_places(ctx)
-        except Unavailable:
-            return None
+        # Called inside the new case's transaction: the gazetteer the app has, never a recheck or rebuild there
+        # (only the very first use, when the background preload has not finished, waits for it).
+        state: _AppPlaces | None = ctx.extras.get("places_state")
+        found = state.places if state is not None else None
+        if found is None:
+            try:
+                found = await get_places(ctx)
+            except Unavailable:
+                return None
         return found.describe(lat, lng).as_dict()
 
     return PlaceNames(describe)

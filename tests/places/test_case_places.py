@@ -49,6 +49,8 @@ def test_staff_find_cases_by_place_name_and_tracking_number(client):
     assert listed(here["tracking_no"]) == {here["id"]}
     assert listed("无此地名路") == set()
     assert listed("%") == {here["id"], there["id"]}  # a wildcard alone is no filter, not an error
+    bad = client.get("/api/v1/cases", params={"view": "all", "q": "乐坪\x00"}, headers=operator)
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "case.bad_query")
 
     # The gazetteer's search box finds a case by its number, for staff who may see it; not for a citizen.
     hits = client.get("/api/v1/places/search", params={"q": here["tracking_no"]}, headers=operator).json()["results"]
