@@ -304,6 +304,13 @@ def test_the_unit_inbox_filters_by_name_not_by_code(device: Any, live_server: st
     with page.expect_request(lambda r: "/api/v1/cases?" in r.url and "area=431302001" in r.url) as listed:
         page.get_by_role("button", name="筛选").click()
     assert parse_qs(urlparse(listed.value.url).query)["category"] == ["C01"]
+    # A road by its pinyin, through the place search: the inbox filters on the place names stored with the cases.
+    page.get_by_label(re.compile("按地名或编号查找案件")).fill("chunhui")
+    road = page.locator(".place-result[data-kind=road]").first
+    name = road.locator("strong").inner_text()
+    with page.expect_request(lambda r: "/api/v1/cases?" in r.url and "q=" in r.url) as listed:
+        road.click()
+    assert parse_qs(urlparse(listed.value.url).query)["q"] == [name] and name.startswith("春晖")
     shot(page, f"maps-14-inbox-filters-by-name-{device.size}")
     page.context.close()
 
