@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -50,6 +51,7 @@ from backend.photos.controllers import ObjectController, PhotoController, Public
 from backend.photos.service import UploadExpiry
 from backend.photos.store import open_store
 from backend.places.controllers import PlacesController
+from backend.places.service import place_names, preload
 from backend.privacy.controllers import PRIVACY_HANDLERS
 from backend.redaction import service as redaction
 from backend.settings import Settings
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         notify.prepare(ctx)  # VAPID keys (made once in the data dir) and the channels
         notify_feed = notify.feed(ctx)
         calendar_loop = calendar_sync()
+        places_loading: asyncio.Task[None] | None = None
         try:
             await calendar_loop.sync()  # the city's holidays before any deadline is computed
             calendar_loop.start()
@@ -157,6 +160,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.start()
             sampling.start()
             ctx.triage = await Triage.load(settings)
+            ctx.place_names = place_names(ctx)
+            places_loading = preload(ctx)  # the gazetteer, shared by the process: in the background
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
                 ctx.extras["wake"] = worker.wake
@@ -177,6 +182,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log.info("suishoupai ready (database=%s)", "sqlite" if settings.is_sqlite else "postgresql")
             yield
         finally:
+            if places_loading is not None:
+                places_loading.cancel()
+                await asyncio.gather(places_loading, return_exceptions=True)
             await calendar_loop.stop()
             await sampling.stop()
             await live.stop()

@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, seed-demo, create-user, sweep, calendar-load, classify."""
+"""The command line: serve, migrate, seed-demo, create-user, sweep, calendar-load, classify, places-backfill."""
 
 from __future__ import annotations
 
@@ -228,6 +228,27 @@ def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
     return run(args.rest, settings=settings, promote=lambda: asyncio.run(promote()))
 
 
+async def places_backfill(settings: Settings) -> int:
+    """Name the place of every case stored without one (cases made before place names were stored)."""
+    from backend.context import AppContext
+    from backend.live.bus import EventBus
+    from backend.places.backfill import backfill_places
+    from backend.places.service import place_names
+
+    async def work(engine: Any) -> int:
+        ctx = AppContext(settings=settings, engine=engine, bus=EventBus(None))
+        ctx.place_names = place_names(ctx)
+        return await backfill_places(ctx)
+
+    return int(await _with_db(settings, work))
+
+
+def cmd_places_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    migrate(settings)
+    sys.stdout.write(f"{asyncio.run(places_backfill(settings))} cases named\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="suishoupai", description="随手拍 smart city-management reporting")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -261,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     classify = sub.add_parser("classify", help="classify a description", add_help=False)
     classify.add_argument("rest", nargs=argparse.REMAINDER)
     classify.set_defaults(func=cmd_classify)
+    sub.add_parser("places-backfill", help="store the place's name on cases made before names were stored"
+                   ).set_defaults(func=cmd_places_backfill)
     add_export_parser(sub)
     add_org_parsers(sub)
     return parser

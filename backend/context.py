@@ -29,6 +29,18 @@ class CaseAccess:
     is_public: Callable[[Any], bool]
 
 
+@dataclass(frozen=True)
+class PlaceNames:
+    """What the cases domain may ask the places domain (which sits above it) about a point; wired in app.py.
+
+    ``describe(lat, lng)`` gives the point's address as the gazetteer names it (``Address.as_dict()``: ``text`` and the
+    names of its areas, road and landmark), or None when no city is loaded; it waits for the gazetteer if it is still
+    loading.
+    """
+
+    describe: Callable[[float, float], Awaitable[dict[str, Any] | None]]
+
+
 class AppContext:
     """A plain class, not a dataclass: Litestar (msgspec) hands it to handlers as it is, without reading the
     annotations, whose types the context only names (it sits below the domains that define them)."""
@@ -43,6 +55,7 @@ class AppContext:
         self.store: ObjectStore = store  # type: ignore[assignment]
         self.triage: Triage = triage  # type: ignore[assignment]
         self.cases = cases
+        self.place_names: PlaceNames | None = None  # set by the lifespan (app.py) once the city is known
         self.extras: dict[str, Any] = extras if extras is not None else {}
 
 

@@ -28,12 +28,12 @@ from typing import Any
 from backend.accounts.services import Actor
 from backend.cases import clock
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
-from backend.cases.schemas import ActionIn
+from backend.cases.schemas import PLACE_FIELDS, ActionIn
 from backend.cases.tables import Case, TimelineEntry
 from backend.cases.transitions import apply
 from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
-from backend.errors import IllegalTransition, NotFound
+from backend.errors import IllegalTransition, InvalidInput, NotFound
 from backend.jobs.queue import enqueue
 from backend.live.log import EventKind, append_event, serialize_event_writes
 
@@ -97,7 +97,8 @@ class CaseChange:
         return bool(self._steps)
 
     async def create(self, case: Case) -> Case:
-        """Insert a new case (its first step, usually "report", follows with ``bump=False``)."""
+        """Insert a new case (its first step, usually "report", follows with ``bump=False``), with its place's name."""
+        await name_place(self.ctx, case)
         await case.save()
         self.case = case
         return case
@@ -168,6 +169,20 @@ class CaseChange:
             self.events.append(await append_event(step.kind, step.topics, step.payload, case.id if case else None))
         for kind, payload in self._jobs:
             await enqueue(kind, payload)
+
+
+async def name_place(ctx: AppContext, case: Case) -> None:
+    """Store the case's place as the gazetteer names it (``place_text`` and ``place``). Nothing without a city, or for a
+    point the gazetteer refuses as far outside it (the report's own check refuses those first)."""
+    if ctx.place_names is None:
+        return
+    try:
+        found = await ctx.place_names.describe(case.lat, case.lng)
+    except InvalidInput:
+        return
+    if found:
+        case.place_text = str(found["text"])[:200]
+        case.place = {k: found[k] for k in PLACE_FIELDS if k in found}
 
 
 async def lock_case(ctx: AppContext, case_id: int) -> Case | None:

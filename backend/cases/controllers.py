@@ -94,8 +94,9 @@ class CaseController(Controller):
         unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
         area: Annotated[str | None, QueryParameter(max_length=32)] = None,
         light: Annotated[str | None, QueryParameter(max_length=8)] = None,
-        q: Annotated[str | None, QueryParameter(max_length=20, description="tracking number prefix; staff also match "
-                                                  "text read from photos (phone numbers, plates, signs)")] = None,
+        q: Annotated[str | None, QueryParameter(
+            max_length=40, description="a tracking number's beginning (SSP…) or a place's name; staff also match text "
+                                       "read from photos (phone numbers, plates, signs)")] = None,
         sort: Annotated[str, QueryParameter(max_length=10)] = "created",
         page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,

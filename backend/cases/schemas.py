@@ -84,6 +84,24 @@ class UnitRef(Struct):
     name: str
 
 
+class CasePlace(Struct):
+    """Where the case is, as the gazetteer names it (stored when the case is made): the areas, the unit grid, the
+    nearest named road and landmark with their distances in metres, and how far outside the service area it is."""
+
+    district: str = ""
+    street: str = ""
+    community: str = ""
+    unit_grid: str = ""
+    road: str = ""
+    road_m: float | None = None
+    landmark: str = ""
+    landmark_m: float | None = None
+    outside_m: float = 0.0
+
+
+PLACE_FIELDS = tuple(CasePlace.__struct_fields__)
+
+
 class CaseOut(Struct, tag="staff", tag_field="view"):
     """A case as staff see it: the whole record."""
 
@@ -140,6 +158,8 @@ class CaseOut(Struct, tag="staff", tag_field="view"):
     rating: int | None
     rating_comment: str
     version: int
+    place_text: str = ""  # 娄星区 长青街道 和园社区 · 近春晖大道 (empty for a case made before names were stored)
+    place: CasePlace | None = None
     photos: list[PhotoRef] = []
     timeline: list[TimelineOut] = []
     actions: list[ActionOut] = []
@@ -194,6 +214,8 @@ class ReporterCaseOut(Struct, tag="reporter", tag_field="view"):
     rating: int | None
     rating_comment: str
     version: int
+    place_text: str = ""  # the place's name, as staff see it
+    place: CasePlace | None = None
     photos: list[ReporterPhotoRef] = []
     timeline: list[ReporterTimelineOut] = []
     actions: list[ActionOut] = []

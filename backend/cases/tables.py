@@ -24,7 +24,7 @@ class Case(Table):
     reporter = ForeignKey(User, index=True)
     idempotency_key = Varchar(length=80, null=True, default=None)
     description = Text(default="")
-    address = Varchar(length=200, default="")
+    address = Varchar(length=200, default="")  # what the reporter wrote (the form suggests the place's name)
     lng = Float()
     lat = Float()
     location_source = Varchar(length=16, default="browser")  # browser | exif | manual
@@ -47,6 +47,10 @@ class Case(Table):
     street = Varchar(length=9, default="")
     district = Varchar(length=6, default="")
     responsibility_grid = Varchar(length=32, default="")
+    # The point's place as the gazetteer names it, written when the case is made: 娄星区 长青街道 和园社区 · 近春晖大道
+    # (searchable), and its parts ({district, street, community, unit_grid, road, road_m, landmark, landmark_m, outside_m}).
+    place_text = Varchar(length=200, default="")
+    place = JSON(default={})
     component = ForeignKey(Component, null=True)
     # routing and people
     unit = ForeignKey(Unit, null=True, index=True)

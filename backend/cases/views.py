@@ -13,8 +13,10 @@ from backend.cases import clock
 from backend.cases.access import allowed_actions, can_see, ensure_visible, find_case
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
+    PLACE_FIELDS,
     CaseOut,
     CasePage,
+    CasePlace,
     CaseView,
     PhotoRef,
     PublicCaseOut,
@@ -116,6 +118,16 @@ def _json_list(value: Any) -> list[Any]:
     return list(value or [])
 
 
+def place_of(case: Case) -> CasePlace | None:
+    """The stored place's parts (None for a case made before places were stored, until the backfill names it)."""
+    value = case.place
+    if isinstance(value, str):
+        value = json.loads(value or "{}")
+    if not value:
+        return None
+    return CasePlace(**{k: value[k] for k in PLACE_FIELDS if k in value})
+
+
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
     zh, en = STATE_NAMES[State(case.state)]
     light, left = clock.reading(settings, case, case.state in WITH_UNIT_VALUES)
@@ -173,6 +185,8 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         rating=case.rating,
         rating_comment=case.rating_comment,
         version=case.version,
+        place_text=case.place_text,
+        place=place_of(case),
         **extra,
     )
 
@@ -211,6 +225,8 @@ def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> Repor
         rating=case.rating,
         rating_comment=case.rating_comment,
         version=case.version,
+        place_text=case.place_text,
+        place=place_of(case),
         **extra,
     )
 
@@ -334,6 +350,19 @@ def _view_filter(actor: Actor, view: str) -> Where | And | Or | None:
             return None
 
 
+def _search(q: str) -> Where | Or | None:
+    """A tracking number's beginning (SSP2026…), else a place's name: the stored place (district, street, community,
+    nearby road or landmark) or the address the reporter wrote. LIKE's wildcards in the query count as nothing."""
+    text = q.strip().replace("%", "").replace("_", "")
+    if any(ord(c) < 32 for c in text):  # PostgreSQL refuses a NUL in a text parameter
+        raise InvalidInput("查找内容含有控制字符", "The search contains control characters", code="case.bad_query")
+    if not text:
+        return None
+    if text.upper().startswith("SSP"):
+        return Case.tracking_no.like(text.upper() + "%")
+    return Case.place_text.like(f"%{text}%") | Case.address.like(f"%{text}%")
+
+
 async def list_cases(
     settings: Settings,
     actor: Actor,
@@ -370,13 +399,12 @@ async def list_cases(
         if light not in LIGHTS:
             raise InvalidInput(f"未知时限灯：{light}", f"Unknown light: {light}", code="case.unknown_light")
         clauses.append(Case.light == light)
-    if q:
-        by_number = Case.tracking_no.like(q.strip().upper() + "%")
+    if q and (clause := _search(q)) is not None:
         # Staff also find cases by text read from their photos (a phone number on an advert, a plate, a shop sign).
         read = await redaction.photos_with_text(q) if not is_reporter_view(actor) else []
         cases = [r["case"] for r in await Photo.select(Photo.case).where(Photo.id.is_in(read) & Photo.case.is_not_null())
                  ] if read else []
-        clauses.append(by_number | Case.id.is_in(cases) if cases else by_number)
+        clauses.append(clause | Case.id.is_in(cases) if cases else clause)
     query = Case.objects().output(load_json=True)
     count = Case.count()
     for clause in clauses:

@@ -24,6 +24,7 @@ from backend.jobs.queue import drain
 from backend.live.bus import EventBus
 from backend.org.loader import DEMO_CITY, load_city
 from backend.org.tables import ResponsibilityGrid, Unit, UnitGrid
+from backend.places.service import place_names
 from backend.settings import Settings
 
 MEDIA = Path(__file__).resolve().parent.parent.parent / "media" / "samples" / "demo"
@@ -277,6 +278,7 @@ async def seed_demo(settings: Settings, engine: Any, cases: bool = True, folder:
             ctx.store = open_store(settings, settings.secret_key)
             await ctx.store.ensure_ready()
             ctx.triage = await Triage.load(settings)
+            ctx.place_names = place_names(ctx)
             made = await seed_cases(ctx)
             sys.stderr.write(f"  sample cases 示例案件: {made} created\n")
             inboxes = await seed_unit_inboxes(ctx)

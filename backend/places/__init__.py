@@ -1,8 +1,8 @@
 """Place names: the city's gazetteer (search by Chinese, pinyin, initials or code) and reverse geocoding of a point
 into an ``Address`` such as 娄星区 长青街道 和园社区 · 近春晖大道.
 
-``describe(lat, lng)`` answers from the gazetteer this process loaded at start (``install``); services that have the
-app context may use ``ctx.extras["places"]`` directly.
+``describe(lat, lng)`` answers from the gazetteer this process loaded (``install``); services that have the app context
+use ``service.get_places(ctx)``, and the cases domain (below this one) asks through ``ctx.place_names``.
 """
 
 from __future__ import annotations

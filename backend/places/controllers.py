@@ -3,20 +3,21 @@ describe public places, like the org boundaries)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 from msgspec import Struct
 
+from backend.accounts.auth import bearer_token, provide_actor
 from backend.context import Ctx
-from backend.places.service import get_places, layer_bytes
+from backend.places.service import case_hits, get_places, layer_bytes
 
 CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 class PlaceOut(Struct):
-    kind: str  # district | street | community | road | landmark | responsibility_grid | component | unit_grid
+    kind: str  # district | street | community | road | landmark | responsibility_grid | component | unit_grid | case
     code: str
     name: str
     context: str
@@ -55,10 +56,12 @@ class PlacesController(Controller):
     tags = ("places",)
 
     @get("/search", operation_id="searchPlaces",
-         summary="查找地名 Search places by Chinese, pinyin, initials or code (typos tolerated)")
-    async def search(self, ctx: Ctx, q: FromQuery[str],
+         summary="查找地名 Search places by Chinese, pinyin, initials or code (typos tolerated); staff signed in also "
+                 "find cases by tracking number (kind 'case')")
+    async def search(self, ctx: Ctx, request: Request[Any, Any, Any], q: FromQuery[str],
                      limit: Annotated[int, QueryParameter(ge=1, le=20)] = 8) -> SearchOut:
-        hits = (await get_places(ctx)).search(q, limit)
+        cases = await case_hits(await provide_actor(request), q, limit) if bearer_token(request) else []
+        hits = [*cases, *(await get_places(ctx)).search(q, limit)][:limit]
         return SearchOut(q.strip(), [PlaceOut(h.place.kind, h.place.code, h.place.name, h.place.context, h.place.lat,
                                               h.place.lng, list(h.place.bbox) if h.place.bbox else None, h.score)
                                      for h in hits])

@@ -67,7 +67,8 @@ function draw(c, reload, queued) {
         h('div', { class: 'btn-row badges' }, stateBadge(c), c.light && c.light !== 'none' ? lightBadge(c.light) : null)),
       h('dl', { class: 'facts' },
         h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${c.category_name}（${c.category_code}）` : t('case.unclassified')),
-        c.address ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
+        c.place_text ? [h('dt', null, t('case.place')), h('dd', { class: 'place-text' }, c.place_text)] : null,
+        c.address && c.address !== c.place_text ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
         h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
         // A citizen's view names only the unit (unit_name); staff get the unit record.
         c.unit_name || c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit_name || c.unit.name)] : null,

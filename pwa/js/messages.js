@@ -202,3 +202,7 @@ registerMessages('en', {
 });
 registerMessages('zh-CN', { 'admin.data': '数据导入导出' });
 registerMessages('en', { 'admin.data': 'Data import/export' });
+
+// The place's name stored with each case (issue 16), on every role's case pages and lists.
+registerMessages('zh-CN', { 'case.place': '所在位置', 'case.reported_address': '上报人填写的地址' });
+registerMessages('en', { 'case.place': 'Location', 'case.reported_address': 'Address as reported' });

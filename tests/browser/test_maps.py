@@ -195,6 +195,7 @@ def test_supervisor_tasks_sorted_by_live_distance_and_the_task_map_navigates(dev
     expect(rows).to_have_count(2, timeout=10000)
     expect(rows.first).to_have_attribute("data-case-id", str(near))
     expect(page.locator("#tasks-map .pin-task-verify")).to_have_count(2)
+    expect(rows.first.locator(".place-line")).to_contain_text("娄星区 乐坪街道")  # the stored place's name
     shot(page, f"maps-10-tasks-{device.size}")
     # The supervisor walks over to the other one: the list re-sorts by itself.
     page.context.set_geolocation({"latitude": 27.7320, "longitude": 112.0012, "accuracy": 8})
@@ -246,6 +247,7 @@ def test_the_units_case_page_shows_distance_direction_and_navigation(device: Any
     expect(status).to_contain_text("问题在我东北方向")  # the case lies ~600 m north-east of LOUDI
     assert 500 < int(status.get_attribute("data-distance")) < 700
     expect(page.locator(".case-page .nav-links a")).to_have_count(3)
+    expect(page.locator(".case-info .place-text")).to_contain_text("娄星区 乐坪街道")
     expect(page.locator("#case-map .me-dot")).to_be_attached()
     # Staff layers: the components around the case by type, with a legend that opens from a button.
     legend = page.locator("#case-map .map-legend")
@@ -302,5 +304,94 @@ def test_the_unit_inbox_filters_by_name_not_by_code(device: Any, live_server: st
     with page.expect_request(lambda r: "/api/v1/cases?" in r.url and "area=431302001" in r.url) as listed:
         page.get_by_role("button", name="筛选").click()
     assert parse_qs(urlparse(listed.value.url).query)["category"] == ["C01"]
+    # A road by its pinyin, through the place search: the inbox filters on the place names stored with the cases.
+    page.get_by_label(re.compile("按地名或编号查找案件")).fill("chunhui")
+    road = page.locator(".place-result[data-kind=road]").first
+    name = road.locator("strong").inner_text()
+    with page.expect_request(lambda r: "/api/v1/cases?" in r.url and "q=" in r.url) as listed:
+        road.click()
+    assert parse_qs(urlparse(listed.value.url).query)["q"] == [name] and name.startswith("春晖")
     shot(page, f"maps-14-inbox-filters-by-name-{device.size}")
     page.context.close()
+
+
+def test_the_place_name_is_stored_shown_and_found_by_name_or_number(browser: Any, live_server: str) -> None:
+    """The place's name is written with the case; the reporter sees it on a phone, the centre finds the case by a
+    street's initials and by its tracking number through the gazetteer's search box, and the city map has a legend."""
+    case = Api.login(live_server, "citizen01").report(112.0013, 27.7321, "井盖松动")
+    place = case["place_text"]
+    assert place.startswith("娄星区 乐坪街道 ") and "近" in place
+
+    citizen = open_as(browser, live_server, "citizen01", PHONE)
+    citizen.goto(f"{live_server}/#/case/{case['id']}")
+    expect(citizen.locator(".case-page .place-text")).to_have_text(place)
+    shot(citizen, "maps-15-place-on-the-citizens-case-phone")
+    citizen.context.close()
+
+    page = open_as(browser, live_server, "operator01", DESK)
+    page.goto(f"{live_server}/#/centre")
+    finder = page.get_by_label(re.compile("按地名或编号查找案件"))
+    finder.fill("lpjd")  # 乐坪街道 by its initials
+    page.locator(".place-result[data-kind=street]", has_text="乐坪街道").click()
+    expect(page.locator(".finder-head")).to_contain_text("“乐坪街道”的案件")
+    card = page.locator(f".desk-card[data-tracking={case['tracking_no']}]")
+    expect(card.locator(".place-line")).to_have_text(place)
+    shot(page, "maps-16-centre-finds-cases-by-street-initials-desk")
+    finder.fill(case["tracking_no"])
+    hit = page.locator(".place-result[data-kind=case]")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text(place)
+    page.set_viewport_size(PHONE)
+    shot(page, "maps-17-tracking-number-in-the-place-search-phone")
+    hit.click()
+    expect(page.locator(".desk-list .desk-card")).to_have_count(1)
+    expect(page.locator(".finder-head .queue-count")).to_have_text("1")
+    page.get_by_role("button", name="清除查找").click()
+    expect(page.locator(".finder-head")).to_be_hidden()
+
+    page.set_viewport_size(DESK)
+    page.goto(f"{live_server}/#/centre/map")
+    legend = page.locator("#city-map .map-legend")
+    legend.get_by_role("button", name="图例").click()
+    body = legend.locator(".legend-body")
+    for text in ("绿灯", "黄灯", "红灯：已超时", "该处案件数", "责任网格", "热力图"):
+        expect(body).to_contain_text(text)
+    expect(body.locator(".swatch.cluster-red")).to_have_count(1)
+    shot(page, "maps-18-centre-map-legend-desk")
+    assert page.errors == []
+    page.context.close()
+
+
+def test_a_photo_taken_abroad_is_flagged_and_relocating_gets_out(phone: Any, live_server: str, tmp_path: Any) -> None:
+    """The issue's own report: a photo whose EXIF GPS lies abroad moved the pin there with no warning and 重新定位
+    kept the foreign position. Now both positions are shown, the notice says what to do, 重新定位 gets out, and the
+    case is stored at the phone's position with its place's name."""
+    from tests.photos.craft import gps_entries, jpeg, tiff, with_exif
+
+    abroad = tmp_path / "paris.jpg"
+    abroad.write_bytes(with_exif(jpeg(), tiff([], gps_entries(48.8566, "N", 2.3522, "E"))))
+    page = phone.new_page()
+    start_anonymous_report(page, live_server)
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    page.set_input_files("#photo-gallery", str(abroad))
+    expect(page.locator(".loc-line")).to_contain_text("照片拍摄位置")
+    expect(page.locator(".loc-choice .loc-option")).to_have_count(2)
+    notice = page.locator(".loc-notice")
+    expect(notice).to_contain_text("不在本市服务范围内")
+    expect(notice.get_by_role("button", name="按地名查找")).to_be_visible()
+    shot(page, "maps-19-photo-taken-abroad-phone")
+    relocate = page.get_by_role("button", name="重新定位")
+    relocate.scroll_into_view_if_needed()
+    box = relocate.bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.textContent",
+                        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit == relocate.text_content()
+    relocate.click()
+    expect(page.locator(".loc-line")).to_contain_text("当前位置")
+    expect(notice).to_be_hidden()
+    page.locator(".chip[data-menu=manhole]").click()
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+    case = Api(live_server, page_session(page)["token"]).get("cases", view="mine")["items"][0]
+    assert abs(case["lat"] - LOUDI["latitude"]) < 1e-4 and abs(case["lng"] - LOUDI["longitude"]) < 1e-4
+    assert case["place_text"].startswith("娄星区 ") and "location_mismatch" in case["flags"]

@@ -42,6 +42,13 @@ export async function renderMap(main) {
   });
 
   const { L, map } = await createMap(mapEl, { zoom: 13 });
+  // The legend top right: on a short screen the map's bottom corners lie under the desk's fixed bottom bar.
+  import('../maps/legend.js').then(({ addLegend }) => addLegend(L, map, [
+    ...['green', 'yellow', 'red'].map((light) => ({ swatch: `dot cluster-${light}`, label: t(`legend.${light}`) })),
+    { swatch: 'count', label: t('legend.count') },
+    { swatch: 'line', label: t('legend.rgrid') },
+    { swatch: 'ramp', label: t('legend.heat') },
+  ], { position: 'topright' })).catch((err) => console.warn('legend', err));
   const HeatLayer = heatLayerClass(L);
   const heat = new HeatLayer([]);
   const markers = L.layerGroup().addTo(map);
@@ -59,21 +66,22 @@ export async function renderMap(main) {
       style: () => ({ color: '#0a5bb5', weight: 1.5, fillColor: '#0a5bb5', fillOpacity: 0.05 }),
       onEachFeature: (f, layer) => {
         const code = f.properties?.code;
-        layer.bindTooltip(`${code || ''} ${f.properties?.name || ''}`, { sticky: true });
-        layer.on('click', () => selectGrid(code, layer));
+        const name = f.properties?.name || code || '';
+        layer.bindTooltip(name, { sticky: true });
+        layer.on('click', () => selectGrid(code, name, layer));
       },
     });
     if (!fitted) { map.fitBounds(gridLayer.getBounds()); fitted = true; }
     draw();
   });
 
-  async function selectGrid(code, layer) {
+  async function selectGrid(code, name, layer) {
     if (selectedGrid) gridLayer.resetStyle(selectedGrid);
     selectedGrid = layer;
     layer.setStyle({ weight: 3, fillOpacity: 0.18 });
-    side.replaceChildren(h('h2', null, t('centre.map.grid_cases', { grid: code })), spinner());
+    side.replaceChildren(h('h2', null, t('centre.map.cases_in', { name })), spinner());
     const page = await api(`cases?view=all&area=${encodeURIComponent(code)}&page_size=50&sort=created`);
-    side.replaceChildren(h('h2', null, t('centre.map.grid_cases', { grid: code })),
+    side.replaceChildren(h('h2', null, t('centre.map.cases_in', { name })),
       h('p', { class: 'muted small' }, t('desk.count', { n: page.total })),
       h('div', { class: 'desk-list compact', dataset: { grid: code } },
         page.items.length ? page.items.map((c) => caseCard(c, `#/centre/case/${c.id}`)) : h('p', { class: 'muted' }, t('desk.empty'))));

@@ -56,17 +56,34 @@ export async function renderQueues(main) {
     const totals = await Promise.all(tabs.map((q) => fetchQueue(q, q === 'rework' ? 100 : 1).then((p) => p.total).catch(() => '?')));
     tabBar.replaceChildren(...tabs.map((q, i) => h('button', {
       type: 'button', role: 'tab', class: 'queue-tab', 'aria-selected': String(q === current), dataset: { queue: q },
-      onclick: () => { current = q; history.replaceState(null, '', `#/centre?q=${q}`); first = true; load(); },
+      onclick: () => { current = q; found = null; history.replaceState(null, '', `#/centre?q=${q}`); first = true; load(); },
     }, t(`centre.tab.${q}`), h('span', { class: 'queue-count' }, totals[i]))));
   }
+
+  // A search by place or number (js/maps/case-finder.js) lists every matching case instead of the open tab's queue.
+  let found = null;
+  const foundHead = h('div', { class: 'finder-head', hidden: true });
+  const finderSlot = h('div');
+  import('../maps/case-finder.js').then((m) => finderSlot.replaceWith(m.caseFinder({
+    onQuery: (filter, label) => { found = { filter, label }; first = true; loadList(); },
+  }))).catch(() => {});
+  const fetchFound = () => api(`cases?${new URLSearchParams({ view: 'all', page_size: '100', sort: 'created',
+    ...Object.fromEntries(Object.entries(found.filter).filter(([, v]) => v)) })}`);
 
   let loads = 0;
   const here = stillHere();
   async function loadList() {
     const mine = ++loads;
-    const page = await fetchQueue(current, 100);
+    const page = found ? await fetchFound() : await fetchQueue(current, 100);
     if (mine !== loads || !here()) return; // a newer tab's answer wins
-    const items = current === 'triage' || current === 'filing' ? page.items.reverse() : page.items; // oldest first to work
+    foundHead.hidden = !found;
+    if (found) {
+      foundHead.replaceChildren(h('h2', null, t('finder.results', { label: found.label }), ' ',
+        h('span', { class: 'queue-count' }, page.total)),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => { found = null; first = true; loadList(); } },
+        t('finder.clear')));
+    }
+    const items = !found && (current === 'triage' || current === 'filing') ? page.items.reverse() : page.items; // oldest first to work
     list.replaceChildren(...(items.length ? items.map((c) => caseCard(c, `#/centre/case/${c.id}`, {
       fresh: !first && !seen.has(c.id), extra: quickActions(c, role, rules, load),
     })) : [h('p', { class: 'empty muted' }, t('desk.empty'))]));
@@ -79,7 +96,7 @@ export async function renderQueues(main) {
   }
 
   main.replaceChildren(h('div', { class: 'desk-page centre' },
-    centreNav('queues'), pageHead(t('centre.queues')), tabBar, list));
+    centreNav('queues'), pageHead(t('centre.queues')), finderSlot, tabBar, foundHead, list));
   await load();
   const stop = liveReload(['command'], () => load().catch(() => {}));
   return stop;

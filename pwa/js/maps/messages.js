@@ -69,3 +69,26 @@ registerMessages('en', { 'filter.whole': '{name} (all)' });
 
 registerMessages('zh-CN', { 'legend.title': '图例', 'legend.case': '本案件（{light}）', 'legend.grid': '单元网格（蓝色为本案所在）' });
 registerMessages('en', { 'legend.title': 'Legend', 'legend.case': 'This case ({light})', 'legend.grid': 'Unit grids (blue: this case\'s)' });
+
+registerMessages('zh-CN', {
+  'legend.green': '绿灯：在处置时限内', 'legend.yellow': '黄灯：已用时限八成以上', 'legend.red': '红灯：已超时',
+  'legend.count': '圆内数字：该处案件数（点击放大）', 'legend.rgrid': '责任网格（点击查看其案件）',
+  'legend.heat': '热力图：颜色越暖，案件越密',
+});
+registerMessages('en', {
+  'legend.green': 'Green: within the time limit', 'legend.yellow': 'Yellow: over 80% of the limit used',
+  'legend.red': 'Red: overdue', 'legend.count': 'Number: cases at that spot (click to zoom in)',
+  'legend.rgrid': 'Responsibility grids (click for their cases)', 'legend.heat': 'Heatmap: warmer colours, more cases',
+});
+
+registerMessages('zh-CN', {
+  'place.kind.case': '案件', 'finder.label': '按地名或编号查找案件（汉字、拼音、首字母或 SSP 编号）',
+  'finder.results': '“{label}”的案件', 'finder.clear': '清除查找',
+});
+registerMessages('en', {
+  'place.kind.case': 'Case', 'finder.label': 'Find cases by place or number (Chinese, pinyin, initials or SSP number)',
+  'finder.results': 'Cases for “{label}”', 'finder.clear': 'Clear search',
+});
+
+registerMessages('zh-CN', { 'place.outside_km': '距最近网格 {km} 公里' });
+registerMessages('en', { 'place.outside_km': '{km} km from the nearest grid' });

@@ -117,7 +117,7 @@ export function fieldNav(L, map, el, c) {
 /**
  * A field panel for one case: map with the case and the worker, distance and direction, 导航 links.
  * @param {HTMLElement} el an empty section
- * @param {{lat: number, lng: number, address?: string}} c
+ * @param {{lat: number, lng: number, address?: string, place_text?: string}} c
  * @param {(el: HTMLElement, opts: object) => Promise<{L: object, map: object}>} createMap
  * @param {(L: object, kind: string) => object} pinIcon
  * @returns {Promise<() => void>} dispose
@@ -126,12 +126,14 @@ export async function fieldPanel(el, c, createMap, pinIcon) {
   ensureStyles();
   const status = h('p', { class: 'nav-status', 'aria-live': 'polite' });
   const mapEl = h('div', { class: 'map nav-map', role: 'application', 'aria-label': t('nav.map') });
-  const where = h('p', { class: 'loc-address' }, c.address || '');
+  // The place's name as stored with the case (the gazetteer's, for a case made before names were stored), with what
+  // the reporter wrote when it says something else.
+  const named = (text) => (c.address && c.address !== text ? `${text}（${c.address}）` : text);
+  const where = h('p', { class: 'loc-address' }, c.place_text ? named(c.place_text) : c.address || '');
   el.replaceChildren(h('h2', null, t('nav.title')), where, status, navLinks(c), mapEl);
-  // The place's name from the gazetteer, with what the reporter wrote when it says something else.
-  api(`places/reverse?lat=${c.lat}&lng=${c.lng}`).then((a) => {
-    where.textContent = c.address && c.address !== a.text ? `${a.text}（${c.address}）` : a.text;
-  }).catch(() => {});
+  if (!c.place_text) {
+    api(`places/reverse?lat=${c.lat}&lng=${c.lng}`).then((a) => { where.textContent = named(a.text); }).catch(() => {});
+  }
   const { L, map } = await createMap(mapEl, { center: [c.lat, c.lng], zoom: 16 });
   L.marker([c.lat, c.lng], { icon: pinIcon(L, 'report'), zIndexOffset: 1000, keyboard: false }).addTo(map);
   const stop = followWorker(L, map, c, status);

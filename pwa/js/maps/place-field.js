@@ -79,7 +79,10 @@ export function placeField(card, addressInput) {
     if (mine !== asked) return;
     if (a.error) {
       if (a.error.code === 'places.outside_city' || a.error.code === 'geo.bad_coordinates') {
-        say(t('place.outside', { detail: a.error.message }), ...whatToDo());
+        // The server's sentence already says "outside the service area": only its distance goes in ours.
+        const km = a.error.details?.distance_m;
+        say(t('place.outside', { detail: km != null ? t('place.outside_km', { km: (km / 1000).toFixed(1) }) : a.error.message }),
+          ...whatToDo());
       } // offline or a server hiccup: no address line, the coordinates still stand
       return;
     }

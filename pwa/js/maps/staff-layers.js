@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { addLegend } from './legend.js';
 import './messages.js';
 import { ensureStyles } from './styles.js';
 
@@ -33,21 +33,9 @@ export async function staffLayers(L, map, c) {
       .bindTooltip(`${f.properties.name} ${f.properties.id}`);
   })).addTo(map);
   const light = LIGHTS[c.light] ? c.light : 'none';
-  const legend = L.control({ position: 'bottomleft' });
-  legend.onAdd = () => {
-    const body = h('div', { class: 'legend-body', hidden: true },
-      h('div', null, h('span', { class: 'swatch', style: { background: LIGHTS[light] } }), t('legend.case', { light: t(`light.${light}`) })),
-      h('div', null, h('span', { class: 'swatch line' }), t('legend.grid')),
-      [...types.values()].map((ty) => h('div', null, h('span', { class: 'swatch dot', style: { background: ty.colour } }), ty.name)));
-    const toggle = h('button', { type: 'button', class: 'legend-toggle', 'aria-expanded': 'false',
-      onclick: () => {
-        body.hidden = !body.hidden;
-        toggle.setAttribute('aria-expanded', String(!body.hidden));
-      } }, t('legend.title'));
-    const el = h('div', { class: 'map-legend leaflet-bar' }, toggle, body);
-    L.DomEvent.disableClickPropagation(el);
-    return el;
-  };
-  legend.addTo(map);
-  return legend;
+  return addLegend(L, map, [
+    { swatch: 'dot', colour: LIGHTS[light], label: t('legend.case', { light: t(`light.${light}`) }) },
+    { swatch: 'line', label: t('legend.grid') },
+    ...[...types.values()].map((ty) => ({ swatch: 'dot', colour: ty.colour, label: ty.name })),
+  ]);
 }

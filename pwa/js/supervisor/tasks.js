@@ -34,7 +34,7 @@ export async function renderTasks(main) {
         h('span', { class: `badge task-${task}` }, t(`task.kind.${task}`)),
         h('div', { class: 'body' },
           h('div', { class: 'title' }, c.category_name || c.description || c.tracking_no),
-          h('div', { class: 'meta' }, h('span', null, c.tracking_no), h('span', null, c.address || ''),
+          h('div', { class: 'meta' }, h('span', null, c.tracking_no), h('span', { class: 'place-line' }, c.place_text || c.address || ''),
             h('span', null, formatTime(c.stage_due_at || c.created_at)), c.light !== 'none' ? lightBadge(c.light) : null)),
         d != null ? h('span', { class: 'distance' }, formatDistance(d)) : null));
     }));

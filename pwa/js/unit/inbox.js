@@ -16,7 +16,8 @@ const INBOX_STATES = ['dispatched', 'handling', 'return_requested', 'extension_r
 export async function renderInbox(main) {
   ensureDeskCss();
   const q = hashQuery();
-  const filters = { state: q.get('state') || '', light: q.get('light') || '', category: q.get('category') || '', area: q.get('area') || '' };
+  const filters = { state: q.get('state') || '', light: q.get('light') || '', category: q.get('category') || '', area: q.get('area') || '',
+    q: q.get('q') || '' };
   const seen = new Set();
   let first = true;
   const counts = h('div', { class: 'light-counts', role: 'group', 'aria-label': t('desk.filter.light') });
@@ -35,14 +36,14 @@ export async function renderInbox(main) {
   async function load() {
     const mine = ++loads;
     const params = new URLSearchParams({ view: 'inbox', page_size: '100', sort: 'due' });
-    for (const k of ['state', 'category', 'area']) if (filters[k]) params.set(k, filters[k]);
+    for (const k of ['state', 'category', 'area', 'q']) if (filters[k]) params.set(k, filters[k]);
     const page = await api(`cases?${params}`);
     if (mine !== loads || !here()) return; // a newer filter's answer wins, whatever order they arrive in
     // The light is computed by the server at read time; filter on it here rather than on a stored column.
     const all = page.items;
     const shown = sortByLight(filters.light ? all.filter((c) => c.light === filters.light) : all);
     renderCounts(lightCounts(all));
-    total.textContent = t('desk.count', { n: shown.length });
+    total.textContent = t('desk.count', { n: shown.length }) + (filters.q ? ` · ${filters.q}` : '');
     list.replaceChildren(...(shown.length ? shown.map((c) => caseCard(c, `#/unit/case/${c.id}`, { fresh: !first && !seen.has(c.id) }))
       : [h('p', { class: 'empty muted' }, t('desk.empty'))]));
     all.forEach((c) => seen.add(c.id));
@@ -67,15 +68,21 @@ export async function renderInbox(main) {
   let area = h('input', { name: 'area', value: filters.area, size: 12 });
   import('../maps/filters.js').then((m) => Promise.all([m.categorySelect(filters.category), m.areaSelect(filters.area)]))
     .then(([c, a]) => { category.replaceWith(c); area.replaceWith(a); [category, area] = [c, a]; }).catch(() => {});
+  // Find by place name (pinyin and initials too) or tracking number: an area picked sets the area filter, a road or
+  // landmark filters on the place names stored with the cases.
+  const finderSlot = h('div');
+  import('../maps/case-finder.js').then((m) => finderSlot.replaceWith(m.caseFinder({
+    onQuery: (f) => { if ([...area.options || []].some((o) => o.value === f.area)) area.value = f.area; setFilter(f); },
+  }))).catch(() => {});
   const filterForm = h('form', { class: 'desk-filters', onsubmit: (e) => { e.preventDefault(); setFilter({ category: category.value.trim().toUpperCase(), area: area.value.trim() }); } },
     h('label', null, t('desk.filter.state'), stateSelect),
     h('label', null, t('desk.filter.category'), category),
     h('label', null, t('desk.filter.area'), area),
     h('button', { type: 'submit', class: 'btn' }, t('desk.filter.apply')),
-    h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => { category.value = ''; area.value = ''; stateSelect.value = ''; setFilter({ state: '', light: '', category: '', area: '' }); } }, t('desk.filter.clear')));
+    h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => { category.value = ''; area.value = ''; stateSelect.value = ''; setFilter({ state: '', light: '', category: '', area: '', q: '' }); } }, t('desk.filter.clear')));
 
   main.replaceChildren(h('div', { class: 'desk-page inbox' },
-    pageHead(t('desk.inbox'), { sub: t('desk.inbox_sub') }), counts, filterForm, total, list));
+    pageHead(t('desk.inbox'), { sub: t('desk.inbox_sub') }), counts, finderSlot, filterForm, total, list));
   await load();
   const unitId = session()?.user?.unit_id;
   const stop = unitId ? liveReload([`unit:${unitId}`], () => load().catch(() => {})) : () => {};

@@ -93,3 +93,7 @@ registerMessages('en', {
   'centre.map.count': '{n} open cases', 'centre.map.heat_total': 'Heatmap: {n} cases',
   'centre.map.truncated': ' (latest {n} only)',
 });
+
+// The city map's grid panel names the grid (issue 16: names, not codes).
+registerMessages('zh-CN', { 'centre.map.cases_in': '{name} 的案件' });
+registerMessages('en', { 'centre.map.cases_in': 'Cases in {name}' });
