@@ -102,6 +102,22 @@ async def _attach_photos(actor: Actor, case: Case, photo_ids: list[int], kind: s
 # ---------------------------------------------------------------- create
 
 
+async def _check_location(triage: Any, lng: float, lat: float) -> list[str]:
+    """The report's point checked against the grids this process holds. A point outside them is checked once more
+    after ``triage.refresh()``: an organisation import in another process may have added that area since (one query;
+    the grids are read again only when the import revision moved)."""
+    try:
+        flags = triage.check_location(lng, lat)
+    except InvalidInput as refused:
+        if refused.code != "location.outside_city":
+            raise
+    else:
+        if "outside_area" not in flags:
+            return list(flags)
+    await triage.refresh()
+    return list(triage.check_location(lng, lat))
+
+
 async def create_report(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, *,
     uploads: list[tuple[Checked, str]] | None = None, flags: list[str] | None = None, source: str | None = None,
@@ -126,7 +142,7 @@ async def create_report(
     category = triage.category(data.category_code) if data.category_code else None
     if data.menu:
         triage.check_menu(data.menu)
-    flags = [*triage.check_location(data.lng, data.lat), *(flags or [])]
+    flags = [*await _check_location(triage, data.lng, data.lat), *(flags or [])]
     trusted_code = category is not None and actor.role is not Role.CITIZEN
     replayed = await _replay(actor, "report", key, body_hash)
     if replayed is not None:

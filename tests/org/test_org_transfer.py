@@ -122,6 +122,10 @@ def test_export_reads_back_unchanged_and_an_import_elsewhere_counts_at_once(clie
     where = {"category_code": "C0101", "lng": 111.0005, "lat": 26.0005}
     before = client.post("/api/v1/admin/routing/simulate", json=where, headers=admin).json()
     assert before["place"]["unit_grid"] != "431302001001990"
+    citizen = login(client, "citizen01")
+    report = {"lng": where["lng"], "lat": where["lat"], "description": "井盖坏了"}
+    refused = client.post("/api/v1/reports", json=report, headers=citizen)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "location.outside_city", refused.text
     path = settings.data_dir / "unit_grids.geojson"
     path.write_text(_collection(({"code": "431302001001990", "responsibility_grid": "ZR01"}, _square(111.0, 26.0))))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUISHOUPAI_")}
@@ -129,6 +133,9 @@ def test_export_reads_back_unchanged_and_an_import_elsewhere_counts_at_once(clie
     done = subprocess.run([sys.executable, "-m", "backend.cli", "org-import", str(path)], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+    # A report there is taken at once (intake looks again before refusing a point), before anything else refreshed.
+    taken = client.post("/api/v1/reports", json=report, headers=citizen)
+    assert taken.status_code == 201, taken.text
     after = client.post("/api/v1/admin/routing/simulate", json=where, headers=admin).json()
     assert after["place"]["unit_grid"] == "431302001001990"
 
