@@ -54,6 +54,8 @@ from backend.privacy.controllers import PRIVACY_HANDLERS
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper
+from backend.triage import cityconfig
+from backend.triage.console import CityConfigController
 from backend.triage.controllers import TaxonomyController
 from backend.triage.learning import schedule as schedule_retrain
 from backend.triage.simulator import RoutingSimulatorController
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         notify.prepare(ctx)  # VAPID keys (made once in the data dir) and the channels
         notify_feed = notify.feed(ctx)
         calendar_loop = calendar_sync()
+        config_loop = cityconfig.sync_loop(ctx)
         try:
             await calendar_loop.sync()  # the city's holidays before any deadline is computed
             calendar_loop.start()
@@ -152,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.start()
             sampling.start()
             ctx.triage = await Triage.load(settings)
+            await cityconfig.sync(ctx)  # the city's settings and category changes before the first request
+            config_loop.start()
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
                 ctx.extras["wake"] = worker.wake
@@ -168,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await calendar_loop.stop()
+            await config_loop.stop()
             await sampling.stop()
             await live.stop()
             await chores.stop()
@@ -196,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetaController,
             TaxonomyController,
             RoutingSimulatorController,
+            CityConfigController,
             OrgAdminController,
             CalendarController,
             OrgMapController,

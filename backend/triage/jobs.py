@@ -23,6 +23,7 @@ from backend.cases.tables import Case
 from backend.cases.transitions import grid_supervisor
 from backend.context import AppContext
 from backend.live.log import EventKind
+from backend.triage import cityconfig
 from backend.triage.duplicates import find_duplicate, mark
 from backend.triage.service import Triage
 
@@ -124,6 +125,7 @@ async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         case = change.case
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
+        await cityconfig.sync(ctx)  # the city's settings and categories as changed in any process
         await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
@@ -141,6 +143,7 @@ async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         case = change.case
         if case is None or case.state not in ROUTABLE or case.triaged_at is None:
             return
+        await cityconfig.sync(ctx)
         await triage.refresh()
         change.record("reroute", from_state=case.state, data=await _route(triage, case),
                       text=("已按新类别重新分拣", "Routed again for the new category"))
