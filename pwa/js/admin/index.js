@@ -13,7 +13,9 @@ const SCREENS = {
   '#/admin': ['calendar', 'renderCalendar'], '#/admin/users': ['users', 'renderUsers'],
   '#/admin/units': ['units', 'renderUnits'], '#/admin/rules': ['rules', 'renderRules'],
   '#/admin/interop': ['interop', 'renderInterop'], '#/admin/audit': ['audit', 'renderAudit'],
-  '#/admin/jobs': ['jobs', 'renderJobs'],
+  '#/admin/jobs': ['jobs', 'renderJobs'], '#/admin/categories': ['categories', 'renderCategories'],
+  '#/admin/settings': ['settings', 'renderSettings'], '#/admin/grids': ['grids', 'renderGrids'],
+  '#/admin/components': ['components', 'renderComponents'],
 };
 
 /**
