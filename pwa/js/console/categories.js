@@ -43,6 +43,7 @@ export async function renderCategories(main) {
   if (!here()) return;
   const majors = () => [...new Map(cats.map((c) => [c.major_code, c])).values()];
   major.append(...majors().map((c) => h('option', { value: c.major_code }, `${c.major_code} ${c.major_name}`)));
+  major.value = majors()[0]?.major_code || ''; // one 大类 at a time: 190-odd rows of limits are too many to read
   draw();
 
   function draw() {

@@ -118,7 +118,11 @@ export async function renderComponents(main) {
       lat.value = p.lat.toFixed(7);
     });
     const follow = () => {
-      if (Number.isFinite(Number(lng.value)) && Number.isFinite(Number(lat.value))) pin.setLatLng([Number(lat.value), Number(lng.value)]);
+      const at = [Number(lat.value), Number(lng.value)];
+      if (lng.value && lat.value && at.every(Number.isFinite) && Math.abs(at[0]) <= 90 && Math.abs(at[1]) <= 180) {
+        pin.setLatLng(at);
+        map.panTo(at);
+      }
     };
     lng.addEventListener('input', follow);
     lat.addEventListener('input', follow);

@@ -66,13 +66,13 @@ export async function renderGrids(main) {
     layer.setStyle((f) => (holder(f.properties.code) ? STYLE : FREE));
     results.replaceChildren(
       h('p', { class: 'muted' }, t('city.grid.count', { n: grids.features.length, free })),
-      supervisors.length ? null : h('p', { class: 'error' }, t('city.grid.no_supervisors')),
+      ...(supervisors.length ? [] : [h('p', { class: 'error' }, t('city.grid.no_supervisors'))]),
       scrollTable(t('city.grids'), ['code', 'name', 'supervisor', 'actions', 'district'].map((c) => t(`city.grid.col.${c}`)),
         grids.features.map(({ properties: g }) => {
           const s = holder(g.code);
           return h('tr', { dataset: { code: g.code } },
             h('td', { class: 'mono' }, h('button', { type: 'button', class: 'link-button', title: t('city.grid.show'), onclick: () => show(g.code) }, g.code)),
-            h('td', null, g.name),
+            h('td', { class: 'nowrap' }, g.name),
             h('td', { class: s ? null : 'muted', dataset: { supervisor: s?.username || '' } }, s ? `${s.display_name}（${s.username}）` : t('city.grid.nobody')),
             h('td', { class: 'nowrap' },
               h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'assign' }, disabled: !supervisors.length,

@@ -21,7 +21,7 @@ registerMessages('zh-CN', {
   'city.cat.new_filing': '立案条件', 'city.cat.new_limit': '处置时限（如 2天、4小时）', 'city.cat.new_closing': '结案条件',
   'city.cat.added': '已新增 {code} {name}', 'city.cat.none': '没有符合条件的小类',
   // Settings
-  'city.set.hint': '这些参数保存在数据库中，所有服务进程在几秒内生效，无需重启；未修改的项使用部署配置的默认值。',
+  'city.set.cases': '派遣、疑似重复与重新打开', 'city.set.hint': '这些参数保存在数据库中，所有服务进程在几秒内生效，无需重启；未修改的项使用部署配置的默认值。',
   'city.set.default': '默认值：{v}', 'city.set.changed': '已修改', 'city.set.on': '开', 'city.set.off': '关',
   'city.set.save': '保存运行参数', 'city.set.saved': '运行参数已保存，所有进程将在几秒内使用新值',
   'city.set.range': '{min}–{max} {unit}', 'city.set.eval': '综合考评方案', 'city.set.eval_hint': '各对象的综合得分为各项得分的加权平均；等级分数线须满足 100 ≥ A > B > C > D ≥ 0，低于 D 为 E。',
@@ -66,7 +66,7 @@ registerMessages('en', {
   'city.cat.new_name': 'Name', 'city.cat.new_synonyms': 'What citizens call it (comma-separated)', 'city.cat.new_dept': 'Handling unit',
   'city.cat.new_filing': 'Filing condition', 'city.cat.new_limit': 'Time limit (e.g. 2天, 4小时)', 'city.cat.new_closing': 'Closing condition',
   'city.cat.added': 'Added {code} {name}', 'city.cat.none': 'No category matches',
-  'city.set.hint': 'These values are kept in the database and every server process uses them within seconds, without a restart; untouched ones use the deployment default.',
+  'city.set.cases': 'Dispatch, likely duplicates and reopening', 'city.set.hint': 'These values are kept in the database and every server process uses them within seconds, without a restart; untouched ones use the deployment default.',
   'city.set.default': 'Default: {v}', 'city.set.changed': 'Changed', 'city.set.on': 'On', 'city.set.off': 'Off',
   'city.set.save': 'Save settings', 'city.set.saved': 'Settings saved; every process uses them within seconds',
   'city.set.range': '{min}–{max} {unit}', 'city.set.eval': 'Evaluation scheme', 'city.set.eval_hint': 'Each subject\'s score is the weighted mean of its parts; grade thresholds must satisfy 100 ≥ A > B > C > D ≥ 0, below D is E.',

@@ -14,8 +14,11 @@ export function adminNav(current) {
     ['categories', '#/admin/categories', 'city.categories'], ['grids', '#/admin/grids', 'city.grids'],
     ['components', '#/admin/components', 'city.components'], ['settings', '#/admin/settings', 'city.settings'],
     ['interop', '#/admin/interop', 'admin.interop'], ['audit', '#/admin/audit', 'admin.audit'], ['jobs', '#/admin/jobs', 'admin.jobs']];
-  return h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
+  const nav = h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
     items.map(([key, href, label]) => h('a', { href, class: 'centre-nav-link', 'aria-current': key === current ? 'page' : null }, t(label))));
+  // On a phone the tabs scroll sideways: bring the current one into view once the page is laid out.
+  requestAnimationFrame(() => nav.querySelector('[aria-current=page]')?.scrollIntoView({ block: 'nearest', inline: 'center' }));
+  return nav;
 }
 
 /**

@@ -74,7 +74,7 @@ export async function renderSettings(main) {
     } }, rows, status,
     h('div', { class: 'filter-buttons' }, h('button', { type: 'submit', class: 'btn btn-primary', dataset: { action: 'save-settings' } }, t('city.set.save')),
       h('a', { href: historyHref('settings') }, t('con.history'))));
-    runtime.replaceChildren(h('h2', { id: 'set-rt' }, t('city.settings')), h('p', { class: 'muted' }, t('city.set.hint')), form);
+    runtime.replaceChildren(h('h2', { id: 'set-rt' }, t('city.set.cases')), h('p', { class: 'muted' }, t('city.set.hint')), form);
   }
 
   function drawScheme() {
