@@ -32,6 +32,9 @@ async def search(category: str = "", grid: str = "", limit: int = LIST_LIMIT) ->
     query, count = _query(), Component.count()
     conditions = []
     if category:
+        if not category.isalnum():
+            raise InvalidInput("类别代码只能包含字母和数字", "A category code has letters and digits only",
+                               code="taxonomy.unknown_code", details={"code": category})
         conditions.append(Component.category_code.like(f"{category.upper()}%"))
     if grid:
         if await ResponsibilityGrid.exists().where(ResponsibilityGrid.code == grid):

@@ -7,6 +7,7 @@ change from a web page. Every process applies the values (``backend/triage/cityc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,7 +68,8 @@ def check(values: dict[str, Any]) -> dict[str, Any]:
                 raise _bad(spec, raw)
             out[key] = raw
             continue
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or (spec.kind is int and raw != int(raw)):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or (
+                spec.kind is int and raw != int(raw)):
             raise _bad(spec, raw)
         if not spec.lo <= raw <= spec.hi:
             raise _bad(spec, raw)
