@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count, Max
-
 from backend.db import write_transaction
 from backend.errors import InvalidInput
-from backend.org.tables import CategorySetting, RuntimeSetting
+from backend.org.tables import RuntimeSetting
 from backend.settings import Settings
 
 
@@ -112,8 +110,17 @@ async def save(values: dict[str, Any], actor_id: int | None) -> dict[str, Any]:
     return before
 
 
+# Read on its own by ``stamp()``, and inside the one query the triage job already runs (``Triage.refresh``).
+STAMP_COLUMNS = ("(SELECT count(*) FROM runtime_setting) AS settings_n, (SELECT max(updated_at) FROM runtime_setting) "
+                 "AS settings_at, (SELECT count(*) FROM category_setting) AS categories_n, "
+                 "(SELECT max(updated_at) FROM category_setting) AS categories_at")
+
+
+def stamp_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    return int(row["settings_n"]), str(row["settings_at"]), int(row["categories_n"]), str(row["categories_at"])
+
+
 async def stamp() -> tuple[Any, ...]:
     """Moves whenever a runtime setting or a category change is written (rows are only added or updated)."""
-    s = await RuntimeSetting.select(Count(alias="n"), Max(RuntimeSetting.updated_at, alias="latest"))
-    c = await CategorySetting.select(Count(alias="n"), Max(CategorySetting.updated_at, alias="latest"))
-    return int(s[0]["n"] or 0), str(s[0]["latest"]), int(c[0]["n"] or 0), str(c[0]["latest"])
+    rows = await RuntimeSetting.raw(f"SELECT {STAMP_COLUMNS}")
+    return stamp_of(rows[0])

@@ -8,8 +8,8 @@ the database and applied in every process without a restart.
 - **Settings**: ``backend/org/runtime.py`` says which; ``ctx.settings`` becomes settings.py's values with the stored
   ones on top.
 
-Propagation: each process reads ``runtime.stamp()`` — before every triage job (so duplicates, auto-dispatch and
-classification use the newest values), every few seconds in a loop (``sync_loop``) for the request path, and at once
+Propagation: each process reads ``runtime.stamp()`` — in every triage job (inside ``Triage.refresh``'s one query, so
+duplicates, auto-dispatch and classification use the newest values), every few seconds in a loop (``sync_loop``) for the request path, and at once
 in the process that made the change.
 """
 
@@ -100,9 +100,10 @@ class CityConfig:
     base_taxonomy: Taxonomy
     seen: tuple[Any, ...] | None = None
 
-    async def sync(self, ctx: AppContext, force: bool = False) -> bool:
-        """Apply the stored settings and category changes when they moved since the last look; True when they did."""
-        current = await runtime.stamp()
+    async def sync(self, ctx: AppContext, force: bool = False, current: tuple[Any, ...] | None = None) -> bool:
+        """Apply the stored settings and category changes when they moved since the last look (``current``: the stamp
+        as just read with other things); True when they did."""
+        current = current or await runtime.stamp()
         if current == self.seen and not force:
             return False
         values = {k: v["value"] for k, v in (await runtime.stored()).items()}

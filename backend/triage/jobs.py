@@ -125,8 +125,8 @@ async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         case = change.case
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
-        await cityconfig.sync(ctx)  # the city's settings and categories as changed in any process
         await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
+        await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)  # and the city's settings, categories
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
         case.triaged_at = clock.now()
@@ -143,7 +143,7 @@ async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         case = change.case
         if case is None or case.state not in ROUTABLE or case.triaged_at is None:
             return
-        await cityconfig.sync(ctx)
         await triage.refresh()
+        await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)
         change.record("reroute", from_state=case.state, data=await _route(triage, case),
                       text=("已按新类别重新分拣", "Routed again for the new category"))

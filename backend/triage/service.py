@@ -16,6 +16,7 @@ from backend.errors import InvalidInput
 from backend.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
 from backend.geo import UnitGrid as GeoUnitGrid
 from backend.instruments import CLASSIFY_SECONDS
+from backend.org import runtime
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
@@ -81,6 +82,7 @@ class Triage:
         self.components = ComponentCatalogue()
         self.routing = RouterCache()
         self.rules_signature: tuple[int, str] = (0, "")  # as last read by refresh()
+        self.config_stamp: tuple[Any, ...] = ()  # the city's settings and category changes, as last read by refresh()
 
     @classmethod
     async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
@@ -94,13 +96,15 @@ class Triage:
         self.grids = await load_grid_index()
 
     async def refresh(self) -> None:
-        """Reload the components and the routing rules when their rows were added, removed or (rules) changed, in this
-        process or another. One query reads both signatures: the triage job runs it for every case."""
+        """Reload the components and the routing rules when their rows were added, removed or changed, in this process
+        or another. One query reads their signatures and the city configuration's stamp: the triage job runs it for
+        every case."""
         rows = await ComponentRow.raw(
             "SELECT (SELECT count(*) FROM component) AS components, (SELECT coalesce(max(id), 0) FROM component) AS "
             "last_component, (SELECT max(moved_at) FROM component) AS last_moved, (SELECT count(*) FROM routing_rule) "
-            "AS rules, (SELECT max(updated_at) FROM routing_rule) AS last_rule"
+            f"AS rules, (SELECT max(updated_at) FROM routing_rule) AS last_rule, {runtime.STAMP_COLUMNS}"
         )
+        self.config_stamp = runtime.stamp_of(rows[0])
         components = (int(rows[0]["components"]), int(rows[0]["last_component"]), str(rows[0]["last_moved"]))
         if components != self.components.signature:
             self.components = await load_components(components)

@@ -119,7 +119,7 @@ def test_moving_a_component_changes_its_grid_snapping_and_is_audited(client):
     admin = login(client, "admin")
     c = component("C0305")
     code = c["properties"]["id"]
-    lng, lat = c["geometry"]["coordinates"][:2]
+    lng = c["geometry"]["coordinates"][0]
     listed = client.get("/api/v1/admin/components", params={"category": "C03"}, headers=admin).json()
     assert listed["total"] >= 1 and all(i["category"].startswith("C03") for i in listed["items"])
     to = point_in("ZR02")
