@@ -65,6 +65,11 @@ def test_a_disabled_category_leaves_the_menu_and_new_reports_but_old_cases_keep_
     assert r.status_code == 422 and r.json()["error"]["code"] == "taxonomy.disabled"
     case = client.get(f"/api/v1/cases/{old['id']}", headers=sup).json()
     assert case["category_code"] == "C0305"
+    # A citizen's words that name it: the classifier no longer offers it.
+    mine = submit(client, login(client, "citizen01"), *offset(lng, lat, east_m=400), description="垃圾箱破损了，箱体变形")
+    citizen = client.get(f"/api/v1/cases/{mine['id']}", headers=login(client, "operator01")).json()
+    assert citizen["suggestions"] and all(s["code"] != "C0305" for s in citizen["suggestions"])
+    assert citizen["category_code"] != "C0305"
     entry = _audit(client, admin, "taxonomy.category_changed")[0]
     assert entry["target"] == "category:C0305"
     assert entry["details"]["before"]["enabled"] is True and entry["details"]["after"]["enabled"] is False
