@@ -57,6 +57,8 @@ from backend.redaction import service as redaction
 from backend.settings import Settings
 from backend.stats.controllers import StatsController
 from backend.sweeper import Sweeper
+from backend.triage import cityconfig
+from backend.triage.console import CityConfigController
 from backend.triage.controllers import TaxonomyController
 from backend.triage.learning import schedule as schedule_retrain
 from backend.triage.simulator import RoutingSimulatorController
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         notify_feed = notify.feed(ctx)
         calendar_loop = calendar_sync()
         places_loading: asyncio.Task[None] | None = None
+        config_loop = cityconfig.sync_loop(ctx)
         try:
             await calendar_loop.sync()  # the city's holidays before any deadline is computed
             calendar_loop.start()
@@ -162,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ctx.triage = await Triage.load(settings)
             ctx.place_names = place_names(ctx)
             places_loading = preload(ctx)  # the gazetteer, shared by the process: in the background
+            await cityconfig.sync(ctx)  # the city's settings and category changes before the first request
+            config_loop.start()
             if settings.run_worker:
                 worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
                 ctx.extras["wake"] = worker.wake
@@ -186,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 places_loading.cancel()
                 await asyncio.gather(places_loading, return_exceptions=True)
             await calendar_loop.stop()
+            await config_loop.stop()
             await sampling.stop()
             await live.stop()
             await chores.stop()
@@ -216,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetaController,
             TaxonomyController,
             RoutingSimulatorController,
+            CityConfigController,
             OrgAdminController,
             OrgTransferController,
             CalendarController,

@@ -122,8 +122,9 @@ async def update(ctx: Any, caller: Caller, user_id: int, data: UserPatch) -> Cha
             await caller.audit("user.activated" if data.active else "user.deactivated", user)
             ended = ended or not data.active
         if data.grids is not None:
+            before_grids = (await _grids([user.id])).get(user.id, [])
             rights = await _set_grids(user, data.grids)
-            await caller.audit("user.grids_changed", user, grids=sorted(set(data.grids)))
+            await caller.audit("user.grids_changed", user, grids=sorted(set(data.grids)), before=before_grids)
         if ended:
             await services.end_sessions(user.id)
             await caller.audit("auth.sessions_ended", user)

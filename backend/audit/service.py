@@ -50,6 +50,9 @@ ACTIONS = {
     "interop.webhook_replayed": ("重放回调", "Webhook events replayed"),
     "interop.delivery_retried": ("重发回调", "Webhook delivery sent again"),
     "interop.open311_request": ("外部系统提交上报", "Open311 request received"),
+    "taxonomy.category_changed": ("修改案件类别", "Category changed"),
+    "taxonomy.category_added": ("新增案件类别", "Category added"),
+    "org.component_moved": ("移动部件位置", "Component moved"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

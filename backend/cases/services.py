@@ -139,7 +139,7 @@ async def create_report(
         "uploads": [c.sha256 for c, _ in uploads],
     })
     triage = ctx.triage
-    category = triage.category(data.category_code) if data.category_code else None
+    category = triage.choosable(data.category_code) if data.category_code else None
     if data.menu:
         triage.check_menu(data.menu)
     flags = [*await _check_location(triage, data.lng, data.lat), *(flags or [])]

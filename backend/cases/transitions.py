@@ -199,7 +199,10 @@ async def _is_supervisor(user_id: int) -> bool:
 
 async def _reclassify(change: CaseChange, actor: Actor, case: Case, body: ActionIn, data: dict[str, Any]) -> None:
     assert body.category_code is not None
-    category = change.ctx.triage.category(body.category_code)
+    triage = change.ctx.triage
+    # A switched-off 小类 may stay on a case that has it, but nobody chooses it anew.
+    category = triage.category(body.category_code) if body.category_code == case.category_code else (
+        triage.choosable(body.category_code))
     index = body.standard_index if body.standard_index is not None else 0
     if index >= len(category.standards):
         raise InvalidInput("立案条件序号超出范围", "standard_index is out of range", code="case.bad_standard_index")

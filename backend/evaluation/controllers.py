@@ -107,7 +107,11 @@ class EvaluationController(Controller):
     @put("/scheme", operation_id="setEvaluationScheme", guards=[admin_only],
          summary="修改考评方案 Change weights or grade thresholds (admin; audited)")
     async def set_scheme(self, request: Request, actor: CurrentActor, data: JSONBody[SchemeIn]) -> SchemeOut:
+        before = await services.get_scheme()
         out = await services.set_scheme(actor, data.weights, data.grades)
         await record_request(request, "settings.changed", actor_id=actor.id, actor_name=actor.username,
-                             target="evaluation.scheme", details={"weights": out.weights, "grades": out.grades})
+                             target="evaluation.scheme", details={
+                                 "weights": out.weights, "grades": out.grades,
+                                 "before": {"weights": before.weights, "grades": before.grades},
+                                 "after": {"weights": out.weights, "grades": out.grades}})
         return out

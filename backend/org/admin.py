@@ -181,7 +181,7 @@ async def import_components(ctx: AppContext, data: ComponentCollectionIn) -> Imp
     for r in rows:
         if r["code"] in existing:
             await Component.update({getattr(Component, k): v for k, v in r.items()}).where(Component.code == r["code"])
-    ctx.triage.components.signature = (-1, -1)  # updated rows do not move the signature: force a reload here
+    ctx.triage.components.signature = (-1, -1, "")  # updated rows do not move the signature: force a reload here
     await ctx.triage.refresh()
     return ImportOut(added=len(new), updated=len(rows) - len(new))
 

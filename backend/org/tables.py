@@ -64,6 +64,7 @@ class Component(Table):
     maintainer = ForeignKey(Unit, null=True)
     unit_grid = Varchar(length=15, default="")
     status = Varchar(length=16, default="normal")
+    moved_at = Timestamptz(null=True, default=None)  # an admin moved the point: other processes reload the index
 
 
 class RoutingRule(Table):
@@ -102,3 +103,25 @@ class OrgImport(Table):
     by_name = Varchar(length=64, default="")
     datasets = JSON(default=[])  # ["units", "routing_rules", …]
     summary = JSON(default={})  # per dataset: added, updated, removed counts
+
+
+class RuntimeSetting(Table):
+    """An admin's value for one of the settings that are safe to change while running (``backend/org/runtime.py``).
+    A key without a row uses the value from settings.py (the environment)."""
+
+    key = Varchar(length=64, unique=True)
+    value = JSON(default={})  # {"value": …}: JSON keeps the type (bool, int, float)
+    updated_at = Timestamptz()
+    updated_by = Integer(null=True, default=None)
+
+
+class CategorySetting(Table):
+    """The city's changes to the taxonomy file: a 小类 switched off, its time limits changed, or a 小类 of its own.
+    Applied over the file by ``backend/triage/cityconfig.py``; a code without a row is as the file says."""
+
+    code = Varchar(length=8, unique=True)
+    enabled = Boolean(default=True)
+    time_limits = JSON(default=[])  # one limit per standard ("" keeps the file's); [] changes none
+    addition = JSON(default={})  # a city 小类: its record in the taxonomy file's shape; {} for a code of the file
+    updated_at = Timestamptz()
+    updated_by = Integer(null=True, default=None)

@@ -34,6 +34,7 @@ class CategoryOut(Struct):
     synonyms_en: list[str]
     department: str
     standards: list[StandardOut]
+    enabled: bool = True  # False: switched off by the city (old cases keep it; not offered for new ones)
 
 
 class MajorOut(Struct):
@@ -47,7 +48,7 @@ class CategoriesOut(Struct):
     categories: list[CategoryOut]
 
 
-def _category_out(c: Category) -> CategoryOut:
+def _category_out(c: Category, disabled: frozenset[str] = frozenset()) -> CategoryOut:
     return CategoryOut(
         code=c.code,
         name=c.name,
@@ -61,6 +62,7 @@ def _category_out(c: Category) -> CategoryOut:
         standards=[
             StandardOut(s.filing_condition, s.closing_condition, s.time_limit.raw, s.urgent) for s in c.standards
         ],
+        enabled=c.code not in disabled,
     )
 
 
@@ -78,5 +80,5 @@ class TaxonomyController(Controller):
         kinds = {c.major_code: c.kind for c in tax.categories}
         return CategoriesOut(
             majors=[MajorOut(code, name, kinds[code]) for code, name in tax.majors.items()],
-            categories=[_category_out(c) for c in tax.categories],
+            categories=[_category_out(c, tax.disabled) for c in tax.categories],
         )

@@ -25,6 +25,7 @@ from backend.context import AppContext
 from backend.live.log import EventKind
 from backend.photos.tables import Photo
 from backend.redaction import service as redaction
+from backend.triage import cityconfig
 from backend.triage.duplicates import find_duplicate, mark
 from backend.triage.service import Triage
 
@@ -132,6 +133,7 @@ async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
         await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
+        await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)  # and the city's settings, categories
         data = await _classify_and_locate(triage, case)
         data.update(await _route(triage, case))
         case.triaged_at = clock.now()
@@ -149,6 +151,7 @@ async def reroute_case(ctx: AppContext, payload: dict[str, Any]) -> None:
         if case is None or case.state not in ROUTABLE or case.triaged_at is None:
             return
         await triage.refresh()
+        await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)
         change.record("reroute", from_state=case.state, data=await _route(triage, case),
                       text=("已按新类别重新分拣", "Routed again for the new category"))
 

@@ -16,6 +16,7 @@ from backend.errors import InvalidInput
 from backend.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
 from backend.geo import UnitGrid as GeoUnitGrid
 from backend.instruments import CLASSIFY_SECONDS
+from backend.org import runtime
 from backend.org.tables import Component as ComponentRow
 from backend.org.tables import UnitGrid
 from backend.settings import Settings
@@ -58,7 +59,7 @@ class Snap:
 class ComponentCatalogue:
     index: ComponentIndex | None = None
     rows: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)  # code → (id, owner, maintainer)
-    signature: tuple[int, int] = (0, 0)
+    signature: tuple[Any, ...] = (0, 0, "")
 
 
 def _load_classifier(taxonomy: Taxonomy, model: Path | None = None) -> Any:
@@ -84,6 +85,7 @@ class Triage:
         self.routing = RouterCache()
         self.rules_signature: tuple[int, str] = (0, "")  # as last read by refresh()
         self.org_revision: int | None = None  # the newest organisation import (org/transfer.py) this process loaded
+        self.config_stamp: tuple[Any, ...] = ()  # the city's settings and category changes, as last read by refresh()
 
     @classmethod
     async def load(cls, settings: Settings, with_classifier: bool = True) -> Triage:
@@ -97,21 +99,24 @@ class Triage:
         self.grids = await load_grid_index()
 
     async def refresh(self) -> None:
-        """Reload the components and the routing rules when their rows were added, removed or (rules) changed, in this
-        process or another. One query reads both signatures: the triage job runs it for every case."""
+        """Reload the components and the routing rules when their rows were added, removed or changed, in this process
+        or another. One query reads their signatures and the city configuration's stamp: the triage job runs it for
+        every case."""
         rows = await ComponentRow.raw(
             "SELECT (SELECT count(*) FROM component) AS components, (SELECT coalesce(max(id), 0) FROM component) AS "
-            "last_component, (SELECT count(*) FROM routing_rule) AS rules, (SELECT max(updated_at) FROM routing_rule) "
-            "AS last_rule, (SELECT coalesce(max(id), 0) FROM org_import) AS org_revision"
+            "last_component, (SELECT max(moved_at) FROM component) AS last_moved, (SELECT count(*) FROM routing_rule) "
+            "AS rules, (SELECT max(updated_at) FROM routing_rule) AS last_rule, "
+            f"(SELECT coalesce(max(id), 0) FROM org_import) AS org_revision, {runtime.STAMP_COLUMNS}"
         )
+        self.config_stamp = runtime.stamp_of(rows[0])
         revision = int(rows[0]["org_revision"])
         if self.org_revision is not None and revision != self.org_revision:
             # An import anywhere (updated rows move no count): grids, components and units are read again.
             self.grids = await load_grid_index()
-            self.components.signature = (-1, -1)
+            self.components.signature = (-1, -1, "")
             self.routing.invalidate()
         self.org_revision = revision
-        components = (int(rows[0]["components"]), int(rows[0]["last_component"]))
+        components = (int(rows[0]["components"]), int(rows[0]["last_component"]), str(rows[0]["last_moved"]))
         if components != self.components.signature:
             self.components = await load_components(components)
         self.rules_signature = (int(rows[0]["rules"]), str(rows[0]["last_rule"]))
@@ -120,6 +125,10 @@ class Triage:
 
     def category(self, code: str) -> Category:
         return self.taxonomy.get(code)
+
+    def choosable(self, code: str) -> Category:
+        """A category a new report or a new classification may take (not switched off)."""
+        return self.taxonomy.choosable(code)
 
     def check_menu(self, menu: str) -> None:
         self.taxonomy.menu_item(menu)
@@ -204,14 +213,26 @@ class Triage:
         except Exception as exc:  # classification must never stop triage: logged and recorded
             log.exception("classifier failed")
             return Classification(category, 0, 1.0 if category else 0.0, [], "", f"{type(exc).__name__}: {exc}")
-        suggestions = [_suggestion_dict(s) for s in result.suggestions]
-        top = result.suggestions[0] if result.suggestions else None
+        # The classifier knows the file's taxonomy: the city's switched-off 小类 are no choice, and its limits win.
+        offered = [s for s in result.suggestions if s.code not in self.taxonomy.disabled and self.taxonomy.has(s.code)]
+        suggestions = [self._suggestion_dict(s) for s in offered]
+        top = offered[0] if offered else None
         if category is None and top is not None and top.confidence >= self.auto_threshold:
             category = self.taxonomy.get(top.code)
         index = top.standard_index if top is not None and category is not None and top.code == category.code else 0
         confidence = 1.0 if code else (top.confidence if top else 0.0)
         return Classification(category, index, confidence, suggestions, result.model_version,
                               urgent=bool(getattr(result, "urgent", False)))
+
+    def _suggestion_dict(self, s: Any) -> dict[str, Any]:
+        standards = self.taxonomy.get(s.code).standards
+        limit = standards[s.standard_index].time_limit if s.standard_index < len(standards) else s.time_limit
+        return {
+            "code": s.code, "name": s.name, "kind": s.kind, "confidence": round(float(s.confidence), 4),
+            "standard_index": s.standard_index, "urgent": bool(s.urgent),
+            "time_limit": getattr(limit, "raw", str(limit)),
+            "reasons": [{"kind": r.kind, "text_zh": r.text_zh, "text_en": r.text_en} for r in s.reasons],
+        }
 
     @property
     def auto_threshold(self) -> float:
@@ -255,16 +276,9 @@ class Triage:
         return router.route(place)
 
 
-def _suggestion_dict(s: Any) -> dict[str, Any]:
-    return {
-        "code": s.code, "name": s.name, "kind": s.kind, "confidence": round(float(s.confidence), 4),
-        "standard_index": s.standard_index, "urgent": bool(s.urgent),
-        "time_limit": getattr(s.time_limit, "raw", str(s.time_limit)),
-        "reasons": [{"kind": r.kind, "text_zh": r.text_zh, "text_en": r.text_en} for r in s.reasons],
-    }
 
 
-async def load_components(signature: tuple[int, int] = (0, 0)) -> ComponentCatalogue:
+async def load_components(signature: tuple[Any, ...] = (0, 0, "")) -> ComponentCatalogue:
     rows = await ComponentRow.select(ComponentRow.id, ComponentRow.code, ComponentRow.category_code, ComponentRow.lng,
                                      ComponentRow.lat, ComponentRow.owner, ComponentRow.maintainer)
     if not rows:

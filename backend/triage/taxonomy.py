@@ -87,6 +87,7 @@ class Taxonomy:
     menu: tuple[MenuItem, ...]
     condition_cues: tuple[ConditionCue, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    disabled: frozenset[str] = frozenset()  # 小类 the city switched off: known (old cases keep them), not offered
     _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
     _menu_by_key: dict[str, MenuItem] = field(init=False, repr=False, compare=False)
 
@@ -115,6 +116,14 @@ class Taxonomy:
                 code="taxonomy.unknown_code",
                 details={"code": code},
             )
+        return category
+
+    def choosable(self, code: str) -> Category:
+        """The category for a new report or a new choice: known and not switched off by the city."""
+        category = self.get(code)
+        if category.code in self.disabled:
+            raise InvalidInput(f"类别 {category.code} {category.name} 已停用", f"Category {category.code} is disabled",
+                               code="taxonomy.disabled", details={"code": category.code})
         return category
 
     def menu_item(self, key: str) -> MenuItem:

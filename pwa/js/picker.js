@@ -39,7 +39,7 @@ export function categoryPicker(onChange) {
   };
 
   categories().then((data) => {
-    all = data.categories;
+    all = data.categories.filter((c) => c.enabled !== false); // switched off by the city: not offered anew
     major.replaceChildren(...data.majors.map((m) => h('option', { value: m.code },
       `${m.code} ${m.name}（${m.kind === 'component' ? t('picker.component') : t('picker.event')}）`)));
     show();

@@ -15,6 +15,9 @@ const SCREENS = {
   '#/admin/interop': ['interop', 'renderInterop'], '#/admin/audit': ['audit', 'renderAudit'],
   '#/admin/jobs': ['jobs', 'renderJobs'],
   '#/admin/data': ['data', 'renderData'],
+  '#/admin/jobs': ['jobs', 'renderJobs'], '#/admin/categories': ['categories', 'renderCategories'],
+  '#/admin/settings': ['settings', 'renderSettings'], '#/admin/grids': ['grids', 'renderGrids'],
+  '#/admin/components': ['components', 'renderComponents'],
 };
 
 /**

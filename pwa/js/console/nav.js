@@ -2,18 +2,24 @@
 
 import { lang, t } from '../i18n.js';
 import { h } from '../ui.js';
+import './messages-city.js';
 
 /**
- * @param {'calendar'|'audit'|'jobs'|'users'|'units'|'rules'|'interop'|'data'} current
+ * @param {'calendar'|'audit'|'jobs'|'users'|'units'|'rules'|'interop'|'data'|'categories'|'grids'|'components'|'settings'} current
  * @returns {HTMLElement}
  */
 export function adminNav(current) {
   const items = [['calendar', '#/admin', 'admin.calendar'], ['users', '#/admin/users', 'admin.users'],
     ['units', '#/admin/units', 'admin.units'], ['rules', '#/admin/rules', 'admin.rules'],
+    ['categories', '#/admin/categories', 'city.categories'], ['grids', '#/admin/grids', 'city.grids'],
+    ['components', '#/admin/components', 'city.components'], ['settings', '#/admin/settings', 'city.settings'],
     ['interop', '#/admin/interop', 'admin.interop'], ['audit', '#/admin/audit', 'admin.audit'], ['jobs', '#/admin/jobs', 'admin.jobs'],
     ['data', '#/admin/data', 'admin.data']];
-  return h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
+  const nav = h('nav', { class: 'centre-nav', 'aria-label': t('admin.title') },
     items.map(([key, href, label]) => h('a', { href, class: 'centre-nav-link', 'aria-current': key === current ? 'page' : null }, t(label))));
+  // On a phone the tabs scroll sideways: bring the current one into view once the page is laid out.
+  requestAnimationFrame(() => nav.querySelector('[aria-current=page]')?.scrollIntoView({ block: 'nearest', inline: 'center' }));
+  return nav;
 }
 
 /**
