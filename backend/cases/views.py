@@ -262,7 +262,7 @@ def follower_view(view: ReporterCaseOut, kind: str, public: bool) -> ReporterCas
               for p in view.photos if p.thumb_url] if public else []
     stranger = kind != "device"
     return msgspec.structs.replace(
-        view, photos=photos, actions=[],
+        view, photos=photos, actions=[], following=kind,
         description="" if stranger else view.description, address="" if stranger else view.address,
         rating_comment="" if stranger else view.rating_comment,
         timeline=[msgspec.structs.replace(e, note="") for e in view.timeline] if stranger else view.timeline)

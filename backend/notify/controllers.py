@@ -169,6 +169,10 @@ class CitizenStatusController(Controller):
             follow_code=follow.follow_code(ctx.settings, case["tracking_no"]) if not kind else "",
             following=kind, states=words.state_words())
 
+    @get("/states", operation_id="citizenStates", summary="状态用语 Every case state as the citizen status it reads as")
+    async def states(self) -> dict[str, list[str]]:
+        return words.state_words()
+
     @get("/nearby", operation_id="citizenNearby", summary="附近的上报 Open public reports nearby (只报一次)")
     async def nearby(self, ctx: Ctx, actor: CurrentActor,
                      lng: Annotated[float, QueryParameter(ge=-180, le=180)],

@@ -69,3 +69,6 @@ registerMessages('en', { 'filter.whole': '{name} (all)' });
 
 registerMessages('zh-CN', { 'legend.title': '图例', 'legend.case': '本案件（{light}）', 'legend.grid': '单元网格（蓝色为本案所在）' });
 registerMessages('en', { 'legend.title': 'Legend', 'legend.case': 'This case ({light})', 'legend.grid': 'Unit grids (blue: this case\'s)' });
+
+// #17 (complete English): the example in pinyin, which the search understands too.
+registerMessages('en', { 'place.search_ph': 'e.g. Changqing Street, changqing, cqjd' });
