@@ -190,7 +190,6 @@ def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(br
         page.evaluate("() => localStorage.setItem('ssp.lang', 'en')")
         page.reload()
         expect(page.get_by_role("button", name="Report without an account")).to_be_visible()
-        screens = [("login", None)]
         page.fill("input[name=username]", "citizen01")
         page.fill("input[name=password]", "ssp-demo-2026")
         leaks = {"login": english_leaks(page)}
@@ -199,11 +198,12 @@ def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(br
         expect(page.locator(".loc-line")).to_contain_text("±")
         page.locator(".chip[data-menu=manhole]").click()
         expect(page.locator(".nearby-item")).to_have_count(1)
-        screens = [("report", "#/report"), ("mine", "#/mine"), ("case", f"#/case/{case['id']}")]
+        screens = [("report", "#/report"), ("mine", "#/mine"), ("me", "#/me"), ("notify", "#/notify"),
+                   ("case", f"#/case/{case['id']}")]
         for screen, hash_ in screens:
             if hash_ != "#/report":
                 page.goto(f"{live_server}/{hash_}")
-                page.wait_for_selector("main h1")
+                page.wait_for_selector("main h1, main h2")
                 page.wait_for_load_state("networkidle")
             leaks[screen] = english_leaks(page)
             found[screen] = axe_serious(page)
