@@ -62,17 +62,17 @@ def english_leaks(page: Any, skip: str = SKIP) -> list[str]:
     return sorted(set(page.evaluate(LEAKS, [skip, CJK.pattern])))
 
 
-def checked_case(base: str) -> tuple[dict[str, Any], Api]:
+def checked_case(base: str) -> dict[str, Any]:
     """citizen01's manhole report near the test phone, handled by the water company and waiting for its check."""
     citizen = Api.login(base, "citizen01")
     case = citizen.report(LOUDI["longitude"] + 0.0004, LOUDI["latitude"], "井盖缺失，路人容易踩空")
     Api.login(base, "operator01").act(case["id"], "reclassify", category_code="C0101")
     resolve_by_unit(base, case["id"])
-    return case, citizen
+    return case
 
 
 def test_join_a_nearby_report_follow_it_live_and_from_a_second_phone(browser: Any, live_server: str) -> None:
-    case, citizen = checked_case(live_server)
+    case = checked_case(live_server)
     stranger = browser.new_context(viewport=PHONE, geolocation=LOUDI, permissions=["geolocation"], locale="zh-CN")
     page = stranger.new_page()
     errors: list[str] = []
@@ -184,7 +184,7 @@ def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phon
 
 
 def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(browser: Any, live_server: str) -> None:
-    case, _ = checked_case(live_server)
+    case = checked_case(live_server)
     for name, viewport in (("phone", PHONE), ("desk", DESK)):
         page = open_as(browser, live_server, None, viewport, geo=(LOUDI["longitude"], LOUDI["latitude"]))
         page.evaluate("() => localStorage.setItem('ssp.lang', 'en')")

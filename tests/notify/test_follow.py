@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.cases.tables import CaseFollow
 from tests.cases.flows import Flow
 from tests.interop.conftest import Receiver
 from tests.notify.conftest import Device
@@ -37,6 +38,10 @@ def test_follow_on_another_device_needs_number_and_code_and_says_not_which_was_w
     assert [c["id"] for c in client.get("/api/v1/cases?view=mine", headers=other).json()["items"]] == [cid]
     theirs = client.get(f"/api/v1/citizen/cases/{cid}/status", headers=other).json()
     assert theirs["following"] == "device" and theirs["follow_code"] == ""  # the code is shown to the reporter only
+
+    # Deleting the account (PIPL) removes what they followed too.
+    assert client.request("DELETE", "/api/v1/me", json={"password": "ssp-demo-2026"}, headers=other).status_code == 204
+    assert client.blocking_portal.call(CaseFollow.count) == 0
 
 
 def test_nearby_open_reports_of_the_same_kind_can_be_joined_but_not_private_ones(client: Any) -> None:
