@@ -128,7 +128,7 @@ export function followCard(c, w) {
   return h('details', { class: 'card follow-code' },
     h('summary', null, t('cv.follow_title')),
     h('p', { class: 'muted small' }, t('cv.follow_hint')),
-    h('dl', { class: 'facts' },
+    h('dl', { class: 'code-facts' },
       h('dt', null, t('case.tracking')), h('dd', { class: 'mono' }, c.tracking_no),
       h('dt', null, t('cv.follow_code')), h('dd', { class: 'mono code', dataset: { testid: 'follow-code' } }, w.follow_code)));
 }
