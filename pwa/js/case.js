@@ -24,6 +24,7 @@ export async function renderCase(main, { id }) {
     '‹ ', t('common.back')), box);
   let warned = false; // one "offline copy" toast per visit, however often the page redraws
   let shown = ''; // the statuses of this case's queued results as last drawn
+  let following = ''; // a citizen following this case (not its reporter): nearby | device
   const queuedHere = async () => (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === Number(id));
   const load = async () => {
     let c;
@@ -46,6 +47,7 @@ export async function renderCase(main, { id }) {
       if (!warned) toast(t('case.offline_copy'), 'info');
       warned = true;
     }
+    following = c.following || '';
     box.replaceChildren(...(c.view === 'reporter' ? drawForCitizen(c, words, load, queued) : draw(c, load, queued)));
   };
   await load();
@@ -53,11 +55,13 @@ export async function renderCase(main, { id }) {
     // Redraw when one of this case's queued results changes status (e.g. 待发送 → 已发送 when the signal returns).
     if (JSON.stringify((await queuedHere()).map((e) => e.status)) !== shown) load();
   });
-  // A citizen hears of their reports (and the ones they follow) on their own topic; staff watch the case itself.
+  // A follower may not watch someone else's case: they hear of it on their own topic (the recorder adds it to the
+  // case's events). The reporter and staff watch the case. A citizen's page redraws in citizen words, no toast of
+  // the internal step.
   const me = session()?.user;
   const citizen = me?.role === 'citizen';
-  const stopLive = subscribe([citizen ? `reporter:${me.id}` : `case:${id}`], (ev) => {
-    if (citizen && ev.case_id !== Number(id)) return;
+  const stopLive = subscribe([following ? `reporter:${me.id}` : `case:${id}`], (ev) => {
+    if (following && ev.case_id !== Number(id)) return;
     if (!citizen && (ev.text_zh || ev.text_en)) toast(pick(ev, 'text'), 'info');
     load();
   }, { onResync: load });
