@@ -18,7 +18,7 @@ const SHELL = [
   '/js/api.js', '/js/app.js', '/js/cache.js', '/js/case.js', '/js/centre/board.js', '/js/centre/case-panels.js',
   '/js/centre/cluster.js', '/js/centre/heat-layer.js', '/js/centre/index.js', '/js/centre/map.js',
   '/js/centre/nav.js', '/js/centre/queues.js', '/js/centre/rules.js', '/js/centre/suggestions.js',
-  '/js/citizen/account.js', '/js/citizen/index.js', '/js/citizen/mine.js', '/js/geo.js', '/js/i18n.js', '/js/icons.js',
+  '/js/citizen/account.js', '/js/citizen/case-view.js', '/js/citizen/index.js', '/js/citizen/mine.js', '/js/geo.js', '/js/i18n.js', '/js/icons.js',
   '/js/live.js',
   '/js/login.js', '/js/map.js', '/js/messages.js', '/js/outbox.js', '/js/photos.js', '/js/picker.js',
   '/js/report.js', '/js/router.js', '/js/store.js', '/js/supervisor/index.js', '/js/supervisor/tasks.js',

@@ -78,6 +78,11 @@ def limits(settings: Settings) -> list[Limit]:
               credential_key),
         Limit("delete-user", "minute", settings.rate_password_checks_per_user, frozenset({"DELETE"}), "/api/v1/me",
               credential_key),
+        # Guessing a report's follow code (cases/follow.py): a few tries per credential, and per address, since
+        # anonymous device credentials are cheap.
+        Limit("follow-user", "minute", settings.rate_password_checks_per_user, post, "/api/v1/citizen/follows",
+              credential_key),
+        Limit("follow-ip", "minute", settings.rate_login_per_ip, post, "/api/v1/citizen/follows", client_address),
         Limit("api-user", "minute", settings.rate_api_per_user, every, "/api/", credential_key),
     ]
 

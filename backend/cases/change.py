@@ -27,6 +27,7 @@ from typing import Any
 
 from backend.accounts.services import Actor
 from backend.cases import clock
+from backend.cases.follow import follower_ids
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
 from backend.cases.schemas import PLACE_FIELDS, ActionIn
 from backend.cases.tables import Case, TimelineEntry
@@ -165,8 +166,11 @@ class CaseChange:
             await case.save()
         if self._steps:
             await TimelineEntry.insert(*(step.entry for step in self._steps))
+        # Followers (follow.py) hear what the reporter hears: on the live channel and from the notifier.
+        followers = [f"reporter:{u}" for u in await follower_ids(case.id)] if case is not None and self._steps else []
         for step in self._steps:
-            self.events.append(await append_event(step.kind, step.topics, step.payload, case.id if case else None))
+            self.events.append(await append_event(step.kind, [*step.topics, *followers], step.payload,
+                                                  case.id if case else None))
         for kind, payload in self._jobs:
             await enqueue(kind, payload)
 

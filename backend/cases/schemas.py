@@ -219,6 +219,7 @@ class ReporterCaseOut(Struct, tag="reporter", tag_field="view"):
     photos: list[ReporterPhotoRef] = []
     timeline: list[ReporterTimelineOut] = []
     actions: list[ActionOut] = []
+    following: str = ""  # "" my own report; nearby (我也遇到) or device (my report on another phone): followed
 
 
 # What a case read answers: the full record for staff, the reporter's view for citizens (tagged ``view: "reporter"``).

@@ -124,3 +124,13 @@ class ClassificationLabel(Table):
     suggested_code = Varchar(length=8, default="")
     created_by = ForeignKey(User, null=True)
     created_at = Timestamptz()
+
+
+class CaseFollow(Table):
+    """A citizen following a case they did not report: 我也遇到 from the nearby list (``nearby``), or the reporter's
+    own other device with the tracking number and follow code (``device``). Followers hear what the reporter hears."""
+
+    case = ForeignKey(Case, index=True)
+    user = ForeignKey(User, index=True)
+    kind = Varchar(length=8)  # nearby | device
+    created_at = Timestamptz()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from piccolo.columns.combination import And, Or, Where
 
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor
-from backend.cases import clock
+from backend.cases import clock, follow
 from backend.cases.access import allowed_actions, can_see, ensure_visible, find_case
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
 from backend.cases.schemas import (
@@ -266,8 +267,27 @@ def _reporter_timeline(case: Case, entries: list[dict[str, Any]], photo_ids: set
 
 async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseView:
     case = await load_case(case_id)
-    ensure_visible(actor, case)
-    return await render_case(settings, actor, case)
+    kind = await follow.following(actor.id, case.id) if is_reporter_view(actor) and not can_see(actor, case) else None
+    if kind is None:
+        ensure_visible(actor, case)
+        return await render_case(settings, actor, case)
+    view = await render_case(settings, actor, case)
+    assert isinstance(view, ReporterCaseOut)
+    return follower_view(view, kind, case.state in public_states())
+
+
+def follower_view(view: ReporterCaseOut, kind: str, public: bool) -> ReporterCaseOut:
+    """A followed case: no actions; public photos only while the case is public. Someone who joined from the nearby
+    list (another person) sees no words the reporter wrote, and no address beyond the map position."""
+    photos = [msgspec.structs.replace(p, thumb_url=f"/api/v1/public/photos/{p.id}/thumb",
+                                      display_url=f"/api/v1/public/photos/{p.id}/display")
+              for p in view.photos if p.thumb_url] if public else []
+    stranger = kind != "device"
+    return msgspec.structs.replace(
+        view, photos=photos, actions=[], following=kind,
+        description="" if stranger else view.description, address="" if stranger else view.address,
+        rating_comment="" if stranger else view.rating_comment,
+        timeline=[msgspec.structs.replace(e, note="") for e in view.timeline] if stranger else view.timeline)
 
 
 async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
@@ -379,6 +399,11 @@ async def list_cases(
     sort: str,
 ) -> CasePage:
     where = _view_filter(actor, view)
+    kinds: dict[int, str] = {}
+    if view == "mine" and is_reporter_view(actor):
+        kinds = {i: k for i, k in await follow.followed(actor.id)}
+        if kinds:  # my reports and the ones I follow
+            where = where | Case.id.is_in(list(kinds))
     clauses = [where] if where is not None else []
     valid_states = {s.value for s in State}
     for s in states:
@@ -421,6 +446,8 @@ async def list_cases(
     items: list[CaseView] = [
         reporter_case_out(c, units) if is_reporter_view(actor) else case_out(settings, c, units) for c in rows
     ]
+    items = [follower_view(item, kinds[item.id], True) if isinstance(item, ReporterCaseOut) and item.id in kinds
+             and c.reporter != actor.id else item for item, c in zip(items, rows, strict=True)]
     return CasePage(items=items, total=await count, page=page, page_size=page_size)
 
 

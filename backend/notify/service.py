@@ -3,7 +3,7 @@
 The feed (a ``Loop``) reads the log after its cursor and, in one transaction, writes one delivery row and one job per
 recipient address and moves the cursor: a crash repeats nothing and loses nothing. A delivery's key is derived from
 (event seq, channel, address), so a feed run twice cannot make a second one. Who hears what:
-- the reporter, when the case's citizen status (words.py) changes;
+- the reporter and the case's followers (cases/follow.py), when the case's citizen status (words.py) changes;
 - the assigned supervisor, of a new 核实 or 核查 task;
 - the responsible unit's staff, of a case dispatched to them (or sent back after a failed check) and of deadlines.
 Quiet hours delay a delivery to their end; they never drop it.
@@ -184,9 +184,10 @@ async def recipients(event: dict[str, Any]) -> list[tuple[int, str, Any]]:
     # The first event of a case (its creation) is the reporter's own act: nothing to tell them.
     if seen is not None and seen["seq"] < event["seq"] and seen["status"] != status:
         reason = await void_reason(case_id) if event["state"] == "voided" else ""
-        for reporter in _topic_ids(event, "reporter"):
-            out.append((reporter, "status", lambda lang, r=reason: Message(
-                *words.status_message(tracking, event["state"], _due(event), r, lang),
+        # The recorder puts the reporter's topic first and then each follower's (cases/follow.py).
+        for n, reporter in enumerate(_topic_ids(event, "reporter")):
+            out.append((reporter, "status", lambda lang, r=reason, f=n > 0: Message(
+                *words.status_message(tracking, event["state"], _due(event), r, lang, f),
                 tag=f"case-{case_id}", url=f"/#/case/{case_id}", case_id=case_id, tracking_no=tracking)))
     action, state = event.get("action"), event["state"]
     if action in SUPERVISOR_TASKS and state in ("verifying", "checking"):

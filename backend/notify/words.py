@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.cases.lifecycle import State
@@ -84,14 +85,14 @@ def not_accepted_reason(state: str, given: str = "", lang: str = "zh") -> str:
 
 
 def status_message(tracking_no: str, state: str, due_at: datetime | None, reason: str = "",
-                   lang: str = "zh") -> tuple[str, str]:
-    """(title, body) telling a reporter where their report stands."""
+                   lang: str = "zh", follower: bool = False) -> tuple[str, str]:
+    """(title, body) telling a reporter (or a follower) where the report stands."""
     status = citizen_status(state)
     name = status_name(status, lang)
     if lang == "en":
-        title = f"Your report {tracking_no}: {name}"
+        title = f"{'A report you follow' if follower else 'Your report'} {tracking_no}: {name}"
     else:
-        title = f"您的上报 {tracking_no}：{name}"
+        title = f"{'您关注的上报' if follower else '您的上报'} {tracking_no}：{name}"
     if status is CitizenStatus.NOT_ACCEPTED:
         body = not_accepted_reason(state, reason, lang)
     elif status is CitizenStatus.RESOLVED:
@@ -101,3 +102,17 @@ def status_message(tracking_no: str, state: str, due_at: datetime | None, reason
         body = expected_by(state, due_at, lang) or (
             "Tap to see the progress." if lang == "en" else "点此查看办理进度。")
     return title, body
+
+
+def state_words() -> dict[str, list[str]]:
+    """Every lifecycle state as the citizen status it reads as: {state: [zh, en]} (for the case page's timeline)."""
+    return {state.value: list(NAMES[status]) for state, status in BY_STATE.items()}
+
+
+def category_words(taxonomy: Any, code: str, name: str) -> tuple[str, str]:
+    """A category as a citizen reads it: the 小类 name in Chinese, the menu icon they know in English. No code."""
+    if not code:
+        return "待分类", "Not yet classified"
+    items = [m for m in taxonomy.menu if code in m.codes and not m.catch_all] or [
+        m for m in taxonomy.menu if m.catch_all]
+    return name, (items[0].name_en if items and items[0].name_en else "City problem")

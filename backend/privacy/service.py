@@ -23,7 +23,7 @@ from backend.accounts.services import Actor, end_sessions, now
 from backend.accounts.tables import AuthToken, SupervisorGrid, User
 from backend.audit import service as audit
 from backend.cases.schemas import CaseView
-from backend.cases.tables import Case, IdempotencyRecord, TimelineEntry
+from backend.cases.tables import Case, CaseFollow, IdempotencyRecord, TimelineEntry
 from backend.cases.views import photo_url, render_case
 from backend.context import AppContext
 from backend.db import write_transaction
@@ -219,6 +219,7 @@ async def delete_account(ctx: AppContext, actor: Actor, password: str | None, co
         await Photo.update({Photo.exif_lat: None, Photo.exif_lng: None, Photo.exif_alt: None, Photo.exif_time: None,
                             Photo.exif: {}, Photo.filename: ""}).where(Photo.uploader == user.id)
         await IdempotencyRecord.delete().where(IdempotencyRecord.user == user.id)
+        await CaseFollow.delete().where(CaseFollow.user == user.id)  # which reports they followed is theirs too
         await User.update({
             User.username: "deleted-" + secrets.token_hex(8), User.display_name: DELETED_NAME, User.phone: "",
             User.password_hash: "", User.active: False,

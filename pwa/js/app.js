@@ -49,11 +49,14 @@ function renderShell() {
     h('div', { class: 'top-actions' },
       h('span', { class: 'live-dot', 'aria-hidden': 'true', title: t('live.on') }),
       s ? h('a', { href: '#/notify', class: 'btn btn-ghost icon-btn', 'aria-label': t('nav.notify'), title: t('nav.notify') }, icon('bell', 22)) : null,
-      h('button', { type: 'button', class: 'btn btn-ghost icon-btn lang-btn', 'aria-label': t('lang.switch'), title: t('lang.label'),
-        lang: other, onclick: () => setLang(other) }, icon('globe', 20), h('span', { 'aria-hidden': 'true' }, t('lang.short'))),
-      s ? h('button', { type: 'button', class: 'btn btn-ghost icon-btn', onclick: logout,
-        'aria-label': s.user.anonymous ? t('nav.login') : t('nav.logout'), title: s.user.anonymous ? t('nav.login') : t('nav.logout') },
-      icon(s.user.anonymous ? 'login' : 'logout', 22)) : null));
+      // Its name starts with what it shows (EN / 中), then says it in full: WCAG 2.5.3, label in name.
+      h('button', { type: 'button', class: 'btn btn-ghost icon-btn lang-btn', 'aria-label': `${t('lang.short')} ${t('lang.switch')}`,
+        title: t('lang.label'), lang: other, onclick: () => setLang(other) }, icon('globe', 20), h('span', null, t('lang.short'))),
+      // An anonymous citizen has nothing to log out of: the person icon opens 我的 (the device, follow, log in).
+      s?.user.anonymous ? h('a', { href: '#/me', class: 'btn btn-ghost icon-btn', 'aria-label': t('me.title'), title: t('me.title') },
+        icon('login', 22)) : null,
+      s && !s.user.anonymous ? h('button', { type: 'button', class: 'btn btn-ghost icon-btn', onclick: logout,
+        'aria-label': t('nav.logout'), title: t('nav.logout') }, icon('logout', 22)) : null));
   const nav = document.getElementById('nav');
   const tabs = s ? tabsFor(s.user.role) : [];
   nav.hidden = tabs.length < 2;

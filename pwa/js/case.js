@@ -7,6 +7,7 @@ import { enqueueAction, listOutbox, onOutboxChange, removeEntry } from './outbox
 import { preparePhoto } from './photos.js';
 import { kvGet, kvSet } from './store.js';
 import { icon } from './icons.js';
+import { citizenFacts, citizenPhotos, citizenTimeline, followCard } from './citizen/case-view.js';
 import { actionName, confirmDialog, formatTime, h, lightBadge, renderPhotos, renderTimeline, stateBadge, toast } from './ui.js';
 
 const RESULTS = { verify: ['confirmed', 'not_confirmed'], check: ['pass', 'fail'] };
@@ -23,14 +24,18 @@ export async function renderCase(main, { id }) {
     '‹ ', t('common.back')), box);
   let warned = false; // one "offline copy" toast per visit, however often the page redraws
   let shown = ''; // the statuses of this case's queued results as last drawn
+  let following = ''; // a citizen following this case (not its reporter): nearby | device
   const queuedHere = async () => (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === Number(id));
   const load = async () => {
     let c;
     const queued = await queuedHere();
     shown = JSON.stringify(queued.map((e) => e.status));
+    let words = null;
     try {
       c = await api(`cases/${id}`);
-      await kvSet(`case:${id}`, c);
+      // A citizen reads their case in citizen words (status, expected completion, category without its code).
+      if (c.view === 'reporter') words = await api(`citizen/cases/${id}/status`).catch(() => null);
+      await kvSet(`case:${id}`, { ...c, words });
       warned = false;
     } catch (err) {
       c = await kvGet(`case:${id}`);
@@ -38,18 +43,26 @@ export async function renderCase(main, { id }) {
         box.replaceChildren(h('p', { class: 'error' }, err.message));
         return;
       }
+      words = c.words || null;
       if (!warned) toast(t('case.offline_copy'), 'info');
       warned = true;
     }
-    box.replaceChildren(...draw(c, load, queued));
+    following = c.following || '';
+    box.replaceChildren(...(c.view === 'reporter' ? drawForCitizen(c, words, load, queued) : draw(c, load, queued)));
   };
   await load();
   const stopOutbox = onOutboxChange(async () => {
     // Redraw when one of this case's queued results changes status (e.g. 待发送 → 已发送 when the signal returns).
     if (JSON.stringify((await queuedHere()).map((e) => e.status)) !== shown) load();
   });
-  const stopLive = subscribe([`case:${id}`], (ev) => {
-    if (ev.text_zh || ev.text_en) toast(pick(ev, 'text'), 'info');
+  // A follower may not watch someone else's case: they hear of it on their own topic (the recorder adds it to the
+  // case's events). The reporter and staff watch the case. A citizen's page redraws in citizen words, no toast of
+  // the internal step.
+  const me = session()?.user;
+  const citizen = me?.role === 'citizen';
+  const stopLive = subscribe([following ? `reporter:${me.id}` : `case:${id}`], (ev) => {
+    if (following && ev.case_id !== Number(id)) return;
+    if (!citizen && (ev.text_zh || ev.text_en)) toast(pick(ev, 'text'), 'info');
     load();
   }, { onResync: load });
   return () => {
@@ -79,6 +92,12 @@ function draw(c, reload, queued) {
     actionsCard(c, can, reload, queued),
     h('section', { class: 'card' }, h('h2', null, t('case.timeline')), renderTimeline(c)),
   ].filter(Boolean);
+}
+
+function drawForCitizen(c, words, reload, queued) {
+  const can = new Map((c.actions || []).map((a) => [a.action, a]));
+  return [citizenFacts(c, words), citizenPhotos(c), actionsCard(c, can, reload, queued), followCard(c, words),
+    citizenTimeline(c, words)].filter(Boolean);
 }
 
 function actionsCard(c, can, reload, queued) {

@@ -93,7 +93,8 @@ export function renderLogin(main, onLoggedIn) {
     required: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit'));
   const form = h('form', { class: 'card login-form', 'aria-label': t('login.title') },
-    h('h2', null, t('login.staff')),
+    h('h2', null, t('login.account_title')),
+    h('p', { class: 'muted small' }, t('login.account_hint')),
     h('div', { class: 'field' }, h('label', { for: 'login-user' }, t('login.username')), user),
     h('div', { class: 'field' }, h('label', { for: 'login-pass' }, t('login.password')), pass),
     error, submit);

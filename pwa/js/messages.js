@@ -206,3 +206,24 @@ registerMessages('en', { 'admin.data': 'Data import/export' });
 // The place's name stored with each case (issue 16), on every role's case pages and lists.
 registerMessages('zh-CN', { 'case.place': '所在位置', 'case.reported_address': '上报人填写的地址' });
 registerMessages('en', { 'case.place': 'Location', 'case.reported_address': 'Address as reported' });
+
+// #17: the login card speaks to citizens and staff alike; action names as the city's English glossary has them.
+registerMessages('zh-CN', {
+  'login.account_title': '账号登录', 'login.account_hint': '市民和工作人员都可以用账号登录；没有账号也能直接随手拍。',
+  'report.nearby_title': '附近已有类似上报', 'report.nearby_hint': '是同一个问题吗？点“我也遇到”关注它，无需重复上报，进度会通知您。',
+  'report.nearby_me_too': '我也遇到', 'report.nearby_followed': '已关注', 'report.nearby_distance': '约 {m} 米',
+  'report.nearby_followers': '{n} 人关注', 'report.nearby_done': '已关注这条上报，进度会通知您',
+  'report.uploading': '正在上传 {p}%', 'report.upload_label': '上传进度', 'report.heic': 'HEIC 照片 上传后预览',
+  'report.photo_preview_na': '无法预览的照片',
+});
+registerMessages('en', {
+  'action.request_verify': 'Sent for verification', 'action.reopen': 'Reopen',
+  'login.account_title': 'Log in with an account', 'login.account_hint': 'Citizens and staff with an account log in here; without one you can still report straight away.',
+  'report.nearby_title': 'Similar reports nearby', 'report.nearby_hint': 'The same problem? Tap "Me too" to follow it instead of reporting it again; you will hear of its progress.',
+  'report.nearby_me_too': 'Me too', 'report.nearby_followed': 'Following', 'report.nearby_distance': 'about {m} m',
+  'report.nearby_followers': '{n} following', 'report.nearby_done': 'You follow this report now; you will hear of its progress',
+  'report.uploading': 'Uploading {p}%', 'report.upload_label': 'Upload progress', 'report.heic': 'HEIC photo, preview after upload',
+  'report.photo_preview_na': 'Photo without a preview',
+});
+registerMessages('zh-CN', { 'report.follow_hint': '在另一部手机的“我的”页面输入编号和关注码，也能收到进度。' });
+registerMessages('en', { 'report.follow_hint': 'enter the number and this code under "Me" on another phone to follow it there too.' });

@@ -232,10 +232,46 @@ async function send(d, e) {
   return true;
 }
 
-async function sendReport(e, auth) {
-  const res = await fetch('/api/v1/reports', {
-    method: 'POST', headers: { 'Idempotency-Key': e.key, ...auth }, body: reportForm(e),
+const progressListeners = new Map();
+
+/**
+ * Hear the upload progress of one entry's report while this page sends it (bytes sent of the whole request).
+ * @param {string} key the entry's key
+ * @param {(loaded: number, total: number) => void} fn
+ * @returns {() => void} stop listening
+ */
+export function onUploadProgress(key, fn) {
+  progressListeners.set(key, fn);
+  return () => progressListeners.delete(key);
+}
+
+/* fetch has no upload progress: a page that listens gets the same request through XMLHttpRequest, whose upload
+ * events count the bytes really sent. The service worker (no XMLHttpRequest there) uses fetch. */
+function post(url, headers, body, key) {
+  const listener = progressListeners.get(key);
+  if (!listener || typeof XMLHttpRequest !== 'function') return fetch(url, { method: 'POST', headers, body });
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.responseType = 'text';
+    xhr.upload.addEventListener('progress', (ev) => { if (ev.lengthComputable) listener(ev.loaded, ev.total); });
+    xhr.addEventListener('load', () => {
+      const headersOut = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        const i = line.indexOf(':');
+        if (i > 0) headersOut.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+      }
+      const empty = [101, 204, 205, 304].includes(xhr.status);
+      resolve(new Response(empty ? null : xhr.responseText, { status: xhr.status, headers: headersOut }));
+    });
+    for (const type of ['error', 'abort', 'timeout']) xhr.addEventListener(type, () => reject(new TypeError(`upload ${type}`)));
+    xhr.send(body);
   });
+}
+
+async function sendReport(e, auth) {
+  const res = await post('/api/v1/reports', { 'Idempotency-Key': e.key, ...auth }, reportForm(e), e.key);
   const data = await parseResponse(res);
   return { id: data.id, tracking_no: data.tracking_no };
 }

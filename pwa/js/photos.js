@@ -57,8 +57,24 @@ export async function downscale(file) {
  */
 export async function preparePhoto(file) {
   const gps = await readGps(file);
-  const { blob } = await downscale(file);
+  const { blob, width } = await downscale(file);
   const name = (file.name || 'photo').replace(/\.[^.]+$/, '') + (blob.type === 'image/jpeg' ? '.jpg' : '');
+  // A file this browser cannot decode (HEIC on most browsers) has no preview: the form shows a placeholder instead
+  // of a broken image, and the server makes the thumbnail once it is uploaded.
   return { name, type: blob.type || file.type || 'application/octet-stream', data: await blob.arrayBuffer(), gps,
-    preview: URL.createObjectURL(blob) };
+    preview: width ? URL.createObjectURL(blob) : null, heic: /hei[cf]/i.test(`${file.type} ${file.name}`) };
+}
+
+/**
+ * The picture of a prepared photo in a form: its preview, or a labelled placeholder when it has none.
+ * @param {{preview: string|null, heic?: boolean}} p
+ * @param {string} alt
+ * @param {(tag: string, attrs?: object, ...children: any[]) => HTMLElement} h the element builder
+ * @param {string} placeholderText
+ * @returns {HTMLElement}
+ */
+export function photoPreview(p, alt, h, placeholderText) {
+  if (p.preview) return h('img', { src: p.preview, alt });
+  return h('div', { class: 'shot-placeholder', role: 'img', 'aria-label': `${alt}: ${placeholderText}` },
+    h('span', { 'aria-hidden': 'true' }, placeholderText));
 }

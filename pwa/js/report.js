@@ -1,14 +1,14 @@
 /** The report form shared by citizens (menu icons) and supervisors (full category picker): photos, place, words. */
 
-import { newKey } from './api.js';
+import { api, newKey } from './api.js';
 import { menu } from './cache.js';
 import { currentPosition } from './geo.js';
 import { lang, t } from './i18n.js';
-import { enqueue, removeEntry } from './outbox.js';
-import { MAX_PHOTOS, preparePhoto } from './photos.js';
+import { enqueue, onUploadProgress, removeEntry } from './outbox.js';
+import { MAX_PHOTOS, photoPreview, preparePhoto } from './photos.js';
 import { categoryPicker } from './picker.js';
 import { icon } from './icons.js';
-import { h, toast } from './ui.js';
+import { clearToasts, h, toast } from './ui.js';
 
 /**
  * Render the report form.
@@ -29,6 +29,11 @@ export async function renderReport(main, { supervisor = false } = {}) {
   const desc = h('textarea', { id: 'report-desc', rows: 3, maxlength: 2000, placeholder: t('report.desc_ph') });
   const address = h('input', { id: 'report-address', maxlength: 200, placeholder: t('report.address_ph') });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block btn-big' }, t('report.submit'));
+  // Real byte progress of the upload (XMLHttpRequest upload events, outbox.js), under the submit button.
+  const bar = h('progress', { max: 100, value: 0, id: 'upload-progress', 'aria-label': t('report.upload_label') });
+  const barText = h('span', { class: 'small' });
+  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText);
+  const nearbyBox = h('section', { class: 'card nearby', hidden: true, 'aria-labelledby': 'nearby-title' });
   const where = h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine);
   // The place field (positions, address, search, map) loads on demand; without it, the phone's position alone.
   const place = import('./maps/place-field.js').then((m) => m.placeField(where, address)).catch(() => {
@@ -40,7 +45,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
 
   const drawShots = () => {
     shots.replaceChildren(...photos.map((p, i) => h('div', { class: 'shot' },
-      h('img', { src: p.preview, alt: t('report.photo_n', { n: i + 1 }) }),
+      photoPreview(p, t('report.photo_n', { n: i + 1 }), h, t(p.heic ? 'report.heic' : 'report.photo_preview_na')),
       h('button', { type: 'button', class: 'remove', 'aria-label': t('report.remove_photo', { n: i + 1 }),
         onclick: () => { photos.splice(i, 1); drawShots(); } }, '×'))));
     count.textContent = t('report.count', { n: photos.length, max: MAX_PHOTOS });
@@ -52,7 +57,8 @@ export async function renderReport(main, { supervisor = false } = {}) {
       try {
         const p = await preparePhoto(file);
         photos.push(p);
-        if (p.gps) place.then((f) => f.photo(p.gps));
+        clearToasts(); // "take a photo first" is no longer true
+        if (p.gps) place.then((f) => { f.photo(p.gps); refreshNearby(); });
       } catch (err) {
         toast(t('report.photo_failed'), 'error');
         console.error(err);
@@ -80,6 +86,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
           state.menu = on ? m.id : null;
           for (const b of categoryBox.querySelectorAll('.chip')) b.setAttribute('aria-pressed', 'false');
           e.currentTarget.setAttribute('aria-pressed', String(on));
+          refreshNearby();
         },
       }, lang() === 'en' ? m.name_en : m.name)));
     }).catch(() => categoryBox.append(h('p', { class: 'muted small' }, t('report.menu_offline'))));
@@ -97,7 +104,9 @@ export async function renderReport(main, { supervisor = false } = {}) {
     h('section', { class: 'card' }, categoryBox,
       h('div', { class: 'field' }, h('label', { for: 'report-desc' }, t('report.desc')), desc),
       h('div', { class: 'field' }, h('label', { for: 'report-address' }, t('report.address')), address)),
-    submit);
+    nearbyBox,
+    // Kept in view at the bottom of a phone's screen, above the tab bar: no scrolling to find it.
+    h('div', { class: 'submit-bar' }, submit, progress));
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -105,14 +114,21 @@ export async function renderReport(main, { supervisor = false } = {}) {
     const at = (await place).value();
     if (!at) return toast(t('report.need_place'), 'error');
     if (supervisor && !state.category) return toast(t('report.need_category'), 'error');
+    clearToasts();
     submit.disabled = true;
     const fields = {
       lng: +at.lng.toFixed(6), lat: +at.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
       accuracy_m: at.accuracy != null ? Math.round(at.accuracy * 10) / 10 : null, location_source: at.source,
       menu: supervisor ? null : state.menu, category_code: supervisor ? state.category : null,
     };
+    const key = newKey();
+    const stopProgress = onUploadProgress(key, (loaded, total) => {
+      const pct = Math.round((100 * loaded) / total);
+      progress.hidden = false;
+      bar.value = pct;
+      barText.textContent = t('report.uploading', { p: pct });
+    });
     try {
-      const key = newKey();
       const entry = await enqueue(fields, photos.map(({ name, type, data }) => ({ name, type, data })), key);
       if (entry.status === 'failed') {
         // Refused by the server (e.g. outside the city): let the user correct the form instead of keeping it.
@@ -124,21 +140,89 @@ export async function renderReport(main, { supervisor = false } = {}) {
     } catch (err) {
       toast(err.message, 'error');
     } finally {
+      stopProgress();
+      progress.hidden = true;
       submit.disabled = false;
     }
   });
 
+  // 只报一次: open public reports of the same kind near the chosen place, to follow instead of reporting again.
+  let nearbySeq = 0;
+  let nearbyTimer = null;
+  const refreshNearby = () => {
+    clearTimeout(nearbyTimer);
+    nearbyTimer = setTimeout(async () => {
+      if (supervisor) return;
+      const seq = ++nearbySeq;
+      const at = (await place).value();
+      if (!at) return;
+      let page;
+      try {
+        const menuPart = state.menu ? `&menu=${encodeURIComponent(state.menu)}` : '';
+        page = await api(`citizen/nearby?lng=${at.lng.toFixed(6)}&lat=${at.lat.toFixed(6)}${menuPart}`);
+      } catch {
+        return; // offline or refused: the form works without it
+      }
+      if (seq !== nearbySeq) return;
+      nearbyBox.hidden = !page.items.length;
+      nearbyBox.replaceChildren(h('h2', { id: 'nearby-title' }, t('report.nearby_title')),
+        h('p', { class: 'muted small' }, t('report.nearby_hint')),
+        h('ul', { class: 'list nearby-list' }, page.items.map(nearbyItem)));
+    }, 250);
+  };
+  // The place changes from the map, the search or a photo's position: look again when the place card is used.
+  where.addEventListener('pointerup', refreshNearby);
+  where.addEventListener('change', refreshNearby);
+  where.addEventListener('keyup', refreshNearby);
+  new MutationObserver(refreshNearby).observe(locLine, { childList: true, characterData: true, subtree: true });
+
   drawShots();
   main.append(h('h1', { class: 'sr-only' }, t(supervisor ? 'nav.quick' : 'nav.report')), form);
-  return () => photos.forEach((p) => URL.revokeObjectURL(p.preview));
+  return () => photos.forEach((p) => p.preview && URL.revokeObjectURL(p.preview));
+}
+
+function nearbyItem(n) {
+  const en = lang() === 'en';
+  const label = t(n.mine ? 'report.nearby_followed' : 'report.nearby_me_too');
+  const follow = h('button', { type: 'button', class: 'btn btn-accent me-too', disabled: n.mine,
+    'aria-label': `${label} · ${en ? n.category_en : n.category_zh} · ${n.tracking_no}` }, label);
+  follow.addEventListener('click', async () => {
+    follow.disabled = true;
+    try {
+      const { case_id: id } = await api('citizen/follows', { method: 'POST', json: { tracking_no: n.tracking_no } });
+      toast(t('report.nearby_done'), 'ok');
+      location.hash = `#/case/${id}`;
+    } catch (err) {
+      follow.disabled = false;
+      toast(err.message, 'error');
+    }
+  });
+  return h('li', { class: 'list-item nearby-item', dataset: { tracking: n.tracking_no } },
+    n.thumb_urls[0] ? h('img', { src: n.thumb_urls[0], alt: '', width: 56, height: 56, loading: 'lazy' }) : null,
+    h('div', { class: 'body' },
+      h('div', { class: 'title' }, en ? n.category_en : n.category_zh),
+      h('div', { class: 'meta' }, h('span', { class: 'badge state' }, en ? n.status_en : n.status_zh),
+        h('span', null, t('report.nearby_distance', { m: n.distance_m })),
+        n.followers ? h('span', null, t('report.nearby_followers', { n: n.followers })) : null)),
+    follow);
 }
 
 function showDone(main, entry, supervisor) {
   const sent = entry.status === 'sent';
+  // The follow code (with the tracking number) follows this report on another phone: shown to its reporter only.
+  const code = h('p', { class: 'follow-line muted small', hidden: true });
+  if (sent && !supervisor) {
+    api(`citizen/cases/${entry.result.id}/status`).then((w) => {
+      if (!w.follow_code) return;
+      code.replaceChildren(t('cv.follow_code'), ' ', h('strong', { class: 'mono', dataset: { testid: 'follow-code' } }, w.follow_code),
+        ' · ', t('report.follow_hint'));
+      code.hidden = false;
+    }).catch(() => undefined);
+  }
   main.replaceChildren(h('section', { class: 'card success', role: 'status' },
     h('div', { class: `big-icon ${sent ? 'ok' : 'queued'}` }, icon(sent ? 'check' : 'clock', 56)),
     h('h2', null, sent ? t('report.sent') : t('report.queued')),
-    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no)]
+    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no), code]
       : h('p', null, t(entry.next_at ? 'report.busy_hint' : 'report.queued_hint')),
     h('div', { class: 'btn-row' },
       sent ? h('a', { class: 'btn btn-primary', href: `#/case/${entry.result.id}` }, t('report.view_case')) : null,

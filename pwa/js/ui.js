@@ -46,9 +46,14 @@ export function toast(message, kind = 'info') {
     document.body.append(box);
   }
   const el = h('div', { class: `toast toast-${kind}` }, message);
-  box.append(el);
-  while (box.children.length > 2) box.firstElementChild.remove(); // a burst of live events: show the latest
+  // At most one at a time: a newer message replaces an older one (a burst of live events shows the latest).
+  box.replaceChildren(el);
   setTimeout(() => el.remove(), kind === 'error' ? 6000 : 3500);
+}
+
+/** Remove the toast on screen (e.g. "take a photo first" once a photo is there): no stale advice stays up. */
+export function clearToasts() {
+  document.getElementById('toasts')?.replaceChildren();
 }
 
 /**
@@ -98,7 +103,8 @@ export function renderTimeline(c) {
         h('strong', null, actionName(e.action)),
         h('time', { datetime: e.at }, formatTime(e.at))),
       h('div', { class: 'tl-who muted' }, e.actor_zh ? pick(e, 'actor') // a citizen's view: role · organisation only
-        : [e.actor_name, e.actor_role ? t(`role.${e.actor_role}`) : ''].filter(Boolean).join(' · '),
+        : [e.actor_id == null ? t('role.system') : e.actor_name, e.actor_role && e.actor_id != null ? t(`role.${e.actor_role}`) : '']
+          .filter(Boolean).join(' · '),
         e.to_state && e.to_state !== e.from_state ? ` → ${t(`state.${e.to_state}`)}` : ''),
       e.note ? h('p', { class: 'tl-note' }, e.note) : null,
       resultText(e) ? h('p', { class: 'tl-note' }, resultText(e)) : null)));

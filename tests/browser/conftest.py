@@ -51,13 +51,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """The whole app (API, websocket, PWA) on a free loopback port, on its own copy of the seeded database."""
+def live_server(sqlite_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The whole app (API, websocket, PWA) on a free loopback port, on its own copy of the seeded database. A test
+    marked ``@pytest.mark.server_env(SUISHOUPAI_X="…")`` gets those settings too (e.g. redaction workers)."""
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(sqlite_template, base_settings(data).sqlite_path)
     port = _free_port()
-    env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(data), "SUISHOUPAI_LOG_LEVEL": "WARNING", **SERVER_ENV}
+    marker = request.node.get_closest_marker("server_env")
+    env = {**os.environ, "SUISHOUPAI_DATA_DIR": str(data), "SUISHOUPAI_LOG_LEVEL": "WARNING", **SERVER_ENV,
+           **(marker.kwargs if marker else {})}
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "backend.app:create_app", "--factory", "--host", "127.0.0.1",

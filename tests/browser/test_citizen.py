@@ -62,10 +62,10 @@ def test_report_end_to_end_with_live_status(phone: Any, live_server: str) -> Non
     resolve_by_unit(live_server, case["id"])
     if not websocket_available(live_server, token):
         pytest.xfail("the live websocket /ws is not available on this server yet")
-    expect(page.locator(".case-page .badge.state")).to_have_text("已处置待核查", timeout=15000)
+    expect(page.locator(".case-page .badge.state")).to_have_text("处理中", timeout=15000)  # citizen words
     # The after-photo reaches a citizen only redacted (faces and plates pixelated), and the browser tests' server runs
-    # no redaction workers: it is not shown (tests/redaction covers the citizen seeing it once redacted).
-    expect(page.locator(".photo-after img")).to_have_count(0)
+    # no redaction workers: no before/after pair yet (tests/redaction covers the citizen seeing it once redacted).
+    expect(page.locator(".pair-after img")).to_have_count(0)
     assert page.evaluate("() => window.__noReload === true"), "the page was reloaded"
     shot(page, "citizen-06-case-live-update")
 
@@ -160,7 +160,7 @@ def test_rate_and_reopen_from_the_case_page(browser: Any, live_server: str) -> N
     page = open_as(browser, live_server, "citizen01", PHONE)
     try:
         page.goto(f"{live_server}/#/case/{case['id']}")
-        expect(page.locator(".case-page .badge.state")).to_have_text("已结案")
+        expect(page.locator(".case-page .badge.state")).to_have_text("已办结")
         expect(page.get_by_role("button", name="满意", exact=True)).to_be_visible()
         page.locator(".card.actions").scroll_into_view_if_needed()
         shot(page, "citizen-11-case-closed-rate")
@@ -178,7 +178,7 @@ def test_rate_and_reopen_from_the_case_page(browser: Any, live_server: str) -> N
         page.get_by_role("button", name="重新打开").click()
         page.locator("dialog textarea[name=reason]").fill("问题没有解决，井盖仍然松动")
         page.locator("dialog button[type=submit]").click()
-        expect(page.locator(".case-page .badge.state")).to_have_text("待派遣", timeout=10000)
+        expect(page.locator(".case-page .badge.state")).to_have_text("已受理", timeout=10000)
         expect(page.get_by_role("button", name="重新打开")).to_have_count(0)
         shot(page, "citizen-13-reopened")
         reopened = citizen_api.get(f"cases/{case['id']}")

@@ -95,7 +95,7 @@ def test_full_loop_live_in_every_context(browser: Any, live_server: str, tmp_pat
     ucard.locator(".desk-card-link").click()
     unit.locator(".actions-panel [data-action=accept]").click()
     expect(unit.locator(".case-page[data-state=handling]")).to_be_visible()
-    expect(citizen.locator(".timeline")).to_contain_text("签收")
+    expect(citizen.locator(".timeline")).to_contain_text("办理单位接收")  # 签收 in citizen words (#17)
     unit.locator(".actions-panel [data-action=report_back]").click()
     unit.fill(".action-form textarea[name=note]", "已更换新井盖")
     unit.set_input_files(".action-form input[name=photo]", str(photo))
@@ -104,7 +104,7 @@ def test_full_loop_live_in_every_context(browser: Any, live_server: str, tmp_pat
     unit.locator(".action-form button[type=submit]").click()
     expect(unit.locator(".case-page[data-state=checking]")).to_be_visible()
     expect(unit.locator(".photo-after")).to_be_visible()
-    expect(citizen.locator(".timeline")).to_contain_text("处置反馈")
+    expect(citizen.locator(".timeline")).to_contain_text("办理完成，待复查")
 
     # 5. The supervisor's task list gets the check live; the check passes on site with a photo.
     task = supervisor.locator("ul.tasks [data-task=check]").filter(has_text=tracking_no)
@@ -113,7 +113,7 @@ def test_full_loop_live_in_every_context(browser: Any, live_server: str, tmp_pat
     supervisor.set_input_files("#task-photo-check", str(photo))
     expect(supervisor.locator(".task-check .shot img")).to_have_count(1)
     supervisor.locator(".task-check button[type=submit]").click()
-    expect(citizen.locator(".timeline")).to_contain_text("核查")
+    expect(citizen.locator(".timeline")).to_contain_text("现场复查")
 
     # 6. The shift lead (still on the case page) sees it live and closes it.
     close = lead.locator(".actions-panel [data-action=close]")

@@ -108,7 +108,7 @@ def citizen_case_page(browser: Any, base: str) -> tuple[Any, Relay, dict[str, An
     page = open_as(browser, base, "citizen01", PHONE)
     relay = Relay(page)
     page.goto(f"{base}/#/case/{case['id']}")
-    expect(page.locator(".case-page .badge.state")).to_have_text("待受理")
+    expect(page.locator(".case-page .badge.state")).to_have_text("已提交")  # citizen words (#17)
     until(page, lambda: relay.received("subscribed"))
     assert relay.subscribes()[0]["topics"] == [f"case:{case['id']}"]
     first = relay.conns[0]
@@ -126,7 +126,7 @@ def test_status_changes_arrive_once_in_order_after_a_dropped_connection(browser:
         staff = Api.login(base, "staff_ld_water")
         states = [operator.act(case_id, "accept_report")["state"]]
         until(page, lambda: len(page.evaluate("window.__got")) == 1)
-        expect(page.locator(".case-page .badge.state")).to_have_text("待立案")
+        expect(page.locator(".case-page .badge.state")).to_have_text("已受理")
         seen = page.evaluate("window.__got")[0]["seq"]
 
         # The network goes and the socket drops; the case moves on four times meanwhile.
@@ -156,7 +156,7 @@ def test_status_changes_arrive_once_in_order_after_a_dropped_connection(browser:
         resumed = relay.subscribes()[-1]
         assert resumed["topics"] == [f"case:{case_id}"] and seen <= resumed["since"] < seqs[1], resumed
         assert relay.extra >= 1 + 4 and sum(1 for c in relay.conns if c["server"]) == 2, relay.extra
-        expect(page.locator(".case-page .badge.state")).to_have_text("已处置待核查")
+        expect(page.locator(".case-page .badge.state")).to_have_text("处理中")
         expect(page.locator(".timeline")).to_contain_text("立案")
         assert page.errors == []
     finally:
@@ -222,7 +222,7 @@ def test_refused_topic_is_dropped_and_too_slow_resumes_from_the_server_cursor(br
         assert relay.conns[-1]["sent"][1] == {"type": "subscribe", "topics": [f"case:{case_id}"], "since": resume}
         Api.login(base, "operator01").act(case_id, "accept_report")
         until(page, lambda: len(page.evaluate("window.__got")) == 1)
-        expect(page.locator(".case-page .badge.state")).to_have_text("待立案")
+        expect(page.locator(".case-page .badge.state")).to_have_text("已受理")
         assert page.errors == []
     finally:
         page.context.close()

@@ -186,3 +186,14 @@ def test_auto_is_decided_by_the_callers_threshold(classifier: Classifier) -> Non
     result = classify(classifier, "井盖没了，晚上很危险")
     assert not result.auto
     assert result.decide(0.0).auto and not result.decide(1.01).auto
+
+
+def test_the_citizens_icon_holds_unless_the_text_clearly_says_otherwise_and_then_both_are_shown(
+        classifier: Classifier) -> None:
+    # #17: a citizen who picked 占道经营 got 机动车乱停放. A passing mention of cars keeps their choice …
+    vendors = set(load_taxonomy().menu_item("vendors").codes)
+    assert classify(classifier, "门口被占了，车都过不去", menu="vendors").suggestions[0].code in vendors
+    # … a text that plainly describes something else wins, says so, and the icon's best match stays in the list.
+    top, *rest = classify(classifier, "有辆车停在人行道上，挡住了路", menu="vendors").suggestions
+    assert top.code not in vendors and any(r.kind == "menu" and "不符" in r.text_zh for r in top.reasons)
+    assert any(s.code in vendors for s in rest)

@@ -1,11 +1,75 @@
 /** 账号与隐私 on 我的上报 (PIPL): download everything the city holds about me, or delete my account. */
 
 import { api, apiUrl, clearSession, parseResponse, session } from '../api.js';
-import { t } from '../i18n.js';
+import { registerMessages, t } from '../i18n.js';
 import { reconnect } from '../live.js';
 import { listOutbox, removeEntry } from '../outbox.js';
 import { db } from '../store.js';
 import { confirmDialog, h, toast } from '../ui.js';
+
+registerMessages('zh-CN', {
+  'follow.title': '关注在另一部手机上报的问题', 'follow.hint': '在上报的那部手机上打开该上报，可看到案件编号和关注码。',
+  'follow.tracking': '案件编号', 'follow.code': '关注码', 'follow.submit': '关注', 'follow.done': '已关注，进度会通知到这部手机',
+  'me.title': '我的', 'me.anonymous': '您正在匿名使用随手拍', 'me.anonymous_hint': '上报记录保存在这部手机的匿名凭证中。有账号的市民也可以登录，匿名上报仍保留在本机。',
+  'me.login': '使用账号登录', 'mine.following': '关注中',
+});
+registerMessages('en', {
+  'follow.title': 'Follow a report made on another phone', 'follow.hint': 'On the phone you reported with, open the report: it shows the tracking number and the follow code.',
+  'follow.tracking': 'Tracking number', 'follow.code': 'Follow code', 'follow.submit': 'Follow', 'follow.done': 'Followed: news of it comes to this phone',
+  'me.title': 'Me', 'me.anonymous': 'You are using Suishoupai without an account', 'me.anonymous_hint': 'Your reports are kept with this phone\'s anonymous credential. Citizens with an account can log in too; the anonymous reports stay on this phone.',
+  'me.login': 'Log in with an account', 'mine.following': 'Following',
+});
+
+/**
+ * Follow a report from another phone: its tracking number and follow code, sent in the request body (never the URL).
+ * @returns {HTMLElement}
+ */
+export function followForm() {
+  const tracking = h('input', { id: 'follow-tracking', name: 'tracking_no', required: true, autocomplete: 'off',
+    autocapitalize: 'characters', spellcheck: 'false', maxlength: 20, pattern: '[A-Za-z0-9-]{6,20}' });
+  const code = h('input', { id: 'follow-code', name: 'code', required: true, autocomplete: 'off', autocapitalize: 'characters',
+    spellcheck: 'false', maxlength: 12, minlength: 4 });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('follow.submit'));
+  const form = h('form', { class: 'card follow-form', 'aria-labelledby': 'follow-title' },
+    h('h2', { id: 'follow-title' }, t('follow.title')),
+    h('p', { class: 'muted small' }, t('follow.hint')),
+    h('div', { class: 'field' }, h('label', { for: 'follow-tracking' }, t('follow.tracking')), tracking),
+    h('div', { class: 'field' }, h('label', { for: 'follow-code' }, t('follow.code')), code),
+    submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!form.reportValidity()) return;
+    submit.disabled = true;
+    try {
+      const { case_id: id } = await api('citizen/follows', { method: 'POST',
+        json: { tracking_no: tracking.value.trim(), code: code.value.trim() } });
+      toast(t('follow.done'), 'ok');
+      location.hash = `#/case/${id}`;
+    } catch (err) {
+      toast(err.message, 'error');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+/**
+ * 我的 for a citizen: who they are here (anonymous or their account), follow from another phone, data and account.
+ * @param {HTMLElement} main
+ */
+export function renderMe(main) {
+  const user = session().user;
+  main.append(h('h1', null, t('me.title')),
+    user.anonymous ? h('section', { class: 'card' },
+      h('h2', null, t('me.anonymous')), h('p', { class: 'muted small' }, t('me.anonymous_hint')),
+      h('button', { type: 'button', class: 'btn btn-block', id: 'me-login', onclick: async () => {
+        await clearSession(); // the device credential stays: its reports come back when reporting anonymously again
+        reconnect();
+        globalThis.dispatchEvent(new CustomEvent('ssp:unauthorised'));
+      } }, t('me.login'))) : null,
+    followForm(), accountCard());
+}
 
 /**
  * The account card: 下载我的数据 and 注销账号, for account holders and anonymous devices alike.

@@ -2,6 +2,7 @@
 
 import { renderCase } from '../case.js';
 import { renderReport } from '../report.js';
+import { renderMe } from './account.js';
 import { renderMine } from './mine.js';
 
 /**
@@ -10,5 +11,6 @@ import { renderMine } from './mine.js';
 export function registerCitizenRoutes(route) {
   route('#/report', (main) => renderReport(main));
   route('#/mine', (main) => renderMine(main));
+  route('#/me', (main) => renderMe(main));
   route('#/case/:id', (main, params) => renderCase(main, params));
 }

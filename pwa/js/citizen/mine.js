@@ -1,12 +1,16 @@
 /** 我的上报: reports still in the outbox (待发送 / 发送中 / 失败 / 过期) and the server's list, updated live. */
 
 import { api, photoUrl, session } from '../api.js';
-import { pick, t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
+import { cachedGet } from '../cache.js';
 import { subscribe } from '../live.js';
 import { EXPIRE_MS, flushOutbox, listOutbox, onOutboxChange, removeEntry, retryEntry } from '../outbox.js';
 import { kvGet, kvSet } from '../store.js';
 import { formatTime, h, stateBadge, toast } from '../ui.js';
-import { accountCard } from './account.js';
+import { accountCard, followForm } from './account.js';
+
+/** @returns {Promise<Record<string, string[]>>} every case state as the citizen status it reads as */
+export const citizenStates = () => cachedGet('citizen/states');
 
 /**
  * @param {HTMLElement} main
@@ -17,8 +21,10 @@ export async function renderMine(main) {
   const outboxBox = h('section', { class: 'outbox', 'aria-label': t('outbox.title') });
   const listBox = h('ul', { class: 'list cases', 'aria-label': t('nav.mine') });
   main.append(h('h1', null, t('nav.mine')), outboxBox, listBox);
-  if (user.role === 'citizen') main.append(accountCard()); // staff accounts are managed by an administrator
+  if (user.role === 'citizen') main.append(followForm(), accountCard()); // staff accounts: managed by an administrator
   let serverIds = new Set();
+  const shownState = new Map();
+  const states = await citizenStates().catch(() => ({}));
 
   const drawOutbox = async () => {
     // A sent report shows in the server's list once it is there; a sent task result shows on its case page.
@@ -35,7 +41,8 @@ export async function renderMine(main) {
       page = (await kvGet(`mine:${user.id}`)) || { items: [] };
     }
     serverIds = new Set(page.items.map((c) => c.id));
-    listBox.replaceChildren(...page.items.map(caseItem));
+    for (const c of page.items) shownState.set(c.id, c.state);
+    listBox.replaceChildren(...page.items.map((c) => caseItem(c, user.role === 'citizen' ? states : {})));
     if (!page.items.length) listBox.append(h('li', { class: 'muted empty' }, t('mine.empty')));
     await drawOutbox();
   };
@@ -47,7 +54,9 @@ export async function renderMine(main) {
     soon();
   });
   const stopLive = subscribe([`reporter:${user.id}`], (ev) => {
-    if (ev.text_zh) toast(`${ev.tracking_no || ''} ${pick(ev, 'text')}`.trim());
+    // In citizen words (已受理, 处理中 …), never the internal step the event names.
+    const word = ev.state && states[ev.state] ? states[ev.state][lang() === 'en' ? 1 : 0] : '';
+    if (word && ev.state !== shownState.get(ev.case_id)) toast(`${ev.tracking_no || ''} ${word}`.trim());
     soon();
   }, { onResync: soon });
   const onOnline = () => flushOutbox().then(soon);
@@ -67,7 +76,7 @@ function outboxItem(e) {
     : e.status === 'pending' && leftMs < 2 * 86400_000 ? t('outbox.expiring', { days }) : null;
   return h('div', { class: `list-item outbox-item out-item-${e.status}`, dataset: { key: e.key, status: e.status } },
     h('div', { class: 'body' },
-      h('div', { class: 'title' }, e.kind === 'action' ? `${t(`task.title.${e.action}`)} · ${e.tracking_no}`
+      h('div', { class: e.kind === 'action' || !e.fields.description ? 'title' : 'title user-text' }, e.kind === 'action' ? `${t(`task.title.${e.action}`)} · ${e.tracking_no}`
         : e.fields.description || t('outbox.untitled')),
       h('div', { class: 'meta' },
         h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`)),
@@ -82,15 +91,27 @@ function outboxItem(e) {
         h('button', { type: 'button', class: 'btn', onclick: () => removeEntry(e.key) }, t('outbox.delete'))) : null));
 }
 
-function caseItem(c) {
+/**
+ * A citizen case's status badge in citizen words.
+ * @param {{state: string}} c
+ * @param {Record<string, string[]>} states state → [zh, en] citizen status
+ * @returns {HTMLElement}
+ */
+export function citizenBadge(c, states) {
+  const word = states[c.state];
+  return word ? h('span', { class: 'badge state', dataset: { state: c.state } }, word[lang() === 'en' ? 1 : 0]) : stateBadge(c);
+}
+
+function caseItem(c, states) {
   const thumb = c.photos?.find((p) => p.thumb_url);
   const img = thumb ? h('img', { alt: '', width: 56, height: 56 }) : null;
   if (thumb) photoUrl(thumb.thumb_url).then((u) => { img.src = u; }).catch(() => undefined);
   return h('li', null, h('a', { class: 'list-item', href: `#/case/${c.id}`, dataset: { caseId: c.id } },
     img,
     h('div', { class: 'body' },
-      h('div', { class: 'title' }, c.description || c.category_name || c.tracking_no),
-      h('div', { class: 'meta' }, stateBadge(c), h('span', { class: 'badge out-sent' }, t('outbox.sent')),
+      h('div', { class: c.description ? 'title user-text' : 'title' }, c.description || c.tracking_no),
+      h('div', { class: 'meta' }, citizenBadge(c, states),
+        c.following ? h('span', { class: 'badge following' }, t('mine.following')) : h('span', { class: 'badge out-sent' }, t('outbox.sent')),
         h('span', null, c.tracking_no), h('span', null, formatTime(c.created_at))),
       c.rating != null ? h('div', { class: 'meta' }, c.rating ? t('case.satisfied') : t('case.unsatisfied')) : null)));
 }

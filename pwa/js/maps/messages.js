@@ -92,3 +92,5 @@ registerMessages('en', {
 
 registerMessages('zh-CN', { 'place.outside_km': '距最近网格 {km} 公里' });
 registerMessages('en', { 'place.outside_km': '{km} km from the nearest grid' });
+// #17 (complete English): the example in pinyin, which the search understands too.
+registerMessages('en', { 'place.search_ph': 'e.g. Changqing Street, changqing, cqjd' });

@@ -1,0 +1,223 @@
+"""The citizen's side in a real Chromium (#17): citizen words on the case page, 只报一次 (join a nearby report instead
+of filing it again), following a report from a second phone, upload progress, HEIC placeholders, the submit button in
+view, complete English, and axe-core with no serious or critical violations on every citizen screen."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import GEOTAGGED_JPEG, LOUDI, PHONE, Api, shot
+from tests.browser.desk_fixtures import open_as
+from tests.browser.helpers import resolve_by_unit
+
+pytestmark = pytest.mark.browser
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Han, CJK punctuation, full-width forms (：（）)
+DESK = {"width": 1280, "height": 860}
+AXE = "/node_modules/axe-core/axe.min.js"
+# The text a screen shows, without what people wrote (descriptions, notes) and proper names marked lang=zh-CN.
+LEAKS = """([skip, pattern]) => {
+    const cjk = new RegExp(pattern);
+    const found = [];
+    const walk = (el) => {
+        if (el.closest(skip)) return;
+        const where = `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`;
+        for (const n of el.childNodes) {
+            if (n.nodeType === 3 && cjk.test(n.textContent)) found.push(`${where}: ${n.textContent.trim()}`);
+            else if (n.nodeType === 1) walk(n);
+        }
+        for (const a of ['aria-label', 'title', 'placeholder', 'alt']) {
+            if (cjk.test(el.getAttribute(a) || '')) found.push(`${where}[${a}]: ${el.getAttribute(a)}`);
+        }
+    };
+    for (const id of ['top', 'main', 'nav']) walk(document.getElementById(id));
+    return found;
+}"""
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (npm, served from pwa/node_modules) on the page: its serious and critical violations."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(url=AXE)
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+            .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    }""")
+    return list(found)
+
+
+# Left out: what people wrote (.desc, .tl-note, .user-text), the signed-in person's name (.who), place names (the reverse-
+# geocoded address, the map's labels: proper nouns from the city's gazetteer), proper names marked
+# lang=zh-CN, hidden text.
+SKIP = '[lang="zh-CN"], .desc, .tl-note, .who, .user-text, .loc-address, .leaflet-container, [hidden], .sr-only'
+
+
+def english_leaks(page: Any, skip: str = SKIP) -> list[str]:
+    """Chinese text (Han, CJK punctuation, full-width colons and brackets) an English screen shows, with where."""
+    return sorted(set(page.evaluate(LEAKS, [skip, CJK.pattern])))
+
+
+def checked_case(base: str, redacted: bool = False) -> dict[str, Any]:
+    """citizen01's manhole report near the test phone, handled by the water company and waiting for its check."""
+    citizen = Api.login(base, "citizen01")
+    case = citizen.report(LOUDI["longitude"] + 0.0004, LOUDI["latitude"], "井盖缺失，路人容易踩空")
+    Api.login(base, "operator01").act(case["id"], "reclassify", category_code="C0101")
+    resolve_by_unit(base, case["id"])
+    # Photos reach other people only once redacted (a server with a redaction worker): wait for both.
+    deadline = time.monotonic() + 90
+    while redacted and not all(any(p["kind"] == kind and p.get("thumb_url")
+                                   for p in citizen.get(f"cases/{case['id']}")["photos"]) for kind in ("report", "after")):
+        assert time.monotonic() < deadline, "the case's photos were not redacted"
+        time.sleep(0.5)
+    return case
+
+
+@pytest.mark.server_env(SUISHOUPAI_REDACTION_WORKERS="1")
+def test_join_a_nearby_report_follow_it_live_and_from_a_second_phone(browser: Any, live_server: str) -> None:
+    case = checked_case(live_server, redacted=True)
+    stranger = browser.new_context(viewport=PHONE, geolocation=LOUDI, permissions=["geolocation"], locale="zh-CN")
+    page = stranger.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="不登录，直接随手拍").click()
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    page.locator(".chip[data-menu=manhole]").click()
+    item = page.locator(f".nearby-item[data-tracking={case['tracking_no']}]")
+    expect(item).to_contain_text("处理中")
+    expect(item).to_contain_text("约 40 米")
+    expect(page.locator(".nearby")).not_to_contain_text("C0101")
+    item.scroll_into_view_if_needed()
+    shot(page, "citizen-20-nearby-me-too")
+    assert axe_serious(page) == []
+    item.get_by_role("button", name=re.compile("^我也遇到")).click()
+
+    # The followed case in citizen words: status, role and organisation, the before/after pair; nothing internal.
+    expect(page.locator(".following")).to_have_text("您关注的上报（我也遇到）")
+    expect(page.locator(".case-page .badge.state")).to_have_text("处理中")
+    expect(page.locator(".pair-before img")).to_have_count(1)
+    expect(page.locator(".pair-after img")).to_have_count(1)
+    page_text = page.locator(".case-page").inner_text()
+    assert "井盖缺失" not in page_text  # another person's words stay theirs
+    for internal in ("已处置待核查", "C0101", "绿灯", "staff_ld_water", "operator01"):
+        assert internal not in page_text, internal
+    expect(page.locator(".timeline")).to_contain_text("交办理单位")
+    shot(page, "citizen-21-followed-case")
+    assert axe_serious(page) == []
+
+    # Closed by the centre: the follower's open page changes without a reload (the live channel).
+    page.evaluate("() => { window.__kept = true; }")
+    supervisor, lead = Api.login(live_server, "supervisor01"), Api.login(live_server, "shiftlead01")
+    Api.login(live_server, "operator01").act(case["id"], "assign_supervisor", supervisor_id=supervisor.get("me")["id"])
+    supervisor.act(case["id"], "check", result="pass", photo_ids=[supervisor.photo("check")])
+    lead.act(case["id"], "close", note="已修复")
+    expect(page.locator(".case-page .badge.state")).to_have_text("已办结", timeout=15000)
+    assert page.evaluate("() => window.__kept === true")
+    page.goto(f"{live_server}/#/mine")
+    expect(page.locator(".cases .badge.following")).to_have_text("关注中")
+    stranger.close()
+
+    # The reporter's own phone shows the follow code; a second phone follows with number and code.
+    mine = open_as(browser, live_server, "citizen01", PHONE)
+    mine.goto(f"{live_server}/#/case/{case['id']}")
+    mine.locator(".follow-code summary").click()
+    code = mine.locator("[data-testid=follow-code]").inner_text().strip()
+    assert re.fullmatch(r"[A-Z2-7]{6}", code)
+    mine.context.close()
+    second = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = second.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="不登录，直接随手拍").click()
+    page.get_by_role("link", name="我的", exact=True).click()  # the person icon of an anonymous user
+    expect(page.locator("h1")).to_have_text("我的")
+    page.fill("#follow-tracking", case["tracking_no"])
+    page.fill("#follow-code", "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY")
+    page.get_by_role("button", name="关注", exact=True).click()
+    expect(page.locator(".toast-error")).to_have_text("案件编号或关注码不正确")
+    shot(page, "citizen-22-me-follow-wrong-code")
+    page.fill("#follow-code", code.lower())
+    page.get_by_role("button", name="关注", exact=True).click()
+    expect(page.locator(".following")).to_have_text("您在另一部手机上的上报")
+    expect(page.locator(".case-page .desc")).to_have_text("井盖缺失，路人容易踩空")
+    assert "follow_code" not in page.evaluate("() => location.href") and code not in page.evaluate("() => location.href")
+    second.close()
+    assert errors == []
+
+
+def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phone: Any, live_server: str,
+                                                                           tmp_path: Any) -> None:
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="不登录，直接随手拍").click()
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    submit = page.get_by_role("button", name="提交")
+    box = submit.bounding_box()
+    tabbar = page.locator("#nav").bounding_box()
+    assert box and tabbar and box["y"] + box["height"] <= tabbar["y"], (box, tabbar)  # reachable without scrolling
+    submit.click()
+    expect(page.locator(".toast-error")).to_have_text("请至少拍一张照片")
+    toast = page.locator("#toasts").bounding_box()
+    assert toast and toast["y"] + toast["height"] < box["y"]  # not over the submit button
+
+    heic = tmp_path / "IMG_0001.HEIC"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    page.set_input_files("#photo-gallery", str(heic))
+    expect(page.locator(".shot .shot-placeholder")).to_contain_text("HEIC")
+    expect(page.locator(".toast")).to_have_count(0)  # the stale "take a photo" advice went with the photo
+    assert page.locator(".shot img").count() == 0  # a placeholder, never a broken image
+    shot(page, "citizen-23-heic-placeholder")
+    page.get_by_role("button", name="删除照片 1").click()
+
+    page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+    expect(page.locator(".shot img")).to_have_count(1)
+    page.evaluate("""() => {
+        window.__progress = [];
+        const bar = document.getElementById('upload-progress');
+        new MutationObserver(() => window.__progress.push(Number(bar.value))).observe(bar, { attributes: true });
+    }""")
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+    expect(page.locator("[data-testid=follow-code]")).to_have_text(re.compile(r"^[A-Z2-7]{6}$"))
+    progress = page.evaluate("() => window.__progress")
+    assert progress and progress[-1] == 100 and progress == sorted(progress), progress
+    shot(page, "citizen-24-sent-with-follow-code")
+    assert phone.errors == []
+
+
+def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(browser: Any, live_server: str) -> None:
+    case = checked_case(live_server)
+    for name, viewport in (("phone", PHONE), ("desk", DESK)):
+        page = open_as(browser, live_server, None, viewport, geo=(LOUDI["longitude"], LOUDI["latitude"]))
+        page.evaluate("() => localStorage.setItem('ssp.lang', 'en')")
+        page.reload()
+        expect(page.get_by_role("button", name="Report without an account")).to_be_visible()
+        page.fill("input[name=username]", "citizen01")
+        page.fill("input[name=password]", "ssp-demo-2026")
+        leaks = {"login": english_leaks(page)}
+        found = {"login": axe_serious(page)}
+        page.locator("form button[type=submit]").first.click()
+        expect(page.locator(".loc-line")).to_contain_text("±")
+        page.locator(".chip[data-menu=manhole]").click()
+        expect(page.locator(".nearby-item")).to_have_count(1)
+        screens = [("report", "#/report"), ("mine", "#/mine"), ("me", "#/me"), ("notify", "#/notify"),
+                   ("case", f"#/case/{case['id']}")]
+        for screen, hash_ in screens:
+            if hash_ != "#/report":
+                page.goto(f"{live_server}/{hash_}")
+                page.wait_for_selector("main h1, main h2")
+                page.wait_for_load_state("networkidle")
+            leaks[screen] = english_leaks(page)
+            found[screen] = axe_serious(page)
+            shot(page, f"citizen-25-{screen}-english-{name}")
+        expect(page.locator(".case-page .badge.state")).to_have_text("In progress")
+        expect(page.locator(".case-page .category")).to_have_text("Manhole cover")
+        page.context.close()
+        assert {k: v for k, v in leaks.items() if v} == {}, name
+        assert {k: v for k, v in found.items() if v} == {}, name
