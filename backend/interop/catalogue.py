@@ -105,9 +105,11 @@ def service(category: Category) -> dict[str, Any]:
 
 
 def services(taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    """Grouped by 大类 in file order, then by code."""
+    """Grouped by 大类 in file order, then by code; a 小类 the city switched off is not offered (its definition stays
+    readable for requests made before)."""
     majors = list(taxonomy.majors)
-    ordered = sorted(taxonomy.categories, key=lambda c: (majors.index(c.major_code), c.code))
+    offered = (c for c in taxonomy.categories if c.code not in taxonomy.disabled)
+    ordered = sorted(offered, key=lambda c: (majors.index(c.major_code), c.code))
     return [service(c) for c in ordered]
 
 

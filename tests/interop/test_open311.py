@@ -88,6 +88,12 @@ def test_services_and_definitions(client: Any) -> None:
     r = client.get("/open311/v2/services/X9999.xml")
     assert r.status_code == 404 and ET.fromstring(r.text).findtext("error/code") == "404"
 
+    # A 小类 the city switched off is no longer offered.
+    admin = login(client, "admin")
+    assert client.patch("/api/v1/admin/categories/C0305", json={"enabled": False}, headers=admin).status_code == 200
+    offered = [s["service_code"] for s in client.get("/open311/v2/services.json").json()]
+    assert "C0305" in codes and "C0305" not in offered and len(offered) == len(codes) - 1
+
 
 def test_post_goes_through_the_report_pipeline_and_reads_back(client: Any) -> None:
     key = new_client(client)["api_key"]
