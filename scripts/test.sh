@@ -22,7 +22,7 @@ eval "$(bash scripts/services.sh start)"
 trap 'bash scripts/services.sh stop' EXIT
 set +e
 # Every core (at most four workers); see tests/conftest.py for how tests are grouped.
-.venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist loadgroup "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist loadfile "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then echo "no tests ran" >&2; exit 1; fi

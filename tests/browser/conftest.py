@@ -68,7 +68,7 @@ def live_server(sqlite_template: Path, tmp_path: Path, request: pytest.FixtureRe
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # generous: on a busy 2-core machine with parallel workers a start can take 30 s
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
