@@ -160,6 +160,7 @@ class CaseOut(Struct, tag="staff", tag_field="view"):
     version: int
     place_text: str = ""  # 娄星区 长青街道 和园社区 · 近春晖大道 (empty for a case made before names were stored)
     place: CasePlace | None = None
+    followers: int = 0  # citizens who follow the case (我也遇到 or a second device): how many people it concerns
     photos: list[PhotoRef] = []
     timeline: list[TimelineOut] = []
     actions: list[ActionOut] = []

@@ -336,6 +336,7 @@ async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
         photos=[_photo_ref(settings, p, redacted.get(p["id"])) for p in photos],
         timeline=timeline,
         actions=allowed_actions(settings, actor, case),
+        followers=(await follow.follower_count([case.id])).get(case.id, 0),
     )
 
 
@@ -446,6 +447,9 @@ async def list_cases(
     items: list[CaseView] = [
         reporter_case_out(c, units) if is_reporter_view(actor) else case_out(settings, c, units) for c in rows
     ]
+    if not is_reporter_view(actor):
+        followed = await follow.follower_count([c.id for c in rows])
+        items = [msgspec.structs.replace(item, followers=followed.get(item.id, 0)) for item in items]
     items = [follower_view(item, kinds[item.id], True) if isinstance(item, ReporterCaseOut) and item.id in kinds
              and c.reporter != actor.id else item for item, c in zip(items, rows, strict=True)]
     return CasePage(items=items, total=await count, page=page, page_size=page_size)

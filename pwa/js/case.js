@@ -85,7 +85,8 @@ function draw(c, reload, queued) {
         h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
         // A citizen's view names only the unit (unit_name); staff get the unit record.
         c.unit_name || c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit_name || c.unit.name)] : null,
-        c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null),
+        c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null,
+        c.followers ? [h('dt', null, t('case.followers_title')), h('dd', { class: 'followers' }, t('case.followers', { n: c.followers }))] : null),
       c.description ? h('p', { class: 'desc' }, c.description) : null,
       c.merged ? h('p', { class: 'muted merged' }, t('case.merged')) : null),
     c.photos?.length ? h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos)) : null,

@@ -227,3 +227,7 @@ registerMessages('en', {
 });
 registerMessages('zh-CN', { 'report.follow_hint': '在另一部手机的“我的”页面输入编号和关注码，也能收到进度。' });
 registerMessages('en', { 'report.follow_hint': 'enter the number and this code under "Me" on another phone to follow it there too.' });
+
+// Staff see how many citizens follow a case (我也遇到 or a second phone): how many people it concerns.
+registerMessages('zh-CN', { 'case.followers_title': '关注', 'case.followers': '{n} 人关注' });
+registerMessages('en', { 'case.followers_title': 'Followers', 'case.followers': '{n} following' });

@@ -68,7 +68,14 @@ def test_nearby_open_reports_of_the_same_kind_can_be_joined_but_not_private_ones
     again = client.get("/api/v1/citizen/nearby", params={**near, "menu": "manhole"}, headers=stranger).json()
     assert [(i["followers"], i["mine"]) for i in again["items"] if i["tracking_no"] == filed["tracking_no"]] == [
         (1, True)]
+    # Staff see how many people follow it, on the case and in their lists; a follower's own view has no such count.
+    operator = f.h("operator01")
+    assert client.get(f"/api/v1/cases/{filed['id']}", headers=operator).json()["followers"] == 1
+    listed = client.get("/api/v1/cases", params={"view": "all", "q": filed["tracking_no"]}, headers=operator).json()
+    assert [(c["id"], c["followers"]) for c in listed["items"]] == [(filed["id"], 1)]
+    assert "followers" not in seen
     assert client.delete(f"{FOLLOWS}/{filed['id']}", headers=stranger).status_code == 204
+    assert client.get(f"/api/v1/cases/{filed['id']}", headers=operator).json()["followers"] == 0
     assert client.get(f"/api/v1/cases/{filed['id']}", headers=stranger).status_code == 403
 
 

@@ -87,7 +87,8 @@ export function caseCard(c, href, { fresh = false, extra = null } = {}) {
         withClock ? h('span', { class: `time-left ${c.time_left_seconds < 0 ? 'over' : ''}` }, timeLeftText(c.time_left_seconds)) : null,
         c.unit ? h('span', null, c.unit.name) : null,
         c.responsibility_grid ? h('span', null, `${t('desk.grid')} ${c.responsibility_grid}`) : null,
-        c.rework_count ? h('span', { class: 'warn' }, t('desk.rework', { n: c.rework_count })) : null))),
+        c.rework_count ? h('span', { class: 'warn' }, t('desk.rework', { n: c.rework_count })) : null,
+        c.followers ? h('span', { class: 'followers' }, t('case.followers', { n: c.followers })) : null))),
   extra ? h('div', { class: 'desk-card-actions' }, extra) : null);
 }
 
