@@ -44,6 +44,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+DEMO_PASSWORD = "ssp-demo-2026"  # the demo city's published password (demo mode only)
+
+
+def login(http: httpx.Client, username: str) -> dict[str, str]:
+    r = http.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": "Bearer " + r.json()["token"]}
+
+
+class Churn:
+    """A case waiting for verification whose supervisor is reassigned back and forth: exactly one event per make()."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+        citizen, self.operator = login(http, "citizen01"), login(http, "operator01")
+        r = http.post("/api/v1/reports", headers=citizen,
+                      json={"lng": 111.9960, "lat": 27.7290, "description": "人行道上的井盖没了"})
+        r.raise_for_status()
+        self.id: int = r.json()["id"]
+        deadline = time.monotonic() + 60
+        while not any(t["action"] == "triage" for t in self._case()["timeline"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the benchmark's case was never triaged")
+            time.sleep(0.1)
+        current = self._act("request_verify")["assigned_supervisor_id"]
+        ids = [http.get("/api/v1/me", headers=login(http, u)).json()["id"] for u in ("supervisor01", "supervisor02")]
+        self.others = [i for i in ids if i != current] + [current]
+
+    def _case(self) -> dict[str, Any]:
+        r = self.http.get(f"/api/v1/cases/{self.id}", headers=self.operator)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def _act(self, action: str, **body: Any) -> dict[str, Any]:
+        r = self.http.post(f"/api/v1/cases/{self.id}/actions/{action}", json=body, headers=self.operator)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def make(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._act("assign_supervisor", supervisor_id=self.others[0])
+            self.others.reverse()
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -204,9 +248,6 @@ def run_app(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], str]:
     )
     try:
         wait_http(f"http://{HOST}:{port}/healthz", server)
-        from tests.helpers import login
-        from tests.live.conftest import Churn
-
         http = httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60)
         churn = Churn(http)
         tok = login(http, "citizen01")["Authorization"].removeprefix("Bearer ")
