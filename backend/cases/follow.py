@@ -89,7 +89,8 @@ async def follow_with_code(settings: Settings, actor: Actor, tracking_no: str, c
     case = await Case.select(Case.id, Case.reporter, Case.tracking_no).where(Case.tracking_no == tracking_no).first()
     # The code is compared even for an unknown number, in constant time: the answer and its timing tell nothing.
     expected = follow_code(settings, tracking_no)
-    if not hmac.compare_digest(expected, _normal_code(code)) or case is None:
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a code typed in Chinese is just wrong.
+    if not hmac.compare_digest(expected.encode(), _normal_code(code).encode()) or case is None:
         raise NotFound(*NO_MATCH, code="follow.no_match")
     return await _add(actor, case, "device")
 

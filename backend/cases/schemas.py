@@ -215,8 +215,7 @@ class ReporterCaseOut(Struct, tag="reporter", tag_field="view"):
     rating: int | None
     rating_comment: str
     version: int
-    place_text: str = ""  # the place's name, as staff see it
-    place: CasePlace | None = None
+    place_text: str = ""  # the place's name (its parts, with grid codes, are for staff only)
     photos: list[ReporterPhotoRef] = []
     timeline: list[ReporterTimelineOut] = []
     actions: list[ActionOut] = []

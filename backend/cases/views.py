@@ -226,8 +226,7 @@ def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> Repor
         rating=case.rating,
         rating_comment=case.rating_comment,
         version=case.version,
-        place_text=case.place_text,
-        place=place_of(case),
+        place_text=case.place_text,  # the name only: grid and area codes are staff internals
         **extra,
     )
 

@@ -79,7 +79,8 @@ def test_precache_holds_every_module_and_the_shell_stays_light() -> None:
     assert modules - lazy - set(shell) == set(), "modules app.js reaches but the service worker does not precache"
     files = [pwa / p.lstrip("/") for p in shell if p.endswith((".js", ".css"))] + [pwa / "sw.js"]
     compressed = sum(len(gzip.compress(f.read_bytes(), compresslevel=9)) for f in files)
-    assert compressed < 150 * 1024, f"shell JS+CSS is {compressed} bytes gzipped"
+    # 160 KiB: the citizen's case page in citizen words, the case finder hook and place lines joined the shell (Dec 2026).
+    assert compressed < 160 * 1024, f"shell JS+CSS is {compressed} bytes gzipped"
 
 
 def test_every_lifecycle_action_has_both_labels(phone: Any, live_server: str) -> None:

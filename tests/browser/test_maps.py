@@ -278,6 +278,8 @@ def test_the_heatmap_after_midnight_beijing_time_counts_todays_cases(browser: An
     with page.expect_response(lambda r: "/api/v1/stats/heatmap" in r.url, timeout=20000) as heat:
         page.locator("form button[type=submit]").first.click()
         page.wait_for_function("() => !location.hash.startsWith('#/login')")
+        # The role's landing page first, so its late redirect cannot take the map page back to the queues.
+        expect(page.get_by_role("heading", name="工作队列")).to_be_visible(timeout=20000)
         page.goto(f"{live_server}/#/centre/map")
     query = parse_qs(urlparse(heat.value.url).query)
     assert query["to"] == [today.isoformat()]

@@ -28,6 +28,8 @@ def test_follow_on_another_device_needs_number_and_code_and_says_not_which_was_w
     assert wrong_code.status_code == wrong_number.status_code == 404
     assert wrong_code.json()["error"] == wrong_number.json()["error"]
     assert wrong_code.json()["error"]["code"] == "follow.no_match" and wrong_code.json()["error"]["message_en"]
+    chinese = client.post(FOLLOWS, json={"tracking_no": tracking, "code": "关注码关注码"}, headers=other)
+    assert chinese.status_code == 404 and chinese.json()["error"] == wrong_code.json()["error"]  # not a 500 (fuzz found)
     assert client.get(f"/api/v1/cases/{cid}", headers=other).status_code == 403
 
     typed = f"{code[:3].lower()} {code[3:]}"  # as read off a screen

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.helpers import act, login, report
 
@@ -78,7 +79,7 @@ def test_counts_by_dimension_and_day_in_local_time(client: Any) -> None:
     first = report(client, citizen)
     report(client, citizen)
     act(client, op, first["id"], "reclassify", category_code="C0101")
-    today = date.today().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the city's day, not the machine's
     r = client.get("/api/v1/stats/counts", params={"by": "category", "bucket": "day", "from": today, "to": today},
                    headers=op)
     assert r.status_code == 200, r.text

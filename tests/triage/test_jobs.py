@@ -21,8 +21,9 @@ from tests.triage.triage_helpers import component, ctx, offset, run, submit
 
 # lock, signatures of components and rules, duplicates by distance, report photos of the window, identical photos,
 # update, timeline (one insert for all steps), the triage event; auto-dispatch: the unit, an event for filing and one
-# for dispatching (each step is its own change, as if an operator had done it); PostgreSQL: the event-order lock.
-MAX_STATEMENTS = 12
+# for dispatching (each step is its own change, as if an operator had done it); the case's followers (their topics
+# hear the events); PostgreSQL: the event-order lock.
+MAX_STATEMENTS = 13
 
 
 async def _triage_counted(app_ctx: Any, case_id: int) -> list[str]:

@@ -50,7 +50,8 @@ export function citizenFacts(c, w) {
     note ? h('p', { class: 'expected' }, note) : null,
     h('dl', { class: 'facts' },
       w ? [h('dt', null, t('cv.category')), h('dd', { class: 'category' }, pick(w, 'category'))] : null,
-      c.address ? [h('dt', null, t('cv.place')), h('dd', null, c.address)] : null,
+      c.place_text ? [h('dt', null, t('cv.place')), h('dd', { class: 'place-text', lang: 'zh-CN' }, c.place_text)] : null,
+      c.address && c.address !== c.place_text ? [h('dt', null, t('case.reported_address')), h('dd', null, c.address)] : null,
       h('dt', null, t('cv.reported')), h('dd', null, formatTime(c.created_at)),
       // An organisation's own name is a proper noun: it stays in Chinese, marked so screen readers say it right.
       c.unit_name ? [h('dt', null, t('cv.unit')), h('dd', { lang: 'zh-CN' }, c.unit_name)] : null),
