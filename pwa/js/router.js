@@ -55,11 +55,8 @@ async function render() {
     try { cleanup(); } catch (err) { console.error(err); }
   }
   cleanup = null;
-  // A fresh, empty <main> for every render: a page still loading when the person moved on (an earlier render's
-  // await) then draws into the detached old element, never over the page now shown.
-  const old = document.getElementById('main');
-  const main = old.cloneNode(false);
-  old.replaceWith(main);
+  const main = document.getElementById('main');
+  main.replaceChildren();
   main.removeAttribute('aria-busy');
   for (const r of routes) {
     const m = r.re.exec(hash);

@@ -31,6 +31,8 @@ def open_as(browser: Any, base: str, username: str | None, viewport: dict[str, i
         page.locator("form button[type=submit]").first.click()
         # A function, not an expression string: Playwright polls a string with eval, which the PWA's CSP refuses.
         page.wait_for_function("() => !location.hash.startsWith('#/login')")
+        # The landing page done loading too: a test that goes elsewhere next must not race its late drawing.
+        page.wait_for_load_state("networkidle")
     return page
 
 
