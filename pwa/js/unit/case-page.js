@@ -44,10 +44,14 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
         h('div', { class: 'desk-case-grid' }, right, left)));
     disposeMap = await caseMap(main.querySelector('#case-map'), c, field).catch(() => () => {});
   };
+  // Someone filling a form keeps it: the next action reloads anyway. Asked again once the GET is back, since the
+  // person may have opened a form while it was on its way.
+  const busy = () => Boolean(main.querySelector('.action-form'));
   const reload = async (known) => {
-    const busy = main.querySelector('.action-form');
-    if (busy && !known) return; // someone is filling a form: keep it, the next action reloads anyway
-    await show(known || await api(`cases/${id}`));
+    if (known) return show(known);
+    if (busy()) return;
+    const c = await api(`cases/${id}`);
+    if (!busy()) await show(c);
   };
   await show(await api(`cases/${id}`));
   const stop = liveReload([`case:${id}`], () => reload().catch(() => {}));
