@@ -35,6 +35,17 @@ def notifications(worker: Any) -> list[dict[str, Any]]:
         .map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data && n.data.url }))"""))
 
 
+def shown_notifications(page: Any, condition: str = "true") -> list[dict[str, Any]]:
+    """Wait until the page's registration shows notifications for which `condition` (on `list`) holds, and read them
+    in that same step: reading them again afterwards through another handle raced with the browser in CI."""
+    handle = page.wait_for_function(f"""async () => {{
+        const list = (await (await navigator.serviceWorker.ready).getNotifications())
+            .map((n) => ({{ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data && n.data.url }}));
+        return list.length > 0 && ({condition}) ? list : null;
+    }}""")
+    return list(handle.json_value())
+
+
 def test_push_shows_a_notification_and_its_click_opens_the_case(browser: Any, live_server: str) -> None:
     citizen = Api.login(live_server, "citizen01")
     case = citizen.report(LOUDI["longitude"], LOUDI["latitude"], "小区门口垃圾桶满了没人清")
@@ -48,17 +59,14 @@ def test_push_shows_a_notification_and_its_click_opens_the_case(browser: Any, li
                "tag": f"case-{case['id']}", "url": f"/#/case/{case['id']}", "case_id": case["id"]}
     page.context.cdp.send("ServiceWorker.deliverPushMessage",  # type: ignore[attr-defined]
                           {"origin": live_server, "registrationId": reg, "data": json.dumps(message)})
-    page.wait_for_function("async () => (await (await navigator.serviceWorker.ready).getNotifications()).length > 0")
-    [shown] = notifications(worker)
+    [shown] = shown_notifications(page)
     assert shown == {"title": message["title"], "body": message["body"], "tag": f"case-{case['id']}",
                      "icon": f"{live_server}/icons/icon-192.png", "url": f"{live_server}/#/case/{case['id']}"}
     # A newer message about the same case replaces the old one (same tag) instead of piling up.
     newer = {**message, "title": f"您的上报 {case['tracking_no']}：处理中"}
     page.context.cdp.send("ServiceWorker.deliverPushMessage",  # type: ignore[attr-defined]
                           {"origin": live_server, "registrationId": reg, "data": json.dumps(newer)})
-    page.wait_for_function("async () => (await (await navigator.serviceWorker.ready).getNotifications())"
-                           "[0].title.endsWith('处理中')")
-    assert len(notifications(worker)) == 1
+    assert len(shown_notifications(page, "list[0].title.endsWith('处理中')")) == 1
 
     # The click: the real listener gets a real NotificationEvent; only its waitUntil is collected (a script-made
     # event may not extend itself), so the test can await what the handler does.
