@@ -45,7 +45,12 @@ def migrate(settings: Settings) -> None:
         # point both at these settings (tests migrate several databases in one process).
         conf.DB = build_engine(settings)
         Migration._meta.db = conf.DB
-        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        try:
+            result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        finally:
+            from backend.db import close_database
+
+            await close_database(conf.DB)  # SQLite: the last connection closed folds the WAL into the file
         if not result.success:
             raise SystemExit(f"migration failed: {result.message}")
 

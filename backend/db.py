@@ -9,21 +9,90 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import sort_table_classes
 
 from backend.apps import APP_REGISTRY
 from backend.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
+SQLITE_IDLE_CONNECTIONS = 4  # kept open between statements; more may be open at once, the rest are closed after use
 log = logging.getLogger("suishoupai.db")
+
+
+class _Lease:
+    """A pooled aiosqlite connection handed to Piccolo: closing it gives it back to the engine instead."""
+
+    __slots__ = ("_conn", "_engine")
+
+    def __init__(self, conn: Any, engine: PooledSQLiteEngine) -> None:
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "_engine", engine)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._conn, name, value)  # Piccolo sets row_factory on the connection it is given
+
+    async def close(self) -> None:
+        await self._engine.release(self._conn)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection, with a thread of its own, for every statement run outside a
+    transaction and for every transaction (about 0.4 ms of CPU each, five times the statement itself on a small read).
+    This one keeps a few connections open and reuses them. A connection comes back only when it is clean (no
+    transaction left open); the idle ones are closed with the engine, and their threads never hold up the
+    interpreter's exit."""
+
+    def __init__(self, path: str, *, idle: int = SQLITE_IDLE_CONNECTIONS, **kwargs: Any) -> None:
+        super().__init__(path=path, **kwargs)
+        self._idle: list[Any] = []
+        self._keep = idle
+
+    async def _open(self) -> Any:
+        conn = aiosqlite.connect(**self.connection_kwargs)
+        conn._thread.daemon = True  # an idle pooled connection must not keep a finished process alive
+        await conn
+        conn.row_factory = dict_factory
+        await conn.execute("PRAGMA foreign_keys = 1")
+        return conn
+
+    async def get_connection(self) -> Any:  # type: ignore[override]
+        conn = self._idle.pop() if self._idle else await self._open()
+        return _Lease(conn, self)
+
+    async def release(self, conn: Any) -> None:
+        usable = conn._connection is not None and not conn.in_transaction
+        if usable and len(self._idle) < self._keep:
+            self._idle.append(conn)
+        else:
+            await conn.close()
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
+                                     table: Any = None) -> Any:
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING: Piccolo's own way
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        lease = await self.get_connection()
+        try:
+            async with lease.execute(query, args or []) as cursor:  # autocommit: isolation_level is None
+                return await cursor.fetchall()
+        finally:
+            await lease.close()
+
+    async def close_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
 
 
 def build_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
-        return SQLiteEngine(path=settings.sqlite_path, timeout=settings.sqlite_busy_seconds)
+        return PooledSQLiteEngine(path=settings.sqlite_path, timeout=settings.sqlite_busy_seconds)
     url = urlparse(settings.resolved_database_url)
     return PostgresEngine(
         config={
@@ -79,6 +148,8 @@ async def open_database(settings: Settings) -> Engine[Any]:
 
 async def close_database(engine: Engine[Any]) -> None:
     """Close the pool; a connection some task never gave back must not hang shutdown forever."""
+    if isinstance(engine, PooledSQLiteEngine):
+        await engine.close_idle()
     if not isinstance(engine, PostgresEngine):
         return
     try:

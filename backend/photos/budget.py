@@ -70,11 +70,13 @@ class DecodeBudget:
         """Admit waiters from the front for as long as the next one fits (called with the lock held)."""
         while self._waiters and self._fits(self._waiters[0].cost):
             waiter = self._waiters.popleft()
+            # Taken before the grant is scheduled: the waiter's loop runs in another thread and may go on at once.
+            self._take(waiter.cost)
             try:
                 waiter.future.get_loop().call_soon_threadsafe(_grant, waiter.future)
             except RuntimeError:  # its event loop has been closed: nobody is waiting there any more
-                continue
-            self._take(waiter.cost)
+                self._used -= waiter.cost
+                self._running -= 1
 
     def _release(self, cost: int) -> None:
         with self._lock:

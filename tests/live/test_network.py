@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from backend.db import bind_tables, build_engine, write_transaction
+from backend.db import bind_tables, build_engine, close_database, write_transaction
 from backend.live.log import append_event, serialize_event_writes
 from backend.settings import Settings
 from tests.live.conftest import Churn, token
@@ -145,6 +145,7 @@ def write_events(settings: Settings, case_id: int, n: int) -> None:
                 await append_event("case.updated", [f"case:{case_id}"], {
                     "case_id": case_id, "state": "verifying", "action": "note", "actor_role": "operator",
                     "text_zh": f"第{i}条备注" + "。" * 1000, "text_en": f"note {i}" + "." * 2000}, case_id)
+        await close_database(engine)
 
     asyncio.run(write())
 
