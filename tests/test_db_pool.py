@@ -1,0 +1,150 @@
+"""The embedded default's SQLite engine: connections reused, never handed on dirty, and this process's writers served
+in the order they came (backend/db.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from backend.db import PooledSQLiteEngine, close_database, prepare_sqlite, write_transaction
+
+
+def make_engine(tmp_path: Path, **kwargs: object) -> PooledSQLiteEngine:
+    path = str(tmp_path / "pool.sqlite")
+    prepare_sqlite(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER)")
+        conn.execute("INSERT INTO item VALUES (1, 0)")
+    return PooledSQLiteEngine(path=path, **kwargs)  # type: ignore[arg-type]
+
+
+def count_connects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    opened: list[int] = []
+    real = aiosqlite.connect
+
+    def connect(*args: object, **kwargs: object) -> object:
+        opened.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiosqlite, "connect", connect)
+    return opened
+
+
+def test_statements_and_transactions_reuse_a_few_connections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(tmp_path, idle=2)
+    opened = count_connects(monkeypatch)
+
+    async def work() -> list[dict[str, int]]:
+        for _ in range(50):
+            await engine._run_in_new_connection("SELECT n FROM item WHERE id = 1")
+        for _ in range(20):
+            async with write_transaction(engine) as tx:
+                await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = n + 1 WHERE id = 1")
+        rows = await engine._run_in_new_connection("SELECT n FROM item WHERE id = 1")
+        await close_database(engine)
+        return rows
+
+    assert asyncio.run(work()) == [{"n": 20}]
+    assert len(opened) == 1  # one after another: the same connection every time (Piccolo's own opens 71)
+
+
+def test_a_connection_left_inside_a_transaction_is_closed_not_reused(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+
+    async def work() -> tuple[bool, int]:
+        lease = await engine.get_connection()
+        await lease.execute("BEGIN IMMEDIATE")
+        await lease.execute("UPDATE item SET n = 5")
+        raw = lease._conn
+        await lease.close()  # given back with its transaction open: it must not serve anyone else
+        closed = raw._connection is None
+        # The open transaction died with its connection: nothing of it stayed, and the write lock is free again.
+        async with write_transaction(engine) as tx:
+            rows = await engine._run_in_existing_connection(tx.connection, "SELECT n FROM item")
+        await close_database(engine)
+        return closed, rows[0]["n"]
+
+    assert asyncio.run(work()) == (True, 0)
+
+
+def test_writers_of_one_process_go_in_arrival_order(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+
+    async def work() -> list[int]:
+        order: list[int] = []
+        first_in = asyncio.Event()
+
+        async def writer(k: int) -> None:
+            async with write_transaction(engine) as tx:
+                if k == 0:
+                    first_in.set()
+                    await asyncio.sleep(0.05)  # the others arrive while the first holds the writer
+                order.append(k)
+                await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = ? WHERE id = 1", [k])
+
+        first = asyncio.create_task(writer(0))
+        await first_in.wait()
+        rest = []
+        for k in range(1, 6):
+            rest.append(asyncio.create_task(writer(k)))
+            await asyncio.sleep(0)  # each one queued before the next is created
+        await asyncio.gather(first, *rest)
+        await close_database(engine)
+        return order
+
+    assert asyncio.run(work()) == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_nested_write_transaction_joins_the_outer_one(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+
+    async def work() -> int:
+        # The inner one would wait for the outer forever if it queued again.
+        async with write_transaction(engine) as outer, write_transaction(engine):
+            await engine._run_in_existing_connection(outer.connection, "UPDATE item SET n = 7")
+        rows = await engine._run_in_new_connection("SELECT n FROM item")
+        await close_database(engine)
+        return rows[0]["n"]
+
+    assert asyncio.run(asyncio.wait_for(work(), 10)) == 7
+
+
+def test_waiting_past_the_busy_timeout_for_this_process_s_writers_fails_as_sqlite_would(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, timeout=0.2)
+
+    async def second_writer() -> str:
+        async with write_transaction(engine):
+            return "entered"
+
+    async def work() -> str:
+        async with write_transaction(engine):  # held for longer than the others may wait
+            try:
+                # A task of its own, outside this one's transaction (a task made here would inherit it).
+                return await asyncio.create_task(second_writer(), context=contextvars.Context())
+            except sqlite3.OperationalError as exc:
+                return str(exc)
+
+    assert "database is locked" in asyncio.run(work())  # backend/errors.py: 503 db.busy with Retry-After
+
+
+def test_one_engine_serves_several_event_loops(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+
+    async def bump() -> None:
+        async with write_transaction(engine) as tx:
+            await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = n + 1")
+
+    for _ in range(3):  # a new loop each time, as tests and the CLI run them; pooled connections go on working
+        asyncio.run(bump())
+
+    async def read() -> int:
+        rows = await engine._run_in_new_connection("SELECT n FROM item")
+        await close_database(engine)
+        return rows[0]["n"]
+
+    assert asyncio.run(read()) == 3
