@@ -14,6 +14,7 @@ from litestar.openapi.spec import Operation, RequestBody
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.accounts.auth import CurrentActor, provide_actor
+from backend.accounts.guards import roles
 from backend.cases import services, views
 from backend.cases.access import allowed_actions
 from backend.cases.intake import read_report
@@ -57,7 +58,9 @@ class ReportController(Controller):
     dependencies = {"actor": Provide(provide_actor)}
     security = [{"bearer": []}]
 
-    @post("/", operation_id="createReport", operation_class=ReportOperation,
+    # The guard refuses a role that may not report before any photo is read; the service checks again for its other
+    # callers (Open311, the demo seed).
+    @post("/", operation_id="createReport", operation_class=ReportOperation, guards=[roles(*services.REPORTER_ROLES)],
           summary="上报问题 Report a problem: JSON with photo_ids, or multipart with 1–4 files in 'photos'")
     async def create(
         self, ctx: Ctx, actor: CurrentActor, request: Request[Any, Any, Any], idempotency_key: IdemKey = None

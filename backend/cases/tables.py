@@ -1,4 +1,5 @@
-"""Case tables: the case, its immutable timeline, tracking-number counters, idempotency records and labels."""
+"""Case tables: the case, its immutable timeline, tracking-number counters and labels (the idempotency records this
+app's migrations made live in backend/idempotency.py, shared with photos)."""
 
 from piccolo.columns import (
     JSON,
@@ -100,18 +101,6 @@ class TimelineEntry(Table):
 class TrackingCounter(Table):
     day = Varchar(length=8, unique=True)
     value = Integer(default=0)
-
-
-class IdempotencyRecord(Table):
-    """The stored answer to a request made with an Idempotency-Key, so a retry gets the same answer."""
-
-    key = Varchar(length=80)
-    user = ForeignKey(User)
-    scope = Varchar(length=120)
-    request_hash = Varchar(length=64)
-    status_code = Integer()
-    body = JSON(default={})
-    created_at = Timestamptz()
 
 
 class ClassificationLabel(Table):

@@ -14,7 +14,6 @@ class Photo(Table):
     uploader = ForeignKey(User)
     # direct uploads: awaiting_upload → uploading → uploaded (local store) → confirming → pending; then ready | failed
     status = Varchar(length=16, default="pending")
-    idempotency_key = Varchar(length=80, null=True, default=None)
     filename = Varchar(length=200, default="")
     content_type = Varchar(length=64, default="")
     size = Integer(default=0)
