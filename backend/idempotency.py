@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar.params import HeaderParameter
-from piccolo.columns import JSON, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import User
@@ -31,6 +31,8 @@ class IdempotencyRecord(Table):
     """The stored answer to a request made with an Idempotency-Key, so a retry gets the same answer.
 
     Registered by the cases Piccolo app, whose migrations created the table before photos shared it."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     key = Varchar(length=KEY_LENGTH)
     user = ForeignKey(User)

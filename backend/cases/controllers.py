@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import roles
 from backend.cases import services, views
-from backend.cases.access import allowed_actions
+from backend.cases.access import allowed_actions, ensure_visible
 from backend.cases.intake import read_report
 from backend.cases.lifecycle import STATE_NAMES, TRANSITIONS
 from backend.cases.schemas import ActionIn, ActionOut, CasePage, CaseView, PublicCasePage, ReportForm, ReportIn
@@ -32,9 +32,9 @@ def _file_schema(annotation: Any) -> dict[str, Any]:
     raise NotImplementedError(annotation)
 
 
-def body_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
+def body_schema(struct: type[msgspec.Struct]) -> Any:
     """The JSON Schema that msgspec derives from a flat body struct (its constraints, enums and refusal of unknown
-    fields), as an OpenAPI 3.1 schema; Litestar writes a plain dict into the document as it is."""
+    fields), as an OpenAPI 3.1 schema: a plain dict, which Litestar writes into the document as it is."""
     _, components = msgspec.json.schema_components([struct], schema_hook=_file_schema)
     return components[struct.__name__]
 
@@ -78,7 +78,7 @@ class CaseController(Controller):
     security = [{"bearer": []}]
 
     @get("/", operation_id="listCases", summary="案件列表 List cases for a role's view")
-    async def list(
+    async def list_cases(
         self,
         ctx: Ctx,
         actor: CurrentActor,
@@ -117,7 +117,7 @@ class CaseController(Controller):
     @get("/{case_id:int}/actions", operation_id="listCaseActions", summary="可执行操作 What the caller may do now")
     async def actions(self, ctx: Ctx, actor: CurrentActor, case_id: FromPath[int]) -> list[ActionOut]:
         case = await views.load_case(case_id)
-        views.ensure_visible(actor, case)
+        ensure_visible(actor, case)
         return allowed_actions(ctx.settings, actor, case)
 
     @post("/{case_id:int}/actions/{action:str}", operation_id="performCaseAction", status_code=200,

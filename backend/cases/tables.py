@@ -19,6 +19,7 @@ from backend.org.tables import Component, Unit
 
 
 class Case(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     tracking_no = Varchar(length=20, unique=True)
     state = Varchar(length=24, index=True)
     source = Varchar(length=16)  # citizen | supervisor | open311 | hotline
@@ -86,6 +87,7 @@ class Case(Table):
 
 
 class TimelineEntry(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     case = ForeignKey(Case, index=True)
     at = Timestamptz()
     actor = ForeignKey(User, null=True)
@@ -99,6 +101,7 @@ class TimelineEntry(Table):
 
 
 class TrackingCounter(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     day = Varchar(length=8, unique=True)
     value = Integer(default=0)
 
@@ -118,6 +121,8 @@ class ClassificationLabel(Table):
 class CaseFollow(Table):
     """A citizen following a case they did not report: 我也遇到 from the nearby list (``nearby``), or the reporter's
     own other device with the tracking number and follow code (``device``). Followers hear what the reporter hears."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     case = ForeignKey(Case, index=True)
     user = ForeignKey(User, index=True)
