@@ -63,29 +63,42 @@ def wait_for(check: Any, timeout: float = 10.0) -> Any:
 def report(client: Any, headers: dict[str, str], grid: str = "ZR01", **fields: Any) -> dict[str, Any]:
     lng, lat = point_in(grid)
     body = {"lng": lng, "lat": lat, "description": "人行道上的井盖没了，很危险", **fields}
+    if not hasattr(client, "blocking_portal"):
+        # A server in another process (an httpx client): nothing here to subscribe to, so poll.
+        r = client.post("/api/v1/reports", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["id"]
+        wait_for(lambda: any(t["action"] == "triage" for t in get_case(client, headers, case_id)["timeline"]))
+        return get_case(client, headers, case_id)
     with live_events(client) as next_event:
         r = client.post("/api/v1/reports", json=body, headers=headers)
         assert r.status_code == 201, r.text
-        case = r.json()
+        case_id = r.json()["id"]
         # Subscribed before the report was made, so its triage cannot be announced before we listen.
-        next_event(lambda e: e["case_id"] == case["id"] and e["action"] == "triage")
-    return get_case(client, headers, case["id"])
+        next_event(lambda e: e["case_id"] == case_id and e["action"] == "triage")
+    return get_case(client, headers, case_id)
 
 
 @contextmanager
 def live_events(client: Any) -> Iterator[Callable[..., dict[str, Any]]]:
     """Listen to the app's live event channel (what websockets are sent) for the block. The block gets
-    ``next_event(match, timeout=10.0)``: the first event since the block began for which ``match`` is true."""
+    ``next_event(match, timeout=10.0)``: the first event since the block began for which ``match`` is true and that
+    no earlier call returned, so waits for several cases can come in any order."""
     channels = client.app.plugins.get(ChannelsPlugin)
     portal = client.blocking_portal
     subscriber = portal.call(channels.subscribe, [CHANNEL])
+    passed: list[dict[str, Any]] = []  # events no wait has asked for yet: a later one may
 
     async def first(match: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
         async def scan() -> dict[str, Any]:
+            for i, event in enumerate(passed):
+                if match(event):
+                    return passed.pop(i)
             async for raw in subscriber.iter_events():
                 event = json.loads(raw)
                 if match(event):
                     return event
+                passed.append(event)
             raise AssertionError("the live channel closed")
 
         try:
