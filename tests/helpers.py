@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from litestar.channels import ChannelsPlugin
+
 from backend.demo.seed import DEMO_PASSWORD
+from backend.live.bus import CHANNEL
 
 T = TypeVar("T")
 # The statements of the task that is counting (see ``counted``): the app's other tasks (worker, sweeper, health) are
@@ -42,6 +47,9 @@ def point_in(responsibility_grid: str, index: int = 0) -> tuple[float, float]:
 
 
 def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something true, within ``timeout`` seconds. Only for conditions nothing
+    announces (rows a worker in another process writes, a receiver's inbox): where the app publishes an event, wait
+    on it with ``live_events``."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -55,11 +63,53 @@ def wait_for(check: Any, timeout: float = 10.0) -> Any:
 def report(client: Any, headers: dict[str, str], grid: str = "ZR01", **fields: Any) -> dict[str, Any]:
     lng, lat = point_in(grid)
     body = {"lng": lng, "lat": lat, "description": "人行道上的井盖没了，很危险", **fields}
-    r = client.post("/api/v1/reports", json=body, headers=headers)
-    assert r.status_code == 201, r.text
-    case = r.json()
-    wait_for(lambda: any(t["action"] == "triage" for t in get_case(client, headers, case["id"])["timeline"]))
-    return get_case(client, headers, case["id"])
+    if not hasattr(client, "blocking_portal"):
+        # A server in another process (an httpx client): nothing here to subscribe to, so poll.
+        r = client.post("/api/v1/reports", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["id"]
+        wait_for(lambda: any(t["action"] == "triage" for t in get_case(client, headers, case_id)["timeline"]))
+        return get_case(client, headers, case_id)
+    with live_events(client) as next_event:
+        r = client.post("/api/v1/reports", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["id"]
+        # Subscribed before the report was made, so its triage cannot be announced before we listen.
+        next_event(lambda e: e["case_id"] == case_id and e["action"] == "triage")
+    return get_case(client, headers, case_id)
+
+
+@contextmanager
+def live_events(client: Any) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Listen to the app's live event channel (what websockets are sent) for the block. The block gets
+    ``next_event(match, timeout=10.0)``: the first event since the block began for which ``match`` is true and that
+    no earlier call returned, so waits for several cases can come in any order."""
+    channels = client.app.plugins.get(ChannelsPlugin)
+    portal = client.blocking_portal
+    subscriber = portal.call(channels.subscribe, [CHANNEL])
+    passed: list[dict[str, Any]] = []  # events no wait has asked for yet: a later one may
+
+    async def first(match: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+        async def scan() -> dict[str, Any]:
+            for i, event in enumerate(passed):
+                if match(event):
+                    return passed.pop(i)
+            async for raw in subscriber.iter_events():
+                event = json.loads(raw)
+                if match(event):
+                    return event
+                passed.append(event)
+            raise AssertionError("the live channel closed")
+
+        try:
+            return await asyncio.wait_for(scan(), timeout)
+        except TimeoutError:
+            raise AssertionError("no such live event in time") from None
+
+    try:
+        yield lambda match, timeout=10.0: portal.call(first, match, timeout)
+    finally:
+        portal.call(channels.unsubscribe, subscriber)
 
 
 def get_case(client: Any, headers: dict[str, str], case_id: int) -> dict[str, Any]:

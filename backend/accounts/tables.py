@@ -1,12 +1,13 @@
 """Accounts: users with one role, login tokens and anonymous device credentials, supervisors' grids."""
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.org.tables import ResponsibilityGrid, Unit
 
 
 class User(Table, tablename="app_user"):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     username = Varchar(length=64, unique=True)
     display_name = Varchar(length=64, default="")
     role = Varchar(length=16, index=True)  # see accounts/roles.py
@@ -24,6 +25,8 @@ class User(Table, tablename="app_user"):
 class AuthToken(Table):
     """Only the SHA-256 of a token is stored, so a leaked database does not leak sessions."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     token_hash = Varchar(length=64, unique=True)
     user = ForeignKey(User, index=True)
     kind = Varchar(length=16, default="session")  # session | device
@@ -34,5 +37,6 @@ class AuthToken(Table):
 
 
 class SupervisorGrid(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     user = ForeignKey(User, index=True)
     grid = ForeignKey(ResponsibilityGrid, unique=True)

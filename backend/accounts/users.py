@@ -154,8 +154,8 @@ async def _set_grids(user: User, codes: list[str]) -> set[int]:
     await SupervisorGrid.delete().where(SupervisorGrid.user == user.id)
     # A grid has one supervisor: taking it over removes it from the previous one.
     await SupervisorGrid.delete().where(SupervisorGrid.grid.is_in(ids))
-    for g in grids:
-        await SupervisorGrid.insert(SupervisorGrid(user=user.id, grid=g["id"]))
+    if grids:
+        await SupervisorGrid.insert(*(SupervisorGrid(user=user.id, grid=g["id"]) for g in grids))
     return {user.id} | {r["user"] for r in previous}
 
 

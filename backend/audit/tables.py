@@ -1,10 +1,11 @@
 """The audit entry. No foreign keys: an entry outlives the user, unit or rule it names, and is never updated."""
 
-from piccolo.columns import JSON, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_log"):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     at = Timestamptz(index=True)
     action = Varchar(length=40, index=True)  # see backend/audit/service.py ACTIONS
     outcome = Varchar(length=16, default="ok")  # ok | denied | failed

@@ -9,13 +9,13 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import UploadFile
 
-from backend.cases.schemas import ReportIn
+from backend.cases.schemas import ReportForm, ReportIn
 from backend.context import AppContext
 from backend.errors import InvalidInput
 from backend.photos.geo import location_decision
 from backend.photos.service import Checked, check_upload
 
-FORM_FIELDS = {f for f in ReportIn.__struct_fields__ if f != "photo_ids"}
+FORM_FIELDS = {f for f in ReportForm.__struct_fields__ if f != "photos"}
 
 
 def _invalid(exc: msgspec.ValidationError) -> InvalidInput:
@@ -60,32 +60,33 @@ async def _multipart(ctx: AppContext, request: Request[Any, Any, Any]) -> tuple[
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many",
                            details={"limit": ctx.settings.max_photos, "received": len(files)})
+    fields: dict[str, Any] = {k: v for k, v in form.items() if not isinstance(v, UploadFile) and v != ""}
+    try:
+        # The text fields are checked before any photo is read: a bad field costs nothing.
+        report_form = msgspec.convert({**fields, "photos": files}, type=ReportForm, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _invalid(exc) from None
     uploads = []
-    for upload in files:
+    for upload in report_form.photos:
         data = await upload.read(ctx.settings.max_upload_bytes + 1)
         uploads.append((await check_upload(ctx, data), upload.filename or "photo"))
-    fields: dict[str, Any] = {k: v for k, v in form.items() if not isinstance(v, UploadFile) and v != ""}
-    exif = next(((c.exif_lat, c.exif_lng, c.exif_time) for c, _ in uploads if c.exif_lat is not None
-                 and c.exif_lng is not None), None)
+    exif = next(((c.exif_lat, c.exif_lng) for c, _ in uploads if c.exif_lat is not None and c.exif_lng is not None),
+                None)
     browser = None
-    if "lng" in fields and "lat" in fields:
-        try:
-            browser = (float(fields["lat"]), float(fields["lng"]),
-                       float(fields["accuracy_m"]) if "accuracy_m" in fields else None)
-        except ValueError:
-            raise InvalidInput("坐标格式错误", "Coordinates must be numbers", code="location.invalid") from None
+    if report_form.lat is not None and report_form.lng is not None:
+        browser = (report_form.lat, report_form.lng, report_form.accuracy_m)
     taken = next((c.exif_time for c, _ in uploads if c.exif_time is not None), None)
-    decision = location_decision(browser, exif[:2] if exif else None, taken, datetime.now(UTC),
-                                 tz=ctx.settings.timezone)
+    decision = location_decision(browser, exif, taken, datetime.now(UTC), tz=ctx.settings.timezone)
     if decision.lat is None or decision.lng is None:
         raise InvalidInput("缺少位置：请允许定位，或上传带 GPS 的照片", "No location: allow geolocation or use a photo with GPS",
                            code="location.required")
-    fields.update(lat=decision.lat, lng=decision.lng, location_source=fields.get("location_source", decision.source))
-    if decision.source == "exif":
-        fields["location_source"] = "exif"
-        fields.pop("accuracy_m", None)
+    from_exif = decision.source == "exif"
+    text = {f: getattr(report_form, f) for f in ReportForm.__struct_fields__ if f != "photos"}
+    text.update(lat=decision.lat, lng=decision.lng,
+                location_source="exif" if from_exif else report_form.location_source or decision.source,
+                accuracy_m=None if from_exif else report_form.accuracy_m)
     try:
-        report = msgspec.convert(fields, type=ReportIn, strict=False)
+        report = msgspec.convert(text, type=ReportIn)
     except msgspec.ValidationError as exc:
         raise _invalid(exc) from None
     return report, uploads, list(decision.flags)

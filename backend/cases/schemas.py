@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 from msgspec import Meta, Struct
 
 from backend.redaction.schemas import RedactionOut
@@ -28,6 +29,22 @@ class ReportIn(Struct, forbid_unknown_fields=True):
     menu: Annotated[str, Meta(max_length=32)] | None = None
     category_code: Code | None = None
     photo_ids: Annotated[list[int], Meta(max_length=4)] = []
+    idempotency_key: Key | None = None
+
+
+class ReportForm(Struct, forbid_unknown_fields=True):
+    """A report as multipart/form-data: ReportIn's fields as form text, with the photos themselves instead of
+    photo_ids. lng/lat may be left out when a photo carries GPS (the place then comes from its EXIF)."""
+
+    photos: Annotated[list[UploadFile], Meta(min_length=1, description="1 to SUISHOUPAI_MAX_PHOTOS (4) photo files")]
+    lng: Lng | None = None
+    lat: Lat | None = None
+    description: LongText = ""
+    address: ShortText = ""
+    accuracy_m: Annotated[float, Meta(ge=0, le=100_000)] | None = None
+    location_source: Literal["browser", "exif", "manual"] | None = None
+    menu: Annotated[str, Meta(max_length=32)] | None = None
+    category_code: Code | None = None
     idempotency_key: Key | None = None
 
 

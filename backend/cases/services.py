@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend import idempotency
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
 from backend.cases import clock
@@ -17,7 +16,7 @@ from backend.cases.access import blocked_reason, describe_allowed, ensure_visibl
 from backend.cases.change import case_change
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
 from backend.cases.schemas import ActionIn, CaseView, ReportIn
-from backend.cases.tables import Case, IdempotencyRecord, TrackingCounter
+from backend.cases.tables import Case, TrackingCounter
 from backend.cases.views import load_case, render_case
 from backend.context import AppContext
 from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
@@ -35,35 +34,14 @@ PHOTO_KIND_BY_ACTION = {"verify": "verify", "check": "check", "report_back": "af
 # ---------------------------------------------------------------- idempotency
 
 
-def _request_hash(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
 async def _replay(actor: Actor, scope: str, key: str | None, body_hash: str) -> int | None:
-    """The case id answered for this key before, or None. The same key with another body is a client bug."""
-    if not key:
-        return None
-    row = await IdempotencyRecord.select().output(load_json=True).where(
-        IdempotencyRecord.key == f"{actor.id}:{scope}:{key}"
-    ).first()
-    if row is None:
-        return None
-    if row["request_hash"] != body_hash:
-        raise Conflict(
-            "该幂等键已用于另一个请求", "This Idempotency-Key was already used for a different request",
-            code="idempotency.key_reused",
-        )
-    return int(row["body"]["case_id"])
+    """The case id answered for this key before, or None."""
+    answer = await idempotency.replay(actor.id, scope, key, body_hash)
+    return None if answer is None else int(answer["case_id"])
 
 
 async def _remember(actor: Actor, scope: str, key: str | None, body_hash: str, case_id: int) -> None:
-    if key:
-        await IdempotencyRecord.insert(
-            IdempotencyRecord(
-                key=f"{actor.id}:{scope}:{key}", user=actor.id, scope=scope, request_hash=body_hash,
-                status_code=200, body={"case_id": case_id}, created_at=clock.now(),
-            )
-        )
+    await idempotency.remember(actor.id, scope, key, body_hash, {"case_id": case_id})
 
 
 # ---------------------------------------------------------------- helpers
@@ -134,7 +112,7 @@ async def create_report(
         raise Forbidden("此角色不能上报问题", "Your role cannot file reports", code="report.role_forbidden")
     key = key or data.idempotency_key
     uploads = uploads or []
-    body_hash = _request_hash({
+    body_hash = idempotency.request_hash({
         **{k: getattr(data, k) for k in data.__struct_fields__ if k != "idempotency_key"},
         "uploads": [c.sha256 for c, _ in uploads],
     })
@@ -240,7 +218,7 @@ async def perform(
     t = transition(action)
     if t is None:
         raise NotFound(f"未知操作：{action}", f"Unknown action: {action}", code="case.unknown_action")
-    body_hash = _request_hash({"action": action, "case": case_id, **{k: getattr(body, k) for k in body.__struct_fields__}})
+    body_hash = idempotency.request_hash({"action": action, "case": case_id, **{k: getattr(body, k) for k in body.__struct_fields__}})
     async with case_change(ctx, case_id, actor) as change:
         # The locks first, so an overlapping retry finds the first one's record instead of acting again.
         case = change.case

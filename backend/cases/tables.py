@@ -1,4 +1,5 @@
-"""Case tables: the case, its immutable timeline, tracking-number counters, idempotency records and labels."""
+"""Case tables: the case, its immutable timeline, tracking-number counters and labels (the idempotency records this
+app's migrations made live in backend/idempotency.py, shared with photos)."""
 
 from piccolo.columns import (
     JSON,
@@ -18,6 +19,7 @@ from backend.org.tables import Component, Unit
 
 
 class Case(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     tracking_no = Varchar(length=20, unique=True)
     state = Varchar(length=24, index=True)
     source = Varchar(length=16)  # citizen | supervisor | open311 | hotline
@@ -85,6 +87,7 @@ class Case(Table):
 
 
 class TimelineEntry(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     case = ForeignKey(Case, index=True)
     at = Timestamptz()
     actor = ForeignKey(User, null=True)
@@ -98,20 +101,9 @@ class TimelineEntry(Table):
 
 
 class TrackingCounter(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     day = Varchar(length=8, unique=True)
     value = Integer(default=0)
-
-
-class IdempotencyRecord(Table):
-    """The stored answer to a request made with an Idempotency-Key, so a retry gets the same answer."""
-
-    key = Varchar(length=80)
-    user = ForeignKey(User)
-    scope = Varchar(length=120)
-    request_hash = Varchar(length=64)
-    status_code = Integer()
-    body = JSON(default={})
-    created_at = Timestamptz()
 
 
 class ClassificationLabel(Table):
@@ -129,6 +121,8 @@ class ClassificationLabel(Table):
 class CaseFollow(Table):
     """A citizen following a case they did not report: 我也遇到 from the nearby list (``nearby``), or the reporter's
     own other device with the tracking number and follow code (``device``). Followers hear what the reporter hears."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     case = ForeignKey(Case, index=True)
     user = ForeignKey(User, index=True)

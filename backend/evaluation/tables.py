@@ -5,13 +5,15 @@ for any period is an SQL aggregate over them with every time compared against th
 after the cut-off cannot change it. They are a cache of the timeline, rebuilt for a case whenever it gets new entries.
 """
 
-from piccolo.columns import JSON, Boolean, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class EvalEpisode(Table):
     """One stretch of a case with a responsible unit: from a dispatch (or a failed check: 返工) to its report back,
     or to an approved return (回退)."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     case_id = Integer(index=True)
     tracking_no = Varchar(length=20)
@@ -33,6 +35,8 @@ class EvalEpisode(Table):
 class EvalTask(Table):
     """A stage task with its own short limit: verify (核实), dispatch (派遣) or check (核查)."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     case_id = Integer(index=True)
     tracking_no = Varchar(length=20)
     kind = Varchar(length=8)  # verify | dispatch | check
@@ -48,6 +52,8 @@ class EvalTask(Table):
 
 class EvalCase(Table):
     """A case's own milestones and where it lies."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     case_id = Integer(unique=True)
     tracking_no = Varchar(length=20)
@@ -68,6 +74,8 @@ class EvalCase(Table):
 class EvalRating(Table):
     """A citizen's rating (好差评) of a closed case, charged to the unit that did the work."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     case_id = Integer(index=True)
     tracking_no = Varchar(length=20)
     entry = Integer(unique=True)
@@ -83,12 +91,16 @@ class EvalRating(Table):
 class EvalCursor(Table):
     """How far into the timeline the facts are built: the highest timeline entry id folded in."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     name = Varchar(length=32, unique=True)
     last_entry = Integer(default=0)
 
 
 class EvalScheme(Table):
     """The city's weights of the composite score and its grade thresholds; the newest row is in force."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     weights = JSON(default={})  # {"volume": 10, "closure": 30, "on_time": 30, "rework": 30}
     grades = JSON(default={})  # {"A": 90, "B": 75, "C": 60, "D": 40}; below D is E

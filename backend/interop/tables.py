@@ -3,7 +3,7 @@
 Kept apart from the case tables on purpose: a case knows nothing about Open311 or webhooks; these rows point at it.
 """
 
-from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import User
@@ -12,6 +12,8 @@ from backend.cases.tables import Case
 
 class ApiClient(Table):
     """An external system (a 12345 hotline, a district back office): one key, one service account, its own limit."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     name = Varchar(length=64, unique=True)
     # The key is shown once; only its SHA-256 is kept (it is 32 random bytes, so a slow hash adds nothing).
@@ -29,6 +31,8 @@ class ApiClient(Table):
 class Open311Request(Table):
     """What an Open311 POST carried beyond the report itself, keyed by the case it created."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     case = ForeignKey(Case, unique=True)
     client = ForeignKey(ApiClient, index=True)
     service_code = Varchar(length=8)
@@ -40,6 +44,7 @@ class Open311Request(Table):
 
 
 class WebhookSubscriber(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     name = Varchar(length=64)
     url = Varchar(length=500)
     # Needed in clear to sign each delivery (HMAC); shown once on creation, never listed.
@@ -55,6 +60,8 @@ class WebhookSubscriber(Table):
 
 class WebhookDelivery(Table):
     """One event for one subscriber. ``delivery_id`` is what receivers de-duplicate on: a retry or a replay reuses it."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     delivery_id = Varchar(length=36, unique=True)
     subscriber = ForeignKey(WebhookSubscriber, index=True)

@@ -1,10 +1,11 @@
 """Durable background jobs: written in the same transaction as the work that needs them, so a crash loses none."""
 
-from piccolo.columns import JSON, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class Job(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     kind = Varchar(length=32, index=True)
     payload = JSON(default={})
     # pending | running | done | failed (the dead letter: out of attempts, kept for an admin to read and retry)

@@ -1,6 +1,6 @@
 """Notification tables. A case knows nothing of them: the feed reads the event log and these rows point at users."""
 
-from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import User
@@ -8,6 +8,8 @@ from backend.accounts.tables import User
 
 class PushSubscription(Table):
     """One device's way to be reached: a Web Push endpoint with its keys, or a WeChat openid (``channel``)."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     user = ForeignKey(User, index=True)
     channel = Varchar(length=16, default="webpush")  # webpush | wechat
@@ -22,6 +24,8 @@ class PushSubscription(Table):
 class NotifyPreference(Table):
     """What a user wants to hear about, and when not (quiet hours in Asia/Shanghai minutes of the day)."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     user = ForeignKey(User, unique=True)
     enabled = Boolean(default=True)
     status = Boolean(default=True)  # my reports' progress
@@ -34,6 +38,8 @@ class NotifyPreference(Table):
 
 class NotifyDelivery(Table):
     """One event for one address. ``key`` derives from (event, channel, address): the feed cannot make it twice."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     key = Varchar(length=36, unique=True)
     event_seq = BigInt(index=True)

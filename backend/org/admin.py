@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import shapely
 from shapely.geometry import shape
 
 from backend.context import AppContext
 from backend.errors import Conflict, InvalidInput, NotFound
-from backend.geo import OutsideArea
+from backend.org import transfer
 from backend.org.schemas import (
     ComponentCollectionIn,
     Feature,
@@ -147,43 +149,22 @@ async def update_unit(ctx: AppContext, unit_id: int, data: UnitIn) -> UnitOut:
 # ---------------------------------------------------------------- components
 
 
-async def import_components(ctx: AppContext, data: ComponentCollectionIn) -> ImportOut:
-    """Insert new components and update known ones (by ``id``); the whole file is refused on any bad record."""
-    taxonomy, grids = ctx.triage.taxonomy, ctx.triage.grids
-    units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code)}
-    rows, problems = [], []
-    for n, f in enumerate(data.features):
-        p, (lng, lat) = f.properties, f.geometry.coordinates[:2]
-        category = p.category.upper()
-        if not taxonomy.has(category) or taxonomy.get(category).kind != "component":
-            problems.append({"feature": n, "reason": f"not a component category: {p.category}"})
-        for code in (p.owner, p.maintainer):
-            if code and code not in units:
-                problems.append({"feature": n, "reason": f"unknown unit: {code}"})
-        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            problems.append({"feature": n, "reason": "coordinates out of range"})
-            continue
-        grid = p.unit_grid
-        if not grid and grids is not None:
-            found = grids.locate(lng, lat)
-            grid = "" if isinstance(found, OutsideArea) else found.unit_grid
-        rows.append({"code": p.id, "category_code": category, "name": p.name, "lng": lng, "lat": lat,
-                     "owner": units.get(p.owner), "maintainer": units.get(p.maintainer), "unit_grid": grid,
-                     "status": p.status})
-    if problems:
+async def import_components(ctx: AppContext, data: ComponentCollectionIn, by_user: int, by_name: str,
+                            audit: Callable[[transfer.Report], Awaitable[None]]) -> ImportOut:
+    """Insert new components and update known ones (by ``id``): the components dataset of the organisation data
+    import (backend/org/transfer.py), given as JSON; the whole collection is refused on any bad record."""
+    body = msgspec.json.encode(data)
+    report = await transfer.import_files(ctx.engine, ctx.triage.taxonomy, [("components", body, "components.geojson")],
+                                         by_user=by_user, by_name=by_name, audit=audit)
+    if report.problems:
+        problems = [p.as_dict() for p in report.problems]
         raise InvalidInput(f"部件数据有 {len(problems)} 处错误", f"{len(problems)} problems in the component data",
                            code="component.bad_data", details={"problems": problems[:50]})
-    existing = {r["code"] for r in await Component.select(Component.code).where(
-        Component.code.is_in([r["code"] for r in rows] or [""]))}
-    new = [Component(r) for r in rows if r["code"] not in existing]
-    for start in range(0, len(new), 500):
-        await Component.insert(*new[start:start + 500])
-    for r in rows:
-        if r["code"] in existing:
-            await Component.update({getattr(Component, k): v for k, v in r.items()}).where(Component.code == r["code"])
+    [outcome] = report.outcomes
     ctx.triage.components.signature = (-1, -1, "")  # updated rows do not move the signature: force a reload here
     await ctx.triage.refresh()
-    return ImportOut(added=len(new), updated=len(rows) - len(new))
+    # Every known id counts as updated, changed or not (what this endpoint has always answered).
+    return ImportOut(added=outcome.added, updated=outcome.rows - outcome.added)
 
 
 async def components_geojson(bbox: Bbox | None) -> FeatureCollection:

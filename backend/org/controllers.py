@@ -110,10 +110,12 @@ class OrgAdminController(Controller):
           summary="导入部件 Import surveyed components from a GeoJSON FeatureCollection (insert or update by id)")
     async def import_components(self, ctx: Ctx, request: AnyRequest, actor: CurrentActor,
                                 data: JSONBody[ComponentCollectionIn]) -> ImportOut:
-        result = await admin.import_components(ctx, data)
-        await _audit(request, actor, "org.components_imported", "components", added=result.added,
-                     updated=result.updated)
-        return result
+        async def audit(report: transfer.Report) -> None:
+            [outcome] = report.outcomes
+            await _audit(request, actor, "org.components_imported", "components", added=outcome.added,
+                         updated=outcome.rows - outcome.added)
+
+        return await admin.import_components(ctx, data, actor.id, actor.username, audit)
 
 
 def _report_out(report: transfer.Report) -> ImportReportOut:

@@ -1,16 +1,18 @@
 """Organisation tables: districts → streets → communities → unit grids, responsibility grids, units, components."""
 
-from piccolo.columns import JSON, Boolean, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class District(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     code = Varchar(length=6, unique=True)
     name = Varchar(length=64)
     geometry = JSON(default={})
 
 
 class Street(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     code = Varchar(length=9, unique=True)
     name = Varchar(length=64)
     district = ForeignKey(District)
@@ -18,6 +20,7 @@ class Street(Table):
 
 
 class Community(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     code = Varchar(length=12, unique=True)
     name = Varchar(length=64)
     street = ForeignKey(Street)
@@ -25,6 +28,7 @@ class Community(Table):
 
 
 class ResponsibilityGrid(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     code = Varchar(length=32, unique=True)
     name = Varchar(length=64)
     district = ForeignKey(District, null=True)
@@ -32,6 +36,7 @@ class ResponsibilityGrid(Table):
 
 
 class UnitGrid(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     code = Varchar(length=15, unique=True)
     community = ForeignKey(Community)
     responsibility_grid = ForeignKey(ResponsibilityGrid, null=True)
@@ -41,6 +46,8 @@ class UnitGrid(Table):
 
 class Unit(Table):
     """A responsible unit (责任单位): a department, company or street office that handles cases."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
@@ -54,6 +61,8 @@ class Unit(Table):
 
 class Component(Table):
     """A surveyed city asset (部件普查) with its owner and maintainer."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     code = Varchar(length=32, unique=True)
     category_code = Varchar(length=8, index=True)
@@ -69,6 +78,8 @@ class Component(Table):
 
 class RoutingRule(Table):
     """Routing as data: the first matching rule (lowest priority number) names the unit. See triage/routing.py."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     priority = Integer(default=100)
     name = Varchar(length=128)
@@ -87,6 +98,8 @@ class CalendarDay(Table):
     (调休, ``workday`` True). It wins over the ``chinese_calendar`` package, which knows only the years it shipped
     with; days not listed follow the package, or Monday–Friday outside its years."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     day = Varchar(length=10, unique=True)  # the ISO date (2027-02-11): one entry per day, sorts as dates do
     workday = Boolean()
     name = Varchar(length=64, default="")  # 春节, 春节调休上班 …
@@ -97,6 +110,8 @@ class CalendarDay(Table):
 class OrgImport(Table):
     """One accepted import of organisation data (see org/transfer.py). Its newest id is the organisation's revision:
     every process compares it with the one it loaded and reloads grids, components and routing when it moved."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     at = Timestamptz()
     by_user = Integer(null=True, default=None)  # the admin's user id; None from the command line
@@ -109,6 +124,8 @@ class RuntimeSetting(Table):
     """An admin's value for one of the settings that are safe to change while running (``backend/org/runtime.py``).
     A key without a row uses the value from settings.py (the environment)."""
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     key = Varchar(length=64, unique=True)
     value = JSON(default={})  # {"value": …}: JSON keeps the type (bool, int, float)
     updated_at = Timestamptz()
@@ -118,6 +135,8 @@ class RuntimeSetting(Table):
 class CategorySetting(Table):
     """The city's changes to the taxonomy file: a 小类 switched off, its time limits changed, or a 小类 of its own.
     Applied over the file by ``backend/triage/cityconfig.py``; a code without a row is as the file says."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     code = Varchar(length=8, unique=True)
     enabled = Boolean(default=True)

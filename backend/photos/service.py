@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend import idempotency
 from backend.accounts.roles import Role
 from backend.accounts.services import Actor
 from backend.context import AppContext
@@ -49,6 +50,11 @@ EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif
 RECOVERY_DELAY = timedelta(seconds=60)
 # Decodes run in worker threads, at most one per core and together within the pipeline's memory budget.
 _decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1), idle=release_memory)
+
+
+# Idempotency scopes: a key names one direct upload, or one grant of an upload to the object store.
+UPLOAD_SCOPE = "photo.upload"
+PRESIGN_SCOPE = "photo.presign"
 
 
 def _now() -> datetime:
@@ -100,10 +106,12 @@ def _key(prefix: str, kind: str, name: str | None = None) -> str:
     return f"{prefix}/{day}/{name or uuid.uuid4().hex}.{EXTENSIONS.get(kind, 'bin')}"
 
 
-async def _existing(actor: Actor, key: str | None) -> Photo | None:
-    if not key:
+async def _existing(actor: Actor, scope: str, key: str | None, body_hash: str) -> Photo | None:
+    """The photo answered for this Idempotency-Key before (backend/idempotency.py), or None."""
+    answer = await idempotency.replay(actor.id, scope, key, body_hash)
+    if answer is None:
         return None
-    return await Photo.objects().output(load_json=True).get(Photo.idempotency_key == f"{actor.id}:{key}")
+    return await Photo.objects().output(load_json=True).get(Photo.id == int(answer["photo_id"]))
 
 
 async def ingest(
@@ -114,7 +122,8 @@ async def ingest(
     if kind not in KINDS:
         raise InvalidInput(f"未知照片类型：{kind}", f"Unknown photo kind: {kind}", code="photo.bad_kind",
                            details={"allowed": list(KINDS)})
-    existing = await _existing(actor, idem_key)
+    body_hash = idempotency.request_hash({"kind": kind, "sha256": checked.sha256})
+    existing = await _existing(actor, UPLOAD_SCOPE, idem_key, body_hash)
     if existing is not None:
         return existing
     key = _key("originals", checked.kind)
@@ -122,18 +131,18 @@ async def ingest(
                         max_bytes=ctx.settings.max_upload_bytes)
     try:
         async with write_transaction(ctx.engine):
-            existing = await _existing(actor, idem_key)
+            existing = await _existing(actor, UPLOAD_SCOPE, idem_key, body_hash)
             if existing is not None:
                 await ctx.store.delete(key)
                 return existing
             photo = Photo(
                 kind=kind, uploader=actor.id, status="pending",
-                idempotency_key=f"{actor.id}:{idem_key}" if idem_key else None,
                 filename=safe_filename(filename), content_type=CONTENT_TYPES[checked.kind], size=len(checked.data),
                 original_key=key, sha256=checked.sha256, exif_lat=checked.exif_lat, exif_lng=checked.exif_lng,
                 exif_time=checked.exif_time, created_at=_now(),
             )
             await photo.save()
+            await idempotency.remember(actor.id, UPLOAD_SCOPE, idem_key, body_hash, {"photo_id": photo.id})
             recovery = await enqueue("photo", {"photo_id": photo.id}, delay=RECOVERY_DELAY)
     except BaseException:
         # Nothing half-written: an original without its row is removed again.
@@ -249,13 +258,15 @@ async def presign(ctx: AppContext, actor: Actor, content_type: str, size: int, f
     if kind not in KINDS:
         raise InvalidInput(f"未知照片类型：{kind}", f"Unknown photo kind: {kind}", code="photo.bad_kind")
     now = _now()
-    photo = await _existing(actor, idem_key)
+    body_hash = idempotency.request_hash({"kind": kind, "content_type": content_type, "size": size})
+    photo = await _existing(actor, PRESIGN_SCOPE, idem_key, body_hash)
     if photo is None:
         photo = Photo(kind=kind, uploader=actor.id, status="awaiting_upload",
-                      idempotency_key=f"{actor.id}:{idem_key}" if idem_key else None,
                       filename=safe_filename(filename), content_type=content_type, size=size,
                       original_key=f"incoming/{uuid.uuid4().hex}", created_at=now, upload_expires_at=now + UPLOAD_TTL)
-        await photo.save()
+        async with write_transaction(ctx.engine):
+            await photo.save()
+            await idempotency.remember(actor.id, PRESIGN_SCOPE, idem_key, body_hash, {"photo_id": photo.id})
     elif photo.status != "awaiting_upload":
         # A retried request for a grant already used: the upload cannot be reopened.
         raise Conflict("这张照片已上传", "This photo has already been uploaded", code="photo.upload_used",

@@ -1,6 +1,6 @@
 """The photo row: where the original and its derivatives live and what the intake pipeline found."""
 
-from piccolo.columns import JSON, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
@@ -8,13 +8,13 @@ from backend.accounts.tables import User
 
 
 class Photo(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     # By name: photos sit below cases and do not import them.
     case = ForeignKey(LazyTableReference("Case", module_path="backend.cases.tables"), null=True, index=True)
     kind = Varchar(length=16)  # report | verify | after | check
     uploader = ForeignKey(User)
     # direct uploads: awaiting_upload → uploading → uploaded (local store) → confirming → pending; then ready | failed
     status = Varchar(length=16, default="pending")
-    idempotency_key = Varchar(length=80, null=True, default=None)
     filename = Varchar(length=200, default="")
     content_type = Varchar(length=64, default="")
     size = Integer(default=0)

@@ -23,11 +23,12 @@ from backend.accounts.services import Actor, end_sessions, now
 from backend.accounts.tables import AuthToken, SupervisorGrid, User
 from backend.audit import service as audit
 from backend.cases.schemas import CaseView
-from backend.cases.tables import Case, CaseFollow, IdempotencyRecord, TimelineEntry
+from backend.cases.tables import Case, CaseFollow, TimelineEntry
 from backend.cases.views import photo_url, render_case
 from backend.context import AppContext
 from backend.db import write_transaction
 from backend.errors import AppError, Forbidden, InvalidInput
+from backend.idempotency import IdempotencyRecord
 from backend.org.tables import Unit
 from backend.photos.tables import Photo
 

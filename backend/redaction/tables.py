@@ -1,11 +1,12 @@
 """A photo's public derivatives and what was read from it: one redaction row per photo, one row per text found."""
 
-from piccolo.columns import JSON, Float, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Float, ForeignKey, Integer, Real, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 
 class Redaction(Table):
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     # By name: redaction sits below photos and does not import them.
     photo = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), unique=True, index=True)
     # pending → done | failed (retried by the job) | unavailable (no models installed); public only when done
@@ -25,6 +26,8 @@ class Redaction(Table):
 
 class PhotoText(Table):
     """Text read from a photo, for staff: a phone number, a plate, a sign. ``norm`` is what a search matches."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     photo = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), index=True)
     kind = Varchar(length=8)  # phone | plate | text

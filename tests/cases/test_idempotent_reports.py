@@ -42,3 +42,13 @@ def test_overlapping_action_retries_act_once_and_answer_alike(client):
     answers = overlapping(4, lambda: client.post(f"/api/v1/cases/{cid}/actions/accept", json={}, headers=h).status_code)
     assert answers == [200] * 4  # not one 200 and three 409s: the retries are the same request
     assert [t["action"] for t in f.get(cid)["timeline"]].count("accept") == 1
+
+
+def test_a_key_of_the_longest_allowed_length_is_replayed(client):
+    # The stored key carries the caller and the scope too; it must still fit the column on PostgreSQL.
+    f = Flow(client)
+    h = {**f.h("citizen01"), "Idempotency-Key": "k" * 80}
+    body = {"lng": 112.0, "lat": 27.73, "description": "路灯不亮"}
+    first, second = (client.post("/api/v1/reports", json=body, headers=h) for _ in range(2))
+    assert (first.status_code, second.status_code) == (201, 200), first.text
+    assert second.json()["id"] == first.json()["id"]

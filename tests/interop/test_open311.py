@@ -12,7 +12,7 @@ import pytest
 
 from backend.cases.tables import Case
 from backend.interop.tables import Open311Request
-from tests.helpers import get_case, login, point_in, wait_for
+from tests.helpers import get_case, live_events, login, point_in
 from tests.interop.conftest import Receiver, new_client
 
 SPEC = json.loads((Path(__file__).resolve().parent / "data" / "fixmystreet_open311_openapi.json").read_text(
@@ -97,19 +97,19 @@ def test_services_and_definitions(client: Any) -> None:
 
 def test_post_goes_through_the_report_pipeline_and_reads_back(client: Any) -> None:
     key = new_client(client)["api_key"]
-    r = post(client, key, description="人行道上的井盖没了", **{"attribute[condition]": "0",
-                                                            "attribute[hazard][]": ["pedestrians", "night"]})
-    assert r.status_code == 200, r.text
-    [created] = r.json()
-    check_schema([created], "RequestResponse")
-    request_id = created["service_request_id"]
-    assert isinstance(request_id, str) and request_id.startswith("SSP")
-
-    # the same case any citizen report makes: timeline, triage job, live event
+    with live_events(client) as next_event:
+        r = post(client, key, description="人行道上的井盖没了", **{"attribute[condition]": "0",
+                                                                "attribute[hazard][]": ["pedestrians", "night"]})
+        assert r.status_code == 200, r.text
+        [created] = r.json()
+        check_schema([created], "RequestResponse")
+        request_id = created["service_request_id"]
+        assert isinstance(request_id, str) and request_id.startswith("SSP")
+        # the same case any citizen report makes: timeline, triage job, live event
+        next_event(lambda e: e["tracking_no"] == request_id and e["action"] == "triage")
     staff = login(client, "operator01")
     case_id = client.get(f"/api/v1/cases/track/{request_id}", headers=staff).json()["id"]
-    case = wait_for(lambda: (c := get_case(client, staff, case_id)) and any(
-        t["action"] == "triage" for t in c["timeline"]) and c)
+    case = get_case(client, staff, case_id)
     assert case["description"] == "人行道上的井盖没了" and case["state"] == "new"
     assert case["source"] == "open311"  # the channel it came in by, not the service account's role
     assert case["category_code"].startswith("C01")  # the hint was checked by triage, a manhole cover it stays
@@ -147,14 +147,14 @@ def test_idempotent_post(client: Any) -> None:
 
 def test_list_filters_and_defaults(client: Any) -> None:
     key = new_client(client)["api_key"]
-    a = post(client, key).json()[0]["service_request_id"]
     lng, lat = point_in("ZR03")
-    b = post(client, key, service_code="E0401", lat=lat, long=lng, description="门口占道摆摊").json()[0][
-        "service_request_id"]
+    with live_events(client) as next_event:
+        a = post(client, key).json()[0]["service_request_id"]
+        b = post(client, key, service_code="E0401", lat=lat, long=lng, description="门口占道摆摊").json()[0][
+            "service_request_id"]
+        for rid in (a, b):
+            next_event(lambda e, rid=rid: e["tracking_no"] == rid and e["action"] == "triage")
     staff = login(client, "operator01")
-    for rid in (a, b):
-        cid = client.get(f"/api/v1/cases/track/{rid}", headers=staff).json()["id"]
-        wait_for(lambda cid=cid: any(t["action"] == "triage" for t in get_case(client, staff, cid)["timeline"]))
     # void one: it is closed for Open311
     cid = client.get(f"/api/v1/cases/track/{b}", headers=staff).json()["id"]
     r = client.post(f"/api/v1/cases/{cid}/actions/void", json={"reason": "测试作废"}, headers=staff)

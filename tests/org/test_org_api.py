@@ -32,6 +32,12 @@ def test_units_are_for_staff_and_components_import_routes_new_reports(client):
     r = client.post("/api/v1/org/components/import", json=body, headers=admin)
     assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0}, r.text
     assert client.post("/api/v1/org/components/import", json=body, headers=admin).json() == {"added": 0, "updated": 1}
+    # The same checks as the organisation data import (one path): a point outside every unit grid is refused too.
+    outside = {**feature, "geometry": {"type": "Point", "coordinates": [100.0, 30.0]}}
+    r = client.post("/api/v1/org/components/import", json={"type": "FeatureCollection", "features": [outside]},
+                    headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "component.bad_data"
+    assert r.json()["error"]["details"]["problems"][0]["field"] == "geometry"
     bad = {**feature, "properties": {**feature["properties"], "owner": "nobody"}}
     r = client.post("/api/v1/org/components/import", json={"type": "FeatureCollection", "features": [bad]},
                     headers=admin)

@@ -17,7 +17,7 @@ from backend.cli import _with_db, migrate
 from backend.org_cli import org_import
 from tests.cases.flows import DEMO_PHOTO
 from tests.conftest import BACKENDS, _pg_admin, _pg_url, base_settings
-from tests.helpers import act, get_case, wait_for
+from tests.helpers import act, get_case, live_events, wait_for
 
 CITY2 = Path(__file__).resolve().parents[1] / "data" / "city2"
 ADMIN_PASSWORD = "Qh-admin-7f3K!x"
@@ -92,11 +92,12 @@ def test_second_city_from_files_runs_the_whole_loop(city2_settings: Any) -> None
         pipes = next(u for u in client.get("/api/v1/org/units", headers=admin).json() if u["code"] == "qh_pipes")
 
         citizen = {"Authorization": "Bearer " + client.post("/api/v1/auth/device").json()["token"]}
-        r = client.post("/api/v1/reports", json={"lng": MANHOLE[0], "lat": MANHOLE[1],
-                                                 "description": "路边的供水井盖不见了"}, headers=citizen)
-        assert r.status_code == 201, r.text
-        cid = r.json()["id"]
-        wait_for(lambda: any(t["action"] == "triage" for t in get_case(client, h["qh_op"], cid)["timeline"]))
+        with live_events(client) as next_event:
+            r = client.post("/api/v1/reports", json={"lng": MANHOLE[0], "lat": MANHOLE[1],
+                                                     "description": "路边的供水井盖不见了"}, headers=citizen)
+            assert r.status_code == 201, r.text
+            cid = r.json()["id"]
+            next_event(lambda e: e["case_id"] == cid and e["action"] == "triage")
         case = get_case(client, h["qh_op"], cid)
         assert (case["unit_grid"], case["street"], case["district"]) == ("990101001001001", "990101001", "990101")
 

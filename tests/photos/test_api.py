@@ -51,6 +51,22 @@ def test_heic_upload_reads_gps_and_comes_out_upright_without_exif(client):
     assert not im.getexif() and "exif" not in im.info
 
 
+def test_a_retried_upload_with_the_same_key_returns_the_same_photo(client, settings):
+    h = login(client, "citizen01")
+    photo = jpeg()
+    first = _upload(client, h, photo, **{"Idempotency-Key": "upload-once-0001"})
+    second = _upload(client, h, photo, **{"Idempotency-Key": "upload-once-0001"})
+    assert first.status_code == 201, first.text
+    assert second.json()["id"] == first.json()["id"]
+    assert len([p for p in _objects(settings) if "originals" in p.parts]) == 1
+    # The same key with another photo is a client's mistake, not a retry.
+    other = _upload(client, h, jpeg(color=(200, 40, 40)), **{"Idempotency-Key": "upload-once-0001"})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency.key_reused"
+    # Keys are the caller's own: another person's same key is a new upload.
+    theirs = _upload(client, login(client, "citizen02"), photo, **{"Idempotency-Key": "upload-once-0001"})
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+
+
 def test_multipart_report_takes_its_location_from_the_photo_and_retries_once(client, settings):
     h = login(client, "citizen01")
     key = {"Idempotency-Key": "mp-report-0001"}
@@ -146,6 +162,25 @@ def test_bad_uploads_get_a_clear_4xx_and_leave_nothing(client, settings, data, c
     assert err["code"] == code and err["message_zh"] and err["message_en"]
     assert _objects(settings) == before
     assert _count(client, h) == 0
+
+
+def test_a_role_that_may_not_report_is_refused_before_its_photos_are_stored(client, settings):
+    h = login(client, "staff_ld_water")
+    r = client.post("/api/v1/reports", files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))],
+                    data={"lng": "112.0", "lat": "27.73"}, headers=h)
+    assert r.status_code == 403, r.text
+    err = r.json()["error"]
+    assert err["code"] == "auth.role_forbidden" and "citizen" in err["details"]["roles"]
+    assert "unit_staff" not in err["details"]["roles"]
+    assert _objects(settings) == []
+
+
+def test_multipart_text_fields_are_checked_before_the_photos(client, settings):
+    h = login(client, "citizen01")
+    r = client.post("/api/v1/reports", files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))],
+                    data={"lng": "east", "lat": "27.73", "description": "x" * 2001}, headers=h)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid"
+    assert _objects(settings) == [] and _count(client, h) == 0
 
 
 def test_too_many_files_and_no_location(client, settings):
