@@ -73,11 +73,11 @@ class PooledSQLiteEngine(SQLiteEngine):
         conn = aiosqlite.connect(**self.connection_kwargs)
         conn._thread.daemon = True  # an idle pooled connection must not keep a finished process alive
         await conn
-        conn.row_factory = dict_factory
+        conn.row_factory = dict_factory  # type: ignore[assignment]  # Piccolo reads rows as dicts
         await conn.execute("PRAGMA foreign_keys = 1")
         return conn
 
-    async def get_connection(self) -> Any:  # type: ignore[override]
+    async def get_connection(self) -> Any:
         conn = self._idle.pop() if self._idle else await self._open()
         return _Lease(conn, self)
 
