@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import re
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -37,7 +38,12 @@ Example = tuple[str, str]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-FEATURE_WEIGHTS = {"w": 1.0, "c1": 1.0, "c2": 1.0, "c3": 0.6, "e": 1.0, "e2": 1.0}  # chosen by cross-validation
+# Weights per kind of feature, then the vector is scaled to unit length (L2): chosen by 4-fold cross-validation inside
+# the train split (scripts/tune_classifier.py). Characters alone (c1) count more than their pairs and triples once the
+# vector is normalised: short reports ("灯不亮") are mostly single characters.
+FEATURE_WEIGHTS = {"w": 1.0, "c1": 2.5, "c2": 1.0, "c3": 0.6, "e": 1.5, "e2": 1.0}
+# Models saved before the weights and the normalisation were stored in the file: binary features with these weights.
+LEGACY_FEATURE_WEIGHTS = {"w": 1.0, "c1": 1.0, "c2": 1.0, "c3": 0.6, "e": 1.0, "e2": 1.0}
 _STOPWORDS = frozenset(
     ["a", "an", "the", "on", "in", "at", "of", "to", "for", "and", "or", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "there", "here", "my", "our", "your", "with", "by", "from", "near", "after", "before", "again", "very", "so", "too", "all", "over", "up", "down", "out", "off", "into", "onto", "just", "some"]
 )
@@ -113,23 +119,29 @@ def expand(text: str, reader: PinyinReader | None) -> str:
     return text + "".join(" " + r.word for r in readings) if readings else text
 
 
-def featurize(text: str, segmenter: Segmenter, reader: PinyinReader | None = None) -> dict[str, float]:
-    """Binary features, weighted by kind: w: jieba words, c1–c3: character n-grams, e/e2: English words and pairs;
-    with a ``reader``, over the text followed by the words read from its pinyin and typos."""
+def featurize(text: str, segmenter: Segmenter, reader: PinyinReader | None = None,
+              weights: Mapping[str, float] | None = None, l2: bool = True) -> dict[str, float]:
+    """Binary features, weighted by kind (``weights``, default ``FEATURE_WEIGHTS``): w: jieba words, c1–c3: character
+    n-grams, e/e2: English words and pairs; with a ``reader``, over the text followed by the words read from its pinyin
+    and typos; with ``l2``, scaled to unit length."""
+    weights = FEATURE_WEIGHTS if weights is None else weights
     text = expand(text, reader)
     features: dict[str, float] = {}
     for run in _RUNS.findall(text):
         if _CJK.match(run):
             for word in segmenter.cut(run):
-                features["w:" + word] = FEATURE_WEIGHTS["w"]
+                features["w:" + word] = weights["w"]
             for n in (1, 2, 3):
                 for i in range(len(run) - n + 1):
-                    features[f"c{n}:" + run[i : i + n]] = FEATURE_WEIGHTS[f"c{n}"]
+                    features[f"c{n}:" + run[i : i + n]] = weights[f"c{n}"]
     english = [_stem(w) for w in _RUNS.findall(text) if not _CJK.match(w) and not w.isdigit() and w not in _STOPWORDS]
     for word in english:
-        features["e:" + word] = FEATURE_WEIGHTS["e"]
+        features["e:" + word] = weights["e"]
     for a, b in pairwise(english):
-        features[f"e2:{a} {b}"] = FEATURE_WEIGHTS["e2"]
+        features[f"e2:{a} {b}"] = weights["e2"]
+    if l2 and features:
+        norm = math.sqrt(sum(v * v for v in features.values()))
+        features = {k: v / norm for k, v in features.items()}
     return features
 
 
@@ -159,6 +171,10 @@ class Model:
     # (x, y) knots mapping the top probability onto the out-of-fold accuracy (None: the probability is used as is)
     confidence_knots: np.ndarray | None = None
     _reader: PinyinReader | None = None
+    # How the features were built (stored in the file since format lin-2; None: a model saved before, built with
+    # ``LEGACY_FEATURE_WEIGHTS`` and no normalisation)
+    feature_weights: dict[str, float] | None = None
+    l2: bool = False
 
     @property
     def segmenter(self) -> Segmenter:
@@ -180,7 +196,9 @@ class Model:
         """The tempered class scores and the urgency model's logit (None without one), from one featurization;
         ``expanded``: the text is already followed by its pinyin readings (the classifier reads them once)."""
         indices, values = [], []
-        for feature, value in featurize(text, self.segmenter, None if expanded else self.reader).items():
+        weights = LEGACY_FEATURE_WEIGHTS if self.feature_weights is None else self.feature_weights
+        for feature, value in featurize(text, self.segmenter, None if expanded else self.reader, weights,
+                                        self.l2).items():
             index = self.vocabulary.get(feature)
             if index is not None:
                 indices.append(index)
@@ -218,6 +236,11 @@ class Model:
             arrays["urgency_intercept"] = np.array(self.urgency_intercept)
         if self.confidence_knots is not None:
             arrays["confidence_knots"] = np.asarray(self.confidence_knots, dtype=np.float64)
+        if self.feature_weights is not None:
+            kinds = sorted(self.feature_weights)
+            arrays["feature_kinds"] = np.array(kinds)
+            arrays["feature_kind_weights"] = np.array([self.feature_weights[k] for k in kinds], dtype=np.float64)
+            arrays["l2"] = np.array(self.l2)
         if self.auto_threshold is not None:
             arrays["auto_threshold"] = np.array(self.auto_threshold)
             arrays["auto_precision"] = np.array(self.auto_precision or 0.0)
@@ -248,6 +271,9 @@ class Model:
                 auto_threshold=float(data["auto_threshold"]) if "auto_threshold" in data else None,
                 auto_precision=float(data["auto_precision"]) if "auto_precision" in data else None,
                 confidence_knots=data.get("confidence_knots"),
+                feature_weights=({str(k): float(v) for k, v in zip(data["feature_kinds"], data["feature_kind_weights"])}
+                                 if "feature_kinds" in data else None),
+                l2=bool(data["l2"]) if "l2" in data else False,
             )
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from backend.triage.taxonomy import load_taxonomy
 from backend.triage.textmodel import (
+    FEATURE_WEIGHTS,
+    LEGACY_FEATURE_WEIGHTS,
     PACKAGED_MODEL,
     Model,
     Segmenter,
@@ -40,6 +42,36 @@ def test_features_mix_words_character_ngrams_and_english() -> None:
     features = featurize("井gai没了 manhole covers missing", segmenter)
     assert "c2:没了" in features and "e:manhole" in features and "e:cover" in features
     assert "e2:manhole cover" in features and "e:the" not in featurize("the", segmenter)
+
+
+def test_features_are_weighted_by_kind_and_scaled_to_unit_length() -> None:
+    segmenter = Segmenter(["井盖"])
+    features = featurize("井盖没了", segmenter)
+    assert np.isclose(sum(v * v for v in features.values()), 1.0)
+    assert features["c1:井"] / features["c2:井盖"] == pytest.approx(FEATURE_WEIGHTS["c1"] / FEATURE_WEIGHTS["c2"])
+    assert featurize("井盖没了", segmenter, weights=LEGACY_FEATURE_WEIGHTS, l2=False)["c1:井"] == 1.0
+
+
+def test_the_model_file_says_how_its_features_were_built_and_older_files_keep_theirs(tmp_path: Path) -> None:
+    model = train(TINY * 2, synthetic=False)
+    path, old = tmp_path / "model.npz", tmp_path / "old.npz"
+    model.save(path)
+    loaded = Model.load(path)
+    assert loaded.feature_weights == FEATURE_WEIGHTS and loaded.l2
+    # a file written before the weights were stored (format lin-1): binary, unnormalised features, legacy weights
+    with np.load(path, allow_pickle=False) as data:
+        np.savez(old, **{k: data[k] for k in data.files if k not in {"feature_kinds", "feature_kind_weights", "l2"}})
+    legacy = Model.load(old)
+    assert legacy.feature_weights is None and not legacy.l2
+    def by_hand(weights: dict[str, float], l2: bool) -> np.ndarray:
+        features = featurize("井盖没了", legacy.segmenter, legacy.reader, weights, l2)
+        known = [f for f in features if f in legacy.vocabulary]
+        values = np.array([features[f] for f in known], dtype=np.float32)
+        return (legacy.intercept + values @ legacy.weights[[legacy.vocabulary[f] for f in known]]) / legacy.temperature
+
+    assert np.allclose(legacy.logits("井盖没了"), by_hand(LEGACY_FEATURE_WEIGHTS, False), atol=1e-3)
+    assert not np.allclose(legacy.logits("井盖没了"), by_hand(FEATURE_WEIGHTS, True), atol=1e-3)
+    assert np.allclose(loaded.logits("井盖没了"), by_hand(FEATURE_WEIGHTS, True), atol=1e-3)
 
 
 def test_synthetic_examples_come_from_names_synonyms_and_conditions() -> None:
@@ -93,5 +125,9 @@ def test_corpus_is_labelled_with_known_codes(split: str) -> None:
 def test_corpus_size_and_coverage() -> None:
     rows = load_corpus(split=None)
     assert len(rows) >= 400 and len({r["code"] for r in rows}) >= 60
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[str(row["code"])] = counts.get(str(row["code"]), 0) + 1
+    assert min(counts.get(c.code, 0) for c in load_taxonomy().categories) >= 10  # issue 18: 10 reports per 小类
     train_texts = {r["text"] for r in rows if r["split"] == "train"}
     assert not train_texts & {r["text"] for r in rows if r["split"] == "test"}
