@@ -27,7 +27,8 @@ def _bucket_sql(bucket: str, postgres: bool, offset_hours: int) -> str:
         return "'all'"
     if postgres:
         unit = {"day": "day", "week": "week", "month": "month"}[bucket]
-        return f"to_char(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}'), 'YYYY-MM-DD')"
+        # Grouped as a date (formatting every row as text cost a third of the query); printed as YYYY-MM-DD below.
+        return f"CAST(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}') AS DATE)"
     local = f"created_at, '{offset_hours:+d} hours'"
     return {"day": f"date({local})", "week": f"date({local}, '-6 days', 'weekday 1')",
             "month": f"strftime('%Y-%m-01', {local})"}[bucket]

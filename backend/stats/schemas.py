@@ -57,11 +57,13 @@ class OverdueBoard(Struct):
 
 
 class Heatmap(Struct):
-    """Points as [lng, lat, weight]: cases binned to about 100 m."""
+    """Points as [lng, lat, weight]: cases binned to about 100 m, or to ~16 screen pixels at the zoom asked for."""
 
     points: list[tuple[float, float, int]]
     total: int
     max_weight: int
+    cell_degrees: float = 0.001
+    truncated: bool = False  # only the densest bins were sent
 
 
 class SeriesPoint(Struct):
