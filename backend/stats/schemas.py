@@ -41,6 +41,8 @@ class BoardCase(Struct):
     address: str
     due_at: datetime | None
     time_left_seconds: float | None
+    lng: float = 0.0  # where it is: the wall screen's map draws the red ones
+    lat: float = 0.0
 
 
 class LightCounts(Struct):

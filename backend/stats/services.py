@@ -65,7 +65,7 @@ async def overdue_board(settings: Settings, unit_id: int | None) -> OverdueBoard
             id=case.id, tracking_no=case.tracking_no, state=case.state, state_zh=zh, state_en=en, light=light,
             category_name=case.category_name, unit_id=case.unit, unit_name=names.get(case.unit or 0, ""),
             address=case.address, due_at=case.due_at,
-            time_left_seconds=timer.remaining.total_seconds() if timer else None,
+            time_left_seconds=timer.remaining.total_seconds() if timer else None, lng=case.lng, lat=case.lat,
         ))
     items.sort(key=lambda c: c.time_left_seconds if c.time_left_seconds is not None else 0.0)
     return OverdueBoard(counts=LightCounts(**{k: counts[k] for k in ("green", "yellow", "red")}), items=items)

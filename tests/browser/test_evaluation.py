@@ -87,17 +87,46 @@ def test_a_unit_sees_its_own_figures_on_a_phone(browser: Any, live_server: str, 
     assert page.errors == []
 
 
-def test_the_wall_screen_fills_1920_by_1080_and_follows_reports_live(browser: Any, live_server: str) -> None:
+def _overdue_case(tmp_path: Path) -> None:
+    """A case its unit has had for five days on a two-day limit: red on the clock."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.cases.tables import Case
+    from backend.org.tables import Unit
+
+    async def write() -> None:
+        engine = await open_database(base_settings(tmp_path / "data"))
+        try:
+            unit = await Unit.select(Unit.id).where(Unit.code == "ld_water").first()
+            lng, lat = point_in("ZR01", 3)
+            then = datetime.now(UTC) - timedelta(days=5)
+            await Case(tracking_no="OD0001", state="handling", source="citizen", reporter=None, lng=lng, lat=lat,
+                       time_limit="2自然日", unit=unit["id"], created_at=then, updated_at=then, filed_at=then,
+                       dispatched_at=then).save()
+        finally:
+            await close_database(engine)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, write()).result()
+
+
+def test_the_wall_screen_fills_1920_by_1080_and_follows_reports_live(browser: Any, live_server: str,
+                                                                     tmp_path: Path) -> None:
+    _overdue_case(tmp_path)
     page = open_as(browser, live_server, "dispatcher01", {"width": 1920, "height": 1080})
     page.goto(f"{live_server}/#/eval?view=wall")
     reported = page.locator("[data-kpi=reported] .wall-value")
     expect(reported).to_have_text("0")
+    expect(page.locator("#wall-map .wall-red")).to_have_count(1)  # the overdue case, red on the map
+    expect(page.locator(".wall-map-note")).to_have_text("热力：近 7 天上报 1 件 · 红点：超时案件 1 件")
     expect(page.locator("#top")).to_be_hidden()
     case = Api.login(live_server, "citizen01").report(*point_in("ZR01"), "井盖松动，踩上去会响")
     # The report arrives over the websocket: the feed names it and the tiles are counted again.
     expect(page.locator(".wall-feed li").first).to_contain_text(case["tracking_no"])
     expect(reported).to_have_text("1")
     expect(page.locator(".wall-panel").nth(1).locator(".wall-bars li")).to_have_count(1)
+    expect(page.locator(".wall-map-note")).to_contain_text("近 7 天上报 2 件")  # the heat counted it too
+    expect(page.locator("#wall-map canvas.heat-canvas")).to_have_count(1)
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert size[0] <= 1920 and size[1] <= 1080, size  # one screen, no scrolling
     desk_shot(page, "eval-04-wall")

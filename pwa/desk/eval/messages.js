@@ -18,6 +18,7 @@ registerMessages('zh-CN', {
   'ev.wall.dispatched': '其中已派遣', 'ev.wall.closed': '其中已结案', 'ev.wall.on_time': '本月按期处置率',
   'ev.wall.overdue': '超时案件', 'ev.wall.yellow': '即将超时 {n} 件', 'ev.wall.categories': '今日高发问题',
   'ev.wall.districts': '今日各区上报', 'ev.wall.feed': '实时动态', 'ev.wall.none': '今日暂无', 'ev.wall.open': '大屏',
+  'ev.wall.map': '城市态势', 'ev.wall.map_note': '热力：近 7 天上报 {heat} 件 · 红点：超时案件 {red} 件',
 });
 registerMessages('en', {
   'ev.title': 'Evaluation', 'ev.month': 'Month', 'ev.subject': 'Evaluate', 'ev.export': 'Export to Excel',
@@ -37,6 +38,7 @@ registerMessages('en', {
   'ev.wall.overdue': 'Overdue', 'ev.wall.yellow': '{n} about to be', 'ev.wall.categories': 'Top problems today',
   'ev.wall.districts': 'Reports by district today', 'ev.wall.feed': 'Live', 'ev.wall.none': 'None yet today',
   'ev.wall.open': 'Wall screen',
+  'ev.wall.map': 'The city now', 'ev.wall.map_note': 'Heat: {heat} reports in 7 days · red: {red} overdue cases',
 });
 
 // 回访 and the printable monthly report.
