@@ -156,5 +156,7 @@ async def record_call(ctx: AppContext, actor: Actor, entry: int, outcome: str, n
     if outcome not in followup.OUTCOMES:
         raise InvalidInput("回访结果无效", "Unknown outcome", code="followup.bad_outcome",
                            details={"allowed": list(followup.OUTCOMES)})
+    if any(ord(c) < 32 and c not in "\n\t" for c in note):  # PostgreSQL refuses a NUL in text
+        raise InvalidInput("回访说明含有控制字符", "The note contains control characters", code="followup.bad_note")
     await facts.sync(ctx.settings, ctx.engine)
     return await followup.record(actor, entry, outcome, note.strip())

@@ -112,6 +112,8 @@ def test_bad_calls_are_refused_with_stable_codes(world: Any) -> None:
            "followup.bad_outcome")
     r = client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "x" * 501}, headers=operator)
     assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid"
+    _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "a\u0000b"},
+                       headers=operator), 422, "followup.bad_note")
     _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved"},
                        headers=login(client, "dispatcher01")), 403, "auth.role_forbidden")
     assert client.get(API, params=MARCH, headers=operator).json()["pending"] == 2  # nothing was recorded

@@ -121,3 +121,9 @@ def test_heat_bins_follow_the_zoom_and_the_box(client: Any) -> None:
         assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid", r.text
     r = client.get("/api/v1/stats/heatmap", params={"bbox": "a,b"}, headers=op)
     assert r.status_code == 422 and r.json()["error"]["code"] == "request.bad_bbox"
+
+
+def test_a_dispatch_writes_its_deadline_on_the_timeline(client: Any) -> None:
+    case = _dispatched(client)
+    entry = [e for e in case["timeline"] if e["action"] == "dispatch"][-1]
+    assert case["due_at"] and datetime.fromisoformat(entry["data"]["due_at"]) == datetime.fromisoformat(case["due_at"])

@@ -70,7 +70,7 @@ export async function renderReport(main, { month, range }) {
     section('rp-streets', t('rp.streets'), table(streets, ['public_share', 'closure_rate', 'on_time_closure_rate'],
       ['reported', 'filed'])),
     section('rp-supervisors', t('rp.supervisors'), table(supervisors,
-      ['valid_report_rate', 'verify_on_time_rate', 'check_on_time_rate'], ['reported'])),
+      ['valid_report_rate', 'verify_on_time_rate', 'check_on_time_rate', 'missed_rate'], ['reported'])),
     section('rp-dispatchers', t('rp.dispatchers'), table(dispatchers, ['on_time_rate', 'accurate_rate'], ['dispatched'])),
     h('footer', { class: 'rp-foot muted small' }, t('rp.foot', {
       weights: Object.entries(units.weights).map(([k, v]) => `${t(`ev.w.${k}`)} ${v}`).join(' · '),
