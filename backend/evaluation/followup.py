@@ -101,6 +101,8 @@ def _utc(value: Any) -> datetime:
 
 async def record(actor: Actor, entry: int, outcome: str, note: str) -> FollowUpItem:
     """Record one call about ``entry``: 404 unless it is a dissatisfied rating or a reopening, 409 once settled."""
+    if not 0 < entry < 2**31:  # beyond the id column's range: nothing to look up
+        raise NotFound("没有这条待回访记录", "No such follow-up", code="followup.unknown")
     row = await TimelineEntry.select(TimelineEntry.id, TimelineEntry.case, TimelineEntry.at, TimelineEntry.action,
                                      TimelineEntry.data).where(TimelineEntry.id == entry).output(load_json=True).first()
     kind = None

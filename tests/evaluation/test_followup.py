@@ -106,8 +106,9 @@ def test_bad_calls_are_refused_with_stable_codes(world: Any) -> None:
     operator = login(client, "operator01")
     _error(client.post(f"{API}/{ids['liked']}/calls", json={"outcome": "resolved"}, headers=operator), 404,
            "followup.unknown")  # a satisfied rating is nothing to call about
-    _error(client.post(f"{API}/999999/calls", json={"outcome": "resolved"}, headers=operator), 404,
-           "followup.unknown")
+    for entry in (999999, 2**40):
+        _error(client.post(f"{API}/{entry}/calls", json={"outcome": "resolved"}, headers=operator), 404,
+               "followup.unknown")
     _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "maybe"}, headers=operator), 422,
            "followup.bad_outcome")
     r = client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "x" * 501}, headers=operator)
