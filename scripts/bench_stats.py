@@ -186,9 +186,9 @@ async def p95(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 
 
 async def run(args: argparse.Namespace) -> None:
-    from backend.cases.tables import Case
     from backend.accounts.roles import Role
     from backend.accounts.services import Actor
+    from backend.cases.tables import Case
     from backend.evaluation import engine as ev
     from backend.evaluation import followup
     from backend.evaluation.facts import sync
