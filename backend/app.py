@@ -30,7 +30,7 @@ from backend.cases.views import case_access
 from backend.context import AppContext
 from backend.db import close_database, open_database
 from backend.errors import EXCEPTION_HANDLERS
-from backend.evaluation.controllers import EvaluationController
+from backend.evaluation.controllers import EvaluationController, FollowUpController
 from backend.exports.controllers import ExportController
 from backend.headers import SecurityHeaders, Shell
 from backend.health import HANDLERS as HEALTH_HANDLERS
@@ -230,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlacesController,
             StatsController,
             EvaluationController,
+            FollowUpController,
             ExportController,
             PhotoController,
             PublicPhotoController,

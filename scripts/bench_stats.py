@@ -186,8 +186,11 @@ async def p95(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 
 
 async def run(args: argparse.Namespace) -> None:
+    from backend.accounts.roles import Role
+    from backend.accounts.services import Actor
     from backend.cases.tables import Case
     from backend.evaluation import engine as ev
+    from backend.evaluation import followup
     from backend.evaluation.facts import sync
     from backend.evaluation.scheme import DEFAULT
     from backend.stats import counts as stat_counts
@@ -214,6 +217,7 @@ async def run(args: argparse.Namespace) -> None:
         quarter_start = ev.period(date(2026, 4, 1), date(2026, 6, 30), None, tz).start
         june_end = month.end
         probe = total // 2
+        caller = Actor(id=1, username="bench", display_name="bench", role=Role.OPERATOR)
         queries: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("baseline: one case by primary key", lambda: Case.select(Case.id, Case.state).where(Case.id == probe)),
             ("facts sync, nothing new (every request)", lambda: sync(settings, engine)),
@@ -233,6 +237,11 @@ async def run(args: argparse.Namespace) -> None:
             ("stats: by unit, per month, whole year",
              lambda: stat_counts.counts(settings, engine, "unit", "month", None, None)),
             ("stats: heatmap, one month", lambda: stat_services.heatmap(None, month.start, june_end)),
+            ("stats: heatmap at zoom 13, one month",
+             lambda: stat_services.heatmap(None, month.start, june_end, zoom=13)),
+            ("stats: heatmap at zoom 16 in a bbox, a year",
+             lambda: stat_services.heatmap(None, None, None, zoom=16, box=(112.0, 27.72, 112.02, 27.74))),
+            ("follow-up worklist (回访), one month", lambda: followup.worklist(caller, month, "all")),
         ]
         base = None
         print(f"{'query':<44} {'p95 ms':>9} {'median':>9} {'x baseline':>11}")
@@ -252,11 +261,10 @@ def main() -> None:
     parser.add_argument("--data-dir", default="/tmp/suishoupai-bench-stats")
     parser.add_argument("--reuse", dest="fresh", action="store_false", help="measure the database already there")
     args = parser.parse_args()
-    if args.fresh:
-        settings = Settings(data_dir=Path(args.data_dir), database_url=args.database_url, log_level="WARNING")
-        if settings.is_sqlite:
-            Path(settings.sqlite_path).unlink(missing_ok=True)
-        migrate(settings)
+    settings = Settings(data_dir=Path(args.data_dir), database_url=args.database_url, log_level="WARNING")
+    if args.fresh and settings.is_sqlite:
+        Path(settings.sqlite_path).unlink(missing_ok=True)
+    migrate(settings)  # with --reuse: the indexes added since the data was generated
     asyncio.run(run(args))
 
 

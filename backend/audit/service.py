@@ -53,6 +53,7 @@ ACTIONS = {
     "taxonomy.category_changed": ("修改案件类别", "Category changed"),
     "taxonomy.category_added": ("新增案件类别", "Category added"),
     "org.component_moved": ("移动部件位置", "Component moved"),
+    "followup.recorded": ("记录回访", "Follow-up call recorded"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

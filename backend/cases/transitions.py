@@ -97,7 +97,8 @@ async def apply(change: CaseChange, t: Transition, body: ActionIn) -> tuple[dict
                 raise InvalidInput(f"责任单位不存在：{unit_id}", f"No such active unit: {unit_id}", code="unit.not_found")
             case.unit = unit.id
             start_clock(settings, case, now)
-            data.update(unit_id=unit.id, unit_name=unit.name)
+            # The deadline in force from this dispatch: the evaluation reads it from here, not from the calendar later.
+            data.update(unit_id=unit.id, unit_name=unit.name, due_at=case.due_at.isoformat() if case.due_at else None)
         case "accept":
             case.accepted_at = now
             case.stage_due_at = None
@@ -151,6 +152,7 @@ async def apply(change: CaseChange, t: Transition, body: ActionIn) -> tuple[dict
                 case.reported_back_at = None
                 case.accepted_at = None
                 start_clock(settings, case, now)
+                data["due_at"] = case.due_at.isoformat() if case.due_at else None
             else:
                 case.stage_due_at = None
         case "close":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -15,7 +15,16 @@ from backend.accounts.roles import CENTRE_ROLES, Role
 from backend.audit.service import record_request
 from backend.context import Ctx
 from backend.evaluation import services
-from backend.evaluation.schemas import Drill, EvaluationTable, SchemeIn, SchemeOut
+from backend.evaluation.followup import CALLERS
+from backend.evaluation.schemas import (
+    Drill,
+    EvaluationTable,
+    FollowUpCallIn,
+    FollowUpItem,
+    FollowUpList,
+    SchemeIn,
+    SchemeOut,
+)
 
 First = Annotated[date | None, QueryParameter(name="from", description="first day (local); default: this month")]
 Last = Annotated[date | None, QueryParameter(name="to", description="last day (local), included; default: today")]
@@ -115,3 +124,32 @@ class EvaluationController(Controller):
                                  "before": {"weights": before.weights, "grades": before.grades},
                                  "after": {"weights": out.weights, "grades": out.grades}})
         return out
+
+
+class FollowUpController(Controller):
+    """回访: the centre calls back citizens who rated a case dissatisfied or reopened it, and records the outcome."""
+
+    path = "/api/v1/evaluation/followups"
+    tags = ["evaluation"]
+    dependencies = {"actor": Provide(provide_actor)}
+    security = [{"bearer": []}]
+
+    @get("/", operation_id="followUps", guards=[centre_only],
+         summary="待回访 Dissatisfied ratings and reopened cases of a period (the citizen's contact: hotline seats only)")
+    async def worklist(
+        self, ctx: Ctx, actor: CurrentActor, date_from: First = None, date_to: Last = None,
+        status: Annotated[str, QueryParameter(description="pending | done | all")] = "pending",
+    ) -> FollowUpList:
+        return await services.followups(ctx, actor, services.period(ctx, date_from, date_to, None), status)
+
+    @post("/{entry:int}/calls", operation_id="recordFollowUp", guards=[roles(*CALLERS)], status_code=201,
+          summary="记录回访 Record a call back and its outcome (operator, shift lead; audited)")
+    async def record(self, request: Request, ctx: Ctx, actor: CurrentActor, entry: FromPath[int],
+                     data: JSONBody[FollowUpCallIn]) -> FollowUpItem:
+        item = await services.record_call(ctx, actor, entry, data.outcome, data.note)
+        # The note may name the citizen: the audit keeps the outcome and the note's length, not its words.
+        await record_request(request, "followup.recorded", actor_id=actor.id, actor_name=actor.username,
+                             target=f"case:{item.case_id}", details={
+                                 "entry": entry, "kind": item.kind, "outcome": data.outcome,
+                                 "note_chars": len(data.note.strip())})
+        return item

@@ -2,8 +2,9 @@
 
 ``fold`` is a pure function of one case's timeline entries: the same entries give the same facts. Two inputs come from
 outside the timeline, and both are frozen the first time a fact is built so that a later change cannot move a past
-figure: the handling deadline at a dispatch (the working calendar and the case's time limit; the timeline records a
-deadline only when an extension, a resumption or a calendar change moves it) and the stage limits (settings).
+figure: the handling deadline at a dispatch (the working calendar and the case's time limit), for the entries written
+before dispatches recorded their deadline (``due_at`` in the entry's data, which wins), and the stage limits
+(settings). Extensions, resumptions and calendar changes record the deadline they move to.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def fold(
             task["done_at"], task["done_by"] = e["at"], e["actor"]
 
     def start_episode(e: Mapping[str, Any], unit_id: int, kind: str, dispatcher: int | None) -> dict[str, Any]:
-        due = frozen[e["id"]] if e["id"] in frozen else base_due(e["at"])
+        # The deadline the dispatch (or failed check) wrote on the timeline; older entries carry none.
+        recorded = _when((e.get("data") or {}).get("due_at"))
+        due = recorded or (frozen[e["id"]] if e["id"] in frozen else base_due(e["at"]))
         ep = {"case_id": case["id"], "tracking_no": tn, "unit_id": unit_id, "kind": kind, "dispatcher_id": dispatcher,
               "start_entry": e["id"], "started_at": e["at"], "base_due_at": due, "due_at": due, "handled_at": None,
               "returned_at": None, "failed_at": None, "closed_at": None}

@@ -42,6 +42,14 @@ _SUP_REPORTED = _REPORTED + " AND reporter_role = 'supervisor'"
 _DISPATCHED = "kind = 'dispatch' AND started_at >= @S AND started_at < @C"
 
 
+# 漏报: a problem in a supervisor's responsibility grid that someone else reported and the centre filed, so the patrol
+# missed it. Grids are assigned in accounts (supervisor_grid), not on the timeline: the figure uses today's
+# assignment, so reassigning a grid moves this one figure for past periods (docs/evaluation.md, limits).
+GRID_CASES = ('(SELECT eval_case.*, sg."user" AS grid_supervisor FROM eval_case '
+              "JOIN responsibility_grid rg ON rg.code = eval_case.responsibility_grid "
+              "JOIN supervisor_grid sg ON sg.grid = rg.id) AS grid_case")
+
+
 def _task(kind: str) -> str:
     return f"kind = '{kind}' AND settled_at >= @S AND settled_at < @C"
 
@@ -76,6 +84,9 @@ COUNTS: dict[str, dict[str, Count]] = {
         "check_due": Count("eval_task", "done_by", _task("check"), "核查数", "Checks"),
         "check_on_time": Count("eval_task", "done_by", _task("check") + " AND on_time = @T", "按时核查数",
                                "Checked on time"),
+        "grid_filed": Count(GRID_CASES, "grid_supervisor", _FILED, "责任网格立案数", "Filed in their grids"),
+        "missed": Count(GRID_CASES, "grid_supervisor", _FILED + " AND source <> 'supervisor'", "漏报数",
+                        "Missed (reported by others)"),
     },
     "dispatcher": {
         "dispatch_due": Count("eval_task", "done_by", _task("dispatch"), "派遣数", "Dispatches"),
@@ -104,6 +115,7 @@ RATES: dict[str, dict[str, Rate]] = {
         "valid_report_rate": Rate("filed", "reported", "有效上报率", "Valid-report rate"),
         "verify_on_time_rate": Rate("verify_on_time", "verify_due", "按时核实率", "On-time verify rate"),
         "check_on_time_rate": Rate("check_on_time", "check_due", "按时核查率", "On-time check rate"),
+        "missed_rate": Rate("missed", "grid_filed", "漏报率", "Missed-report rate"),  # not in the score: lower is better
     },
     "dispatcher": {
         "on_time_rate": Rate("dispatch_on_time", "dispatch_due", "按时派遣率", "On-time dispatch rate"),
@@ -126,4 +138,5 @@ TIMES = {
     "eval_task": ("started_at", "due_at", "done_at"),
     "eval_case": ("reported_at", "filed_at", "closed_at", "late_at"),
     "eval_rating": ("at",),
+    GRID_CASES: ("reported_at", "filed_at", "closed_at"),
 }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 
 class PeriodOut(Struct):
@@ -83,3 +84,48 @@ class SchemeIn(Struct, forbid_unknown_fields=True):
 class SchemeOut(Struct):
     weights: dict[str, dict[str, float]]
     grades: dict[str, float]
+
+
+class Contact(Struct):
+    name: str  # empty for an anonymous device's report
+    phone: str  # empty when the citizen left none
+
+
+class FollowUpCallOut(Struct):
+    at: datetime
+    caller_name: str
+    outcome: str
+    outcome_zh: str
+    outcome_en: str
+    note: str
+
+
+class FollowUpItem(Struct):
+    """A dissatisfied rating or a reopening to call the citizen back about (回访)."""
+
+    entry: int  # the timeline entry of the rating or reopening
+    kind: str  # dissatisfied | reopened
+    case_id: int
+    tracking_no: str
+    at: datetime
+    category_name: str
+    unit_name: str
+    words: str  # what the citizen wrote with it
+    status: str  # pending | done
+    contact: Contact | None  # only for the roles that make the calls
+    contact_hidden: bool
+    calls: list[FollowUpCallOut]
+
+
+class FollowUpList(Struct):
+    items: list[FollowUpItem]
+    total: int
+    truncated: bool
+    pending: int
+    done: int
+    contact_hidden: bool
+
+
+class FollowUpCallIn(Struct, forbid_unknown_fields=True):
+    outcome: str  # resolved | dissatisfied | unreachable | refused
+    note: Annotated[str, Meta(max_length=500)] = ""

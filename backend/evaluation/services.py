@@ -12,14 +12,16 @@ from backend.accounts.roles import Role
 from backend.accounts.services import Actor
 from backend.accounts.tables import User
 from backend.context import AppContext
-from backend.errors import Forbidden, NotFound
-from backend.evaluation import engine, facts, scheme
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.evaluation import engine, facts, followup, scheme
 from backend.evaluation.figures import COUNTS, RATES
 from backend.evaluation.schemas import (
     Drill,
     DrillPart,
     EvaluationTable,
     FigureName,
+    FollowUpItem,
+    FollowUpList,
     PeriodOut,
     Previous,
     Row,
@@ -140,3 +142,21 @@ async def set_scheme(actor: Actor, weights: dict[str, dict[str, float]], grades:
                                        updated_at=datetime.now(UTC), updated_by=actor.id))
     return await get_scheme()
 
+
+
+async def followups(ctx: AppContext, actor: Actor, p: engine.Period, status: str) -> FollowUpList:
+    if status not in followup.STATUSES:
+        raise InvalidInput("status 应为 pending / done / all", "status must be pending, done or all",
+                           code="followup.bad_status", details={"allowed": list(followup.STATUSES)})
+    await facts.sync(ctx.settings, ctx.engine)
+    return await followup.worklist(actor, p, status)
+
+
+async def record_call(ctx: AppContext, actor: Actor, entry: int, outcome: str, note: str) -> FollowUpItem:
+    if outcome not in followup.OUTCOMES:
+        raise InvalidInput("回访结果无效", "Unknown outcome", code="followup.bad_outcome",
+                           details={"allowed": list(followup.OUTCOMES)})
+    if any(ord(c) < 32 and c not in "\n\t" for c in note):  # PostgreSQL refuses a NUL in text
+        raise InvalidInput("回访说明含有控制字符", "The note contains control characters", code="followup.bad_note")
+    await facts.sync(ctx.settings, ctx.engine)
+    return await followup.record(actor, entry, outcome, note.strip())

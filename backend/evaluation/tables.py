@@ -106,3 +106,19 @@ class EvalScheme(Table):
     grades = JSON(default={})  # {"A": 90, "B": 75, "C": 60, "D": 40}; below D is E
     updated_at = Timestamptz()
     updated_by = Integer(null=True, default=None)
+
+
+class FollowUpCall(Table):
+    """One call back (回访) to a citizen about a dissatisfied rating or a reopened case: who called, when, the outcome.
+
+    ``entry`` is the timeline entry called about (the rating or the reopening); a case can be called about again when
+    the citizen rates or reopens it again.
+    """
+
+    case_id = Integer(index=True)
+    entry = Integer(index=True)
+    caller_id = Integer()
+    caller_name = Varchar(length=64)
+    called_at = Timestamptz()
+    outcome = Varchar(length=16)  # resolved | dissatisfied | unreachable | refused (see followup.OUTCOMES)
+    note = Varchar(length=500, default="")

@@ -83,16 +83,19 @@ class StatsController(Controller):
     ) -> MapCases:
         return await services.open_cases(ctx.settings, _bbox(bbox), category)
 
-    @get("/heatmap", operation_id="caseHeatmap", summary="热力图 Reported cases binned to ~100 m (centre)")
+    @get("/heatmap", operation_id="caseHeatmap",
+         summary="热力图 Reported cases binned in the database: ~100 m, or ~16 px at a map zoom (centre)")
     async def heatmap(
         self, ctx: Ctx, category: Category = None,
         date_from: Annotated[date | None, QueryParameter(name="from", description="first day, local")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="last day, local, included")] = None,
+        zoom: Annotated[int | None, QueryParameter(ge=3, le=20, description="the map's zoom: cells of ~16 px")] = None,
+        bbox: Annotated[str | None, QueryParameter(max_length=100, description="west,south,east,north")] = None,
     ) -> Heatmap:
         if date_from and date_to and date_to < date_from:
             raise InvalidInput("结束日期早于开始日期", "The end date is before the start date", code="stats.bad_range")
         tz = ctx.settings.timezone
-        return await services.heatmap(category, _day(date_from, tz), _day(date_to, tz, plus_days=1))
+        return await services.heatmap(category, _day(date_from, tz), _day(date_to, tz, plus_days=1), zoom, _bbox(bbox))
 
     @get("/counts", operation_id="caseCounts",
          summary="分类统计与趋势 Cases reported, by category/source/state/light/unit/area, per day/week/month (centre)")

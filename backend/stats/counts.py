@@ -27,7 +27,8 @@ def _bucket_sql(bucket: str, postgres: bool, offset_hours: int) -> str:
         return "'all'"
     if postgres:
         unit = {"day": "day", "week": "week", "month": "month"}[bucket]
-        return f"to_char(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}'), 'YYYY-MM-DD')"
+        # Grouped as a date (formatting every row as text cost a third of the query); printed as YYYY-MM-DD below.
+        return f"CAST(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}') AS DATE)"
     local = f"created_at, '{offset_hours:+d} hours'"
     return {"day": f"date({local})", "week": f"date({local}, '-6 days', 'weekday 1')",
             "month": f"strftime('%Y-%m-01', {local})"}[bucket]
@@ -67,13 +68,14 @@ async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: d
         args.append(category + "%")
     key = f"COALESCE(CAST({column} AS TEXT), '')" if column == "unit" else column
     bucket_literal = bucket_sql.replace("{", "{{").replace("}", "}}")
+    # A category's name comes with its counts: a DISTINCT over every case for the names cost more than the counts.
+    name = ", MIN(category_name) AS nm" if by == "category" else ""
     rows = await Case.raw(
-        f'SELECT {key} AS k, {bucket_literal} AS b, COUNT(*) AS n FROM "case" WHERE {" AND ".join(where)} '
+        f'SELECT {key} AS k, {bucket_literal} AS b, COUNT(*) AS n{name} FROM "case" WHERE {" AND ".join(where)} '
         "GROUP BY 1, 2", *args)
     names = await _names(by)
     if by == "category":
-        names = {r["category_code"]: r["category_name"] for r in await Case.select(
-            Case.category_code, Case.category_name).distinct().where(Case.category_code != "")}
+        names = {str(r["k"]): r["nm"] for r in rows if r["k"]}
     return _shape(by, bucket, [(str(r["k"] or ""), str(r["b"]), int(r["n"])) for r in rows], names)
 
 

@@ -41,6 +41,8 @@ class BoardCase(Struct):
     address: str
     due_at: datetime | None
     time_left_seconds: float | None
+    lng: float = 0.0  # where it is: the wall screen's map draws the red ones
+    lat: float = 0.0
 
 
 class LightCounts(Struct):
@@ -57,11 +59,13 @@ class OverdueBoard(Struct):
 
 
 class Heatmap(Struct):
-    """Points as [lng, lat, weight]: cases binned to about 100 m."""
+    """Points as [lng, lat, weight]: cases binned to about 100 m, or to ~16 screen pixels at the zoom asked for."""
 
     points: list[tuple[float, float, int]]
     total: int
     max_weight: int
+    cell_degrees: float = 0.001
+    truncated: bool = False  # only the densest bins were sent
 
 
 class SeriesPoint(Struct):

@@ -65,29 +65,47 @@ async def overdue_board(settings: Settings, unit_id: int | None) -> OverdueBoard
             id=case.id, tracking_no=case.tracking_no, state=case.state, state_zh=zh, state_en=en, light=light,
             category_name=case.category_name, unit_id=case.unit, unit_name=names.get(case.unit or 0, ""),
             address=case.address, due_at=case.due_at,
-            time_left_seconds=timer.remaining.total_seconds() if timer else None,
+            time_left_seconds=timer.remaining.total_seconds() if timer else None, lng=case.lng, lat=case.lat,
         ))
     items.sort(key=lambda c: c.time_left_seconds if c.time_left_seconds is not None else 0.0)
     return OverdueBoard(counts=LightCounts(**{k: counts[k] for k in ("green", "yellow", "red")}), items=items)
 
 
-async def heatmap(category: str | None, start: datetime | None, end: datetime | None) -> Heatmap:
-    """Every case reported in the range (voided and duplicates left out: they are not real problems)."""
-    query = Case.select(Case.lng, Case.lat).where(
-        Case.state.not_in([State.VOIDED.value, State.DUPLICATE.value]))
+HEAT_CELL_PX = 16  # a heat cell is about this many screen pixels wide at the zoom asked for
+HEAT_LIMIT = 5000
+
+
+def heat_cell(zoom: int | None) -> float:
+    """The cell's side in degrees: ~100 m without a zoom, else ``HEAT_CELL_PX`` pixels of a 256-px Web-Mercator tile."""
+    if zoom is None:
+        return HEAT_BIN_DEGREES
+    return 360 / (256 * 2**zoom) * HEAT_CELL_PX
+
+
+async def heatmap(category: str | None, start: datetime | None, end: datetime | None, zoom: int | None = None,
+                  box: Box | None = None) -> Heatmap:
+    """Every case reported in the range (voided and duplicates left out: they are not real problems), binned in SQL.
+
+    Each bin is placed at its cases' mean position, so a point sits on its cases at any zoom; the densest
+    ``HEAT_LIMIT`` bins are returned (a city-wide view at street zoom would otherwise send every case).
+    """
+    cell = heat_cell(zoom)
+    where, args = ["state NOT IN ({}, {})"], [State.VOIDED.value, State.DUPLICATE.value]
     if category:
-        query = query.where(Case.category_code.like(category + "%"))
+        where.append("category_code LIKE {}")
+        args.append(category + "%")
     if start:
-        query = query.where(Case.created_at >= start)
+        where.append("created_at >= {}")
+        args.append(start)
     if end:
-        query = query.where(Case.created_at < end)
-    # Bin to ~100 m but place each point at its cases' mean position, so it sits on them at any zoom.
-    bins: dict[tuple[int, int], list[float]] = {}
-    rows = await query
-    for r in rows:
-        acc = bins.setdefault((round(r["lng"] / HEAT_BIN_DEGREES), round(r["lat"] / HEAT_BIN_DEGREES)), [0.0, 0.0, 0])
-        acc[0] += r["lng"]
-        acc[1] += r["lat"]
-        acc[2] += 1
-    points = sorted(((round(x / n, 6), round(y / n, 6), int(n)) for x, y, n in bins.values()), key=lambda p: -p[2])
-    return Heatmap(points=points, total=len(rows), max_weight=points[0][2] if points else 0)
+        where.append("created_at < {}")
+        args.append(end)
+    if box:
+        where.append("lng >= {} AND lng <= {} AND lat >= {} AND lat <= {}")
+        args += [box[0], box[2], box[1], box[3]]
+    rows = await Case.raw(
+        f'SELECT AVG(lng) AS x, AVG(lat) AS y, COUNT(*) AS n FROM "case" WHERE {" AND ".join(where)} '
+        f"GROUP BY ROUND(lng / {cell!r}), ROUND(lat / {cell!r}) ORDER BY n DESC", *args)
+    points = [(round(float(r["x"]), 6), round(float(r["y"]), 6), int(r["n"])) for r in rows[:HEAT_LIMIT]]
+    return Heatmap(points=points, total=sum(int(r["n"]) for r in rows), max_weight=points[0][2] if points else 0,
+                   cell_degrees=cell, truncated=len(rows) > HEAT_LIMIT)

@@ -100,3 +100,30 @@ def test_counts_by_dimension_and_day_in_local_time(client: Any) -> None:
     long = client.get("/api/v1/stats/counts", params={"bucket": "day", "from": "2024-01-01", "to": today}, headers=op)
     assert long.status_code == 422 and long.json()["error"]["code"] == "stats.range_too_long"
     assert client.get("/api/v1/stats/counts", headers=login(client, "staff_ld_water")).status_code == 403
+
+
+def test_heat_bins_follow_the_zoom_and_the_box(client: Any) -> None:
+    """Two reports ~40 m apart: one bin at a city zoom, two at street level; a box around neither holds nothing."""
+    citizen, op = login(client, "citizen01"), login(client, "operator01")
+    a = report(client, citizen)
+    b = report(client, citizen, lng=a["lng"] + 0.0004, lat=a["lat"])
+    city = client.get("/api/v1/stats/heatmap", params={"zoom": 5}, headers=op).json()
+    assert city["total"] == 2 and [p[2] for p in city["points"]] == [2]
+    assert abs(city["points"][0][0] - (a["lng"] + b["lng"]) / 2) < 1e-6  # at the cases' mean position
+    street = client.get("/api/v1/stats/heatmap", params={"zoom": 20}, headers=op).json()
+    assert street["total"] == 2 and sorted(p[2] for p in street["points"]) == [1, 1]
+    assert street["cell_degrees"] < city["cell_degrees"]
+    box = f"{a['lng'] - 0.0001},{a['lat'] - 0.0001},{a['lng'] + 0.0001},{a['lat'] + 0.0001}"
+    only_a = client.get("/api/v1/stats/heatmap", params={"zoom": 20, "bbox": box}, headers=op).json()
+    assert only_a["total"] == 1 and only_a["points"][0][:2] == [round(a["lng"], 6), round(a["lat"], 6)]
+    for bad in ({"zoom": 30}, {"zoom": "near"}):
+        r = client.get("/api/v1/stats/heatmap", params=bad, headers=op)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid", r.text
+    r = client.get("/api/v1/stats/heatmap", params={"bbox": "a,b"}, headers=op)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "request.bad_bbox"
+
+
+def test_a_dispatch_writes_its_deadline_on_the_timeline(client: Any) -> None:
+    case = _dispatched(client)
+    entry = [e for e in case["timeline"] if e["action"] == "dispatch"][-1]
+    assert case["due_at"] and datetime.fromisoformat(entry["data"]["due_at"]) == datetime.fromisoformat(case["due_at"])

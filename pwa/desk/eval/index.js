@@ -72,6 +72,13 @@ export async function renderEval(main) {
   if (q.get('view') === 'wall' && role !== 'unit_staff') return (await import('./wall.js')).renderWall(main);
   const month = /^\d{4}-\d{2}$/.test(q.get('month') || '') ? q.get('month') : thisMonth();
   const unitOnly = role === 'unit_staff';
+  if (q.get('view') === 'report' && !unitOnly) {
+    return (await import('./report.js')).renderReport(main, { month, range: monthRange(month) });
+  }
+  if (q.get('view') === 'followup' && !unitOnly) {
+    const status = ['pending', 'done', 'all'].includes(q.get('status')) ? q.get('status') : 'pending';
+    return (await import('./followup.js')).renderFollowUp(main, { month, range: monthRange(month), status });
+  }
   const subject = unitOnly ? 'unit' : SUBJECTS.some(([s]) => s === q.get('subject')) ? q.get('subject') : 'unit';
   const go = (changes) => navigate(`#/eval?${new URLSearchParams({ month, subject, ...changes })}`);
 
@@ -80,12 +87,15 @@ export async function renderEval(main) {
     SUBJECTS.map(([s]) => h('option', { value: s, selected: s === subject }, t(`ev.${s}`))));
   const exportBtn = h('button', { type: 'button', class: 'btn', onclick: () => exportXlsx(subject, month) }, t('ev.export'));
   const wallLink = unitOnly ? null : h('a', { class: 'btn btn-ghost', href: '#/eval?view=wall' }, t('ev.wall.open'));
+  const viewLink = (view, key) => (unitOnly ? null
+    : h('a', { class: 'btn btn-ghost', href: `#/eval?${new URLSearchParams({ view, month })}` }, t(key)));
   const body = h('div', { class: 'ev-body' }, spinner());
   const drill = h('section', { class: 'ev-drill', hidden: true, 'aria-live': 'polite' });
   main.replaceChildren(h('div', { class: 'desk-page ev' },
     pageHead(t('ev.title')),
     h('div', { class: 'ev-controls' },
-      h('label', null, t('ev.month'), ' ', picker), h('label', null, t('ev.subject'), ' ', select), exportBtn, wallLink),
+      h('label', null, t('ev.month'), ' ', picker), h('label', null, t('ev.subject'), ' ', select), exportBtn,
+      viewLink('report', 'rp.open'), viewLink('followup', 'fu.title'), wallLink),
     body, drill,
     unitOnly ? null : h('section', { class: 'ev-trend' }, h('h2', null, t('ev.trend')), h('div', { id: 'ev-trend-chart' }))));
 

@@ -18,6 +18,7 @@ registerMessages('zh-CN', {
   'ev.wall.dispatched': '其中已派遣', 'ev.wall.closed': '其中已结案', 'ev.wall.on_time': '本月按期处置率',
   'ev.wall.overdue': '超时案件', 'ev.wall.yellow': '即将超时 {n} 件', 'ev.wall.categories': '今日高发问题',
   'ev.wall.districts': '今日各区上报', 'ev.wall.feed': '实时动态', 'ev.wall.none': '今日暂无', 'ev.wall.open': '大屏',
+  'ev.wall.map': '城市态势', 'ev.wall.map_note': '热力：近 7 天上报 {heat} 件 · 红点：超时案件 {red} 件',
 });
 registerMessages('en', {
   'ev.title': 'Evaluation', 'ev.month': 'Month', 'ev.subject': 'Evaluate', 'ev.export': 'Export to Excel',
@@ -37,4 +38,44 @@ registerMessages('en', {
   'ev.wall.overdue': 'Overdue', 'ev.wall.yellow': '{n} about to be', 'ev.wall.categories': 'Top problems today',
   'ev.wall.districts': 'Reports by district today', 'ev.wall.feed': 'Live', 'ev.wall.none': 'None yet today',
   'ev.wall.open': 'Wall screen',
+  'ev.wall.map': 'The city now', 'ev.wall.map_note': 'Heat: {heat} reports in 7 days · red: {red} overdue cases',
+});
+
+// 回访 and the printable monthly report.
+registerMessages('zh-CN', {
+  'fu.title': '回访', 'fu.status': '状态', 'fu.status.pending': '待回访', 'fu.status.done': '已回访', 'fu.status.all': '全部',
+  'fu.summary': '本月待回访 {pending} 件，已回访 {done} 件', 'fu.contact_hidden': '市民联系方式仅对受理员和值班长显示',
+  'fu.none': '本月没有需要回访的案件', 'fu.when': '时间', 'fu.case': '案件', 'fu.kind': '类型', 'fu.unit': '责任单位',
+  'fu.words': '市民意见', 'fu.contact': '联系人', 'fu.calls': '回访记录', 'fu.kind.dissatisfied': '不满意',
+  'fu.kind.reopened': '重新打开', 'fu.no_words': '未填写', 'fu.no_contact': '无联系方式', 'fu.anonymous': '匿名市民',
+  'fu.not_called': '尚未回访', 'fu.outcome': '回访结果', 'fu.outcome.resolved': '回访满意', 'fu.outcome.dissatisfied': '仍不满意',
+  'fu.outcome.unreachable': '未接通', 'fu.outcome.refused': '拒绝回访', 'fu.note': '回访说明（选填）', 'fu.record': '记录',
+  'fu.recorded': '已记录回访',
+  'rp.open': '月报', 'rp.print': '打印 / 存为 PDF', 'rp.title': '{month}城市管理综合考评月报',
+  'rp.sub': '考评周期 {first} 至 {last} · 生成于 {generated}', 'rp.overview': '本月概况',
+  'rp.kpi.reported': '上报案件', 'rp.kpi.due': '应处置案件', 'rp.kpi.on_time': '按期处置率', 'rp.kpi.closure': '结案率',
+  'rp.kpi.satisfaction': '满意率', 'rp.kpi.followups': '回访', 'rp.followups_value': '待 {pending} · 已 {done}',
+  'rp.grades': '责任单位等级分布：', 'rp.chart.units': '责任单位综合得分', 'rp.chart.trend': '近 12 个月上报量（按来源）',
+  'rp.units': '一、责任单位考评', 'rp.streets': '二、街道考评', 'rp.supervisors': '三、监督员考评', 'rp.dispatchers': '四、派遣员考评',
+  'rp.foot': '综合得分权重：{weights}。等级：{grades}，其余为 E。挂账期间不计时，返工计入责任单位。',
+});
+registerMessages('en', {
+  'fu.title': 'Follow-up calls', 'fu.status': 'Status', 'fu.status.pending': 'To call', 'fu.status.done': 'Called',
+  'fu.status.all': 'All', 'fu.summary': 'This month: {pending} to call, {done} called',
+  'fu.contact_hidden': "citizens' contacts are shown to operators and shift leads only",
+  'fu.none': 'Nobody to call back this month', 'fu.when': 'When', 'fu.case': 'Case', 'fu.kind': 'Why',
+  'fu.unit': 'Unit', 'fu.words': "Citizen's words", 'fu.contact': 'Contact', 'fu.calls': 'Calls',
+  'fu.kind.dissatisfied': 'Dissatisfied', 'fu.kind.reopened': 'Reopened', 'fu.no_words': 'none given',
+  'fu.no_contact': 'No contact', 'fu.anonymous': 'Anonymous citizen', 'fu.not_called': 'Not called yet',
+  'fu.outcome': 'Outcome', 'fu.outcome.resolved': 'Satisfied after the call', 'fu.outcome.dissatisfied': 'Still dissatisfied',
+  'fu.outcome.unreachable': 'Not reached', 'fu.outcome.refused': 'Declined the call', 'fu.note': 'Note (optional)',
+  'fu.record': 'Record', 'fu.recorded': 'Call recorded',
+  'rp.open': 'Monthly report', 'rp.print': 'Print / save as PDF', 'rp.title': 'City management evaluation: {month}',
+  'rp.sub': 'Period {first} to {last} · made {generated}', 'rp.overview': 'The month at a glance',
+  'rp.kpi.reported': 'Reported', 'rp.kpi.due': 'Due with units', 'rp.kpi.on_time': 'On time', 'rp.kpi.closure': 'Closed',
+  'rp.kpi.satisfaction': 'Satisfied', 'rp.kpi.followups': 'Follow-ups', 'rp.followups_value': '{pending} open · {done} done',
+  'rp.grades': 'Units by grade: ', 'rp.chart.units': "Units' scores", 'rp.chart.trend': 'Reports over 12 months, by source',
+  'rp.units': '1. Responsible units', 'rp.streets': '2. Streets', 'rp.supervisors': '3. Supervisors',
+  'rp.dispatchers': '4. Dispatchers',
+  'rp.foot': 'Score weights: {weights}. Grades: {grades}, else E. Suspended time does not count; reworks count against the unit.',
 });

@@ -5,6 +5,8 @@ import { api } from '/js/api.js';
 import { t } from '/js/i18n.js';
 import { subscribe } from '/js/live.js';
 import { h } from '/js/ui.js';
+import { heatLayerClass } from '/js/centre/heat-layer.js';
+import { createMap, responsibilityGrids } from '/js/unit/leaflet.js';
 
 const FILED = ['pending_dispatch', 'dispatched', 'handling', 'return_requested', 'extension_requested',
   'suspension_requested', 'suspended', 'checking', 'pending_close', 'closed'];
@@ -39,10 +41,21 @@ export async function renderWall(main) {
   const cats = h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.categories')));
   const districts = h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.districts')));
   const feed = h('ol', { class: 'wall-feed', 'aria-live': 'polite' });
+  const mapEl = h('div', { class: 'wall-map-canvas', id: 'wall-map' });
+  const mapNote = h('p', { class: 'wall-map-note' });
   main.replaceChildren(h('div', { class: 'wall' },
     h('header', { class: 'wall-head' }, h('h1', null, t('ev.wall.title')), clock),
     tiles, h('div', { class: 'wall-grid' }, cats, districts,
-      h('section', { class: 'wall-panel' }, h('h2', null, t('ev.wall.feed')), feed))));
+      h('section', { class: 'wall-panel wall-feed-panel' }, h('h2', null, t('ev.wall.feed')), feed),
+      h('section', { class: 'wall-panel wall-map' }, h('h2', null, t('ev.wall.map')), mapEl, mapNote))));
+  const { L, map } = await createMap(mapEl, { zoom: 13 });
+  const heat = new (heatLayerClass(L))([]).addTo(map);
+  const red = L.layerGroup().addTo(map);
+  responsibilityGrids().then((geo) => {
+    if (!geo?.features?.length) return;
+    const grids = L.geoJSON(geo, { interactive: false, style: () => ({ color: '#3d8bff', weight: 1, fillOpacity: 0 }) }).addTo(map);
+    map.fitBounds(grids.getBounds());
+  }).catch((err) => console.warn('wall grids', err));
 
   const tick = () => { clock.textContent = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', dateStyle: 'long', timeStyle: 'medium' }).format(new Date()); };
   tick();
@@ -51,13 +64,23 @@ export async function renderWall(main) {
   async function load() {
     const day = today();
     const range = { from: day, to: day };
-    const [states, categories, areas, board, units] = await Promise.all([
+    const week = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() - 6 * 86400_000));
+    const [states, categories, areas, board, units, hot] = await Promise.all([
       api(`stats/counts?${new URLSearchParams({ ...range, by: 'state' })}`),
       api(`stats/counts?${new URLSearchParams({ ...range, by: 'category' })}`),
       api(`stats/counts?${new URLSearchParams({ ...range, by: 'district' })}`),
       api('stats/overdue'),
       api(`evaluation/units?${new URLSearchParams({ from: `${day.slice(0, 8)}01`, to: day })}`),
+      api(`stats/heatmap?${new URLSearchParams({ from: week, to: day, zoom: String(Math.round(map.getZoom())) })}`),
     ]);
+    heat.setPoints(hot.points);
+    const overdue = board.items.filter((c) => c.light === 'red' && (c.lng || c.lat));
+    red.clearLayers();
+    for (const c of overdue) {
+      red.addLayer(L.marker([c.lat, c.lng], { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'wall-red', iconSize: [18, 18] }) }));
+    }
+    mapNote.textContent = t('ev.wall.map_note', { heat: hot.total, red: overdue.length });
     const byState = Object.fromEntries(states.series.map((s) => [s.key, s.total]));
     const sum = (keys) => keys.reduce((n, k) => n + (byState[k] || 0), 0);
     const due = units.rows.reduce((n, r) => n + r.counts.due, 0);
@@ -68,7 +91,7 @@ export async function renderWall(main) {
       tile('on_time', due ? `${((100 * onTime) / due).toFixed(1)}%` : '—'),
       tile('overdue', String(board.counts.red), h('div', { class: 'wall-sub' }, t('ev.wall.yellow', { n: board.counts.yellow }))));
     tiles.querySelector('[data-kpi=overdue]').classList.toggle('alarm', board.counts.red > 0);
-    cats.replaceChildren(cats.firstChild, categories.series.length ? bars(categories.series, 8) : h('p', { class: 'wall-none' }, t('ev.wall.none')));
+    cats.replaceChildren(cats.firstChild, categories.series.length ? bars(categories.series, 5) : h('p', { class: 'wall-none' }, t('ev.wall.none')));
     districts.replaceChildren(districts.firstChild, areas.series.length ? bars(areas.series, 6) : h('p', { class: 'wall-none' }, t('ev.wall.none')));
   }
 
@@ -85,6 +108,7 @@ export async function renderWall(main) {
     clearInterval(timer);
     clearTimeout(pending);
     stop();
+    map.remove();
     document.body.classList.remove('ev-wall');
   };
 }
