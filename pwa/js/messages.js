@@ -231,3 +231,7 @@ registerMessages('en', { 'report.follow_hint': 'enter the number and this code u
 // Staff see how many citizens follow a case (我也遇到 or a second phone): how many people it concerns.
 registerMessages('zh-CN', { 'case.followers_title': '关注', 'case.followers': '{n} 人关注' });
 registerMessages('en', { 'case.followers_title': 'Followers', 'case.followers': '{n} following' });
+
+// 重点: a city may let the follower count raise a case for staff (runtime setting follower_priority).
+registerMessages('zh-CN', { 'case.priority': '重点', 'case.priority_why': '{n} 人关注，达到本市的重点标准' });
+registerMessages('en', { 'case.priority': 'Priority', 'case.priority_why': '{n} following: the city makes such cases a priority' });
