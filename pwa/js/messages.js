@@ -235,3 +235,7 @@ registerMessages('en', { 'case.followers_title': 'Followers', 'case.followers': 
 // 重点: a city may let the follower count raise a case for staff (runtime setting follower_priority).
 registerMessages('zh-CN', { 'case.priority': '重点', 'case.priority_why': '{n} 人关注，达到本市的重点标准' });
 registerMessages('en', { 'case.priority': 'Priority', 'case.priority_why': '{n} following: the city makes such cases a priority' });
+
+// Cancel and retry while a report uploads (report.js).
+registerMessages('zh-CN', { 'report.cancel_upload': '取消上传', 'report.upload_cancelled': '已取消上传，填写的内容都还在。', 'report.retry_upload': '重新上传' });
+registerMessages('en', { 'report.cancel_upload': 'Cancel upload', 'report.upload_cancelled': 'Upload cancelled; everything you entered is still here.', 'report.retry_upload': 'Upload again' });

@@ -4,7 +4,7 @@ import { api, newKey } from './api.js';
 import { menu } from './cache.js';
 import { currentPosition } from './geo.js';
 import { lang, t } from './i18n.js';
-import { enqueue, onUploadProgress, removeEntry } from './outbox.js';
+import { cancelUpload, enqueue, onUploadProgress, removeEntry } from './outbox.js';
 import { MAX_PHOTOS, photoPreview, preparePhoto } from './photos.js';
 import { categoryPicker } from './picker.js';
 import { icon } from './icons.js';
@@ -32,7 +32,15 @@ export async function renderReport(main, { supervisor = false } = {}) {
   // Real byte progress of the upload (XMLHttpRequest upload events, outbox.js), under the submit button.
   const bar = h('progress', { max: 100, value: 0, id: 'upload-progress', 'aria-label': t('report.upload_label') });
   const barText = h('span', { class: 'small' });
-  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText);
+  // Cancel stops the upload and keeps the form as it is; retry sends the same report again under the same key.
+  let sending = null; // { key, same } of the report on its way or cancelled: same(fields, photos) keeps its key
+  const cancel = h('button', { type: 'button', class: 'btn cancel-upload', onclick: () => {
+    if (sending) cancelUpload(sending.key);
+  } }, t('report.cancel_upload'));
+  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText, cancel);
+  const retry = h('button', { type: 'button', class: 'btn btn-accent retry-upload', onclick: () => form.requestSubmit() },
+    t('report.retry_upload'));
+  const stopped = h('p', { class: 'upload-cancelled small', role: 'status', hidden: true }, t('report.upload_cancelled'), ' ', retry);
   const nearbyBox = h('section', { class: 'card nearby', hidden: true, 'aria-labelledby': 'nearby-title' });
   const where = h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine);
   // The place field (positions, address, search, map) loads on demand; without it, the phone's position alone.
@@ -106,7 +114,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
       h('div', { class: 'field' }, h('label', { for: 'report-address' }, t('report.address')), address)),
     nearbyBox,
     // Kept in view at the bottom of a phone's screen, above the tab bar: no scrolling to find it.
-    h('div', { class: 'submit-bar' }, submit, progress));
+    h('div', { class: 'submit-bar' }, submit, progress, stopped));
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -116,20 +124,33 @@ export async function renderReport(main, { supervisor = false } = {}) {
     if (supervisor && !state.category) return toast(t('report.need_category'), 'error');
     clearToasts();
     submit.disabled = true;
+    stopped.hidden = true;
     const fields = {
       lng: +at.lng.toFixed(6), lat: +at.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
       accuracy_m: at.accuracy != null ? Math.round(at.accuracy * 10) / 10 : null, location_source: at.source,
       menu: supervisor ? null : state.menu, category_code: supervisor ? state.category : null,
     };
-    const key = newKey();
+    const files = photos.map(({ name, type, data }) => ({ name, type, data }));
+    // The same report again (a retry after cancel) keeps its key: if the server had it already, no second case.
+    const print = JSON.stringify([fields, files.map((f) => [f.name, f.type, f.data.byteLength])]);
+    const key = sending?.print === print ? sending.key : newKey();
+    sending = { key, print };
+    bar.value = 0;
+    barText.textContent = t('report.uploading', { p: 0 });
+    progress.hidden = false;
     const stopProgress = onUploadProgress(key, (loaded, total) => {
       const pct = Math.round((100 * loaded) / total);
-      progress.hidden = false;
       bar.value = pct;
       barText.textContent = t('report.uploading', { p: pct });
     });
     try {
-      const entry = await enqueue(fields, photos.map(({ name, type, data }) => ({ name, type, data })), key);
+      const entry = await enqueue(fields, files, key);
+      if (entry.status === 'cancelled') {
+        stopped.hidden = false;
+        retry.focus();
+        return;
+      }
+      sending = null;
       if (entry.status === 'failed') {
         // Refused by the server (e.g. outside the city): let the user correct the form instead of keeping it.
         await removeEntry(key);

@@ -188,6 +188,48 @@ def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phon
     assert phone.errors == []
 
 
+def test_an_upload_cancelled_keeps_the_form_and_its_retry_reuses_the_key(phone: Any, live_server: str) -> None:
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="不登录，直接随手拍").click()
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    keys: list[str] = []
+
+    def hold_the_first(route: Any) -> None:  # the first upload hangs (a slow network) until the person cancels it
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) > 1:
+            route.continue_()
+
+    page.route("**/api/v1/reports", hold_the_first)
+    page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+    expect(page.locator(".shot img")).to_have_count(1)
+    page.locator(".chip[data-menu=manhole]").click()
+    page.fill("#report-desc", "井盖松动，车过会响（取消后重新上传）")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("button", name="取消上传")).to_be_visible()
+    shot(page, "citizen-26-uploading-with-cancel")
+    page.get_by_role("button", name="取消上传").click()
+    expect(page.locator(".upload-cancelled")).to_contain_text("已取消上传")
+    expect(page.locator(".upload-progress")).to_be_hidden()
+    # Everything entered is still there, and the outbox holds nothing to be sent behind the person's back.
+    expect(page.locator(".shot img")).to_have_count(1)
+    expect(page.locator("#report-desc")).to_have_value("井盖松动，车过会响（取消后重新上传）")
+    expect(page.locator(".chip[data-menu=manhole]")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('suishoupai');
+        open.onsuccess = () => {
+            const all = open.result.transaction('outbox').objectStore('outbox').count();
+            all.onsuccess = () => resolve(all.result);
+        };
+    })""") == 0
+    shot(page, "citizen-27-upload-cancelled")
+
+    page.get_by_role("button", name="重新上传").click()
+    expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+    assert len(keys) == 2 and keys[0] == keys[1]  # the same report under the same key: never a second case
+    assert phone.errors == []
+
+
 def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(browser: Any, live_server: str) -> None:
     case = checked_case(live_server)
     for name, viewport in (("phone", PHONE), ("desk", DESK)):
