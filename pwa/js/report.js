@@ -1,6 +1,6 @@
 /** The report form shared by citizens (menu icons) and supervisors (full category picker): photos, place, words. */
 
-import { api, newKey } from './api.js';
+import { api, newKey, photoUrl } from './api.js';
 import { menu } from './cache.js';
 import { currentPosition } from './geo.js';
 import { lang, t } from './i18n.js';
@@ -170,6 +170,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
   // 只报一次: open public reports of the same kind near the chosen place, to follow instead of reporting again.
   let nearbySeq = 0;
   let nearbyTimer = null;
+  let nearbySeen = '';
   const refreshNearby = () => {
     clearTimeout(nearbyTimer);
     nearbyTimer = setTimeout(async () => {
@@ -185,10 +186,20 @@ export async function renderReport(main, { supervisor = false } = {}) {
         return; // offline or refused: the form works without it
       }
       if (seq !== nearbySeq) return;
+      // The same answer (a tap on a pin looks again too) keeps the list, and the focus a pin gave its 我也遇到.
+      const seen = JSON.stringify(page.items);
+      if (seen === nearbySeen) return;
+      nearbySeen = seen;
       nearbyBox.hidden = !page.items.length;
       nearbyBox.replaceChildren(h('h2', { id: 'nearby-title' }, t('report.nearby_title')),
         h('p', { class: 'muted small' }, t('report.nearby_hint')),
         h('ul', { class: 'list nearby-list' }, page.items.map(nearbyItem)));
+      const en = lang() === 'en';
+      (await place).nearby?.(page.items.map((n) => ({ ...n, category: en ? n.category_en : n.category_zh })), (n) => {
+        const item = nearbyBox.querySelector(`.nearby-item[data-tracking="${n.tracking_no}"]`);
+        item?.scrollIntoView({ block: 'center' });
+        item?.querySelector('.me-too')?.focus();
+      });
     }, 250);
   };
   // The place changes from the map, the search or a photo's position: look again when the place card is used.
@@ -202,7 +213,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
   return () => photos.forEach((p) => p.preview && URL.revokeObjectURL(p.preview));
 }
 
-function nearbyItem(n) {
+function nearbyItem(n, i) {
   const en = lang() === 'en';
   const label = t(n.mine ? 'report.nearby_followed' : 'report.nearby_me_too');
   const follow = h('button', { type: 'button', class: 'btn btn-accent me-too', disabled: n.mine,
@@ -219,6 +230,7 @@ function nearbyItem(n) {
     }
   });
   return h('li', { class: 'list-item nearby-item', dataset: { tracking: n.tracking_no } },
+    h('span', { class: 'nearby-n', title: t('report.nearby_on_map') }, String(i + 1)),
     n.thumb_urls[0] ? h('img', { src: n.thumb_urls[0], alt: '', width: 56, height: 56, loading: 'lazy' }) : null,
     h('div', { class: 'body' },
       h('div', { class: 'title' }, en ? n.category_en : n.category_zh),
@@ -232,6 +244,19 @@ function showDone(main, entry, supervisor) {
   const sent = entry.status === 'sent';
   // The follow code (with the tracking number) follows this report on another phone: shown to its reporter only.
   const code = h('p', { class: 'follow-line muted small', hidden: true });
+  // The photos as the server keeps them: a HEIC the browser could not show in the form is a picture now.
+  const kept = h('div', { class: 'done-shots', hidden: true });
+  if (sent) {
+    api(`cases/${entry.result.id}`).then((c) => {
+      const shown = (c.photos || []).filter((p) => p.kind === 'report' && p.thumb_url);
+      kept.replaceChildren(...shown.map((p, i) => {
+        const img = h('img', { alt: t('report.photo_n', { n: i + 1 }), width: 72, height: 72 });
+        photoUrl(p.thumb_url).then((u) => { img.src = u; }).catch(() => img.remove());
+        return img;
+      }));
+      kept.hidden = !shown.length;
+    }).catch(() => undefined); // offline right after sending: the tracking number is what matters
+  }
   if (sent && !supervisor) {
     api(`citizen/cases/${entry.result.id}/status`).then((w) => {
       if (!w.follow_code) return;
@@ -243,7 +268,7 @@ function showDone(main, entry, supervisor) {
   main.replaceChildren(h('section', { class: 'card success', role: 'status' },
     h('div', { class: `big-icon ${sent ? 'ok' : 'queued'}` }, icon(sent ? 'check' : 'clock', 56)),
     h('h2', null, sent ? t('report.sent') : t('report.queued')),
-    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no), code]
+    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no), code, kept]
       : h('p', null, t(entry.next_at ? 'report.busy_hint' : 'report.queued_hint')),
     h('div', { class: 'btn-row' },
       sent ? h('a', { class: 'btn btn-primary', href: `#/case/${entry.result.id}` }, t('report.view_case')) : null,

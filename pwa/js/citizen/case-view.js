@@ -74,7 +74,7 @@ export function citizenPhotos(c) {
   // Someone else's photo reaches a citizen only once faces and plates are pixelated: until then (or when that failed)
   // it comes without an address, and the page says so instead of showing nothing.
   const waiting = c.photos.filter((p) => !p.thumb_url && !p.display_url);
-  const pending = waiting.length ? h('ul', { class: 'photo-pending-list', role: 'status' }, waiting.map((p) => h('li', { class: 'photo-pending' },
+  const pending = waiting.length ? h('div', { class: 'photo-pending-list', role: 'status' }, waiting.map((p) => h('div', { class: 'photo-pending' },
     icon('clock', 28), h('span', null, t(p.kind === 'after' ? 'cv.after' : 'cv.before')), h('span', { class: 'small' }, t('cv.photo_processing'))))) : null;
   if (!before || !after) return h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos), pending);
   const half = (p, side, label) => {
