@@ -8,7 +8,7 @@ import { currentPosition } from '../geo.js';
 import { lang, registerMessages, t } from '../i18n.js';
 import { cityCentre, createMap } from '../map.js';
 import { formatTime, h } from '../ui.js';
-import { citizenStates } from './mine.js';
+import { citizenStates } from '../citizen/mine.js';
 
 registerMessages('zh-CN', {
   'pm.title': '全城案件', 'pm.hint': '地图上是已受理的上报。位置只精确到约 100 米，不显示上报人和描述；照片在人脸和车牌打码后显示。',
