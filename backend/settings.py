@@ -121,6 +121,8 @@ class Settings:
     demo_mode: bool = False
     device_token_ttl_days: int = 365
     reopen_days: int = 7
+    # Citizens following a case (我也遇到, another phone) that make it 重点 for staff; 0: off (a runtime setting).
+    follower_priority: int = 0
     max_upload_mb: int = 25
     max_photos: int = 4
     max_image_pixels: int = 80_000_000

@@ -178,6 +178,7 @@ class CaseOut(Struct, tag="staff", tag_field="view"):
     place_text: str = ""  # 娄星区 长青街道 和园社区 · 近春晖大道 (empty for a case made before names were stored)
     place: CasePlace | None = None
     followers: int = 0  # citizens who follow the case (我也遇到 or a second device): how many people it concerns
+    priority: bool = False  # 重点: at least the city's follower_priority followers (never while that setting is 0)
     photos: list[PhotoRef] = []
     timeline: list[TimelineOut] = []
     actions: list[ActionOut] = []

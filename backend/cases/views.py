@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from piccolo.columns.combination import And, Or, Where
+from piccolo.querystring import QueryString
 
 from backend.accounts.roles import ROLE_NAMES, Role
 from backend.accounts.services import Actor
@@ -277,10 +278,12 @@ async def case_detail(settings: Settings, actor: Actor, case_id: int) -> CaseVie
 
 def follower_view(view: ReporterCaseOut, kind: str, public: bool) -> ReporterCaseOut:
     """A followed case: no actions; public photos only while the case is public. Someone who joined from the nearby
-    list (another person) sees no words the reporter wrote, and no address beyond the map position."""
+    list (another person) sees no words the reporter wrote, and no address beyond the map position. A photo not yet
+    redacted (or whose redaction failed) stays in the list without addresses: the follower sees that one is being
+    processed instead of nothing."""
     photos = [msgspec.structs.replace(p, thumb_url=f"/api/v1/public/photos/{p.id}/thumb",
-                                      display_url=f"/api/v1/public/photos/{p.id}/display")
-              for p in view.photos if p.thumb_url] if public else []
+                                      display_url=f"/api/v1/public/photos/{p.id}/display") if p.thumb_url else p
+              for p in view.photos] if public else []
     stranger = kind != "device"
     return msgspec.structs.replace(
         view, photos=photos, actions=[], following=kind,
@@ -335,8 +338,14 @@ async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
         photos=[_photo_ref(settings, p, redacted.get(p["id"])) for p in photos],
         timeline=timeline,
         actions=allowed_actions(settings, actor, case),
-        followers=(await follow.follower_count([case.id])).get(case.id, 0),
+        **_followers(settings, (await follow.follower_count([case.id])).get(case.id, 0)),
     )
+
+
+def _followers(settings: Settings, followers: int) -> dict[str, Any]:
+    """The follower count staff see, and whether it makes the case 重点 in this city (off when the setting is 0)."""
+    return {"followers": followers,
+            "priority": 0 < settings.follower_priority <= followers}
 
 
 def _view_filter(actor: Actor, view: str) -> Where | And | Or | None:
@@ -439,6 +448,11 @@ async def list_cases(
     if sort not in order:
         raise InvalidInput(f"未知排序：{sort}", f"Unknown sort: {sort}", code="case.unknown_sort")
     column, ascending = order[sort]
+    if settings.follower_priority > 0 and not is_reporter_view(actor):
+        # A city that lets followers raise a case puts its 重点 cases first in every staff list, then the chosen order.
+        query = query.order_by(QueryString(
+            '(SELECT count(*) FROM case_follow WHERE case_follow."case" = "case".id) >= {}', settings.follower_priority),
+            ascending=False)
     rows = await query.order_by(column, ascending=ascending).order_by(Case.id, ascending=False).limit(
         page_size
     ).offset((page - 1) * page_size)
@@ -447,8 +461,8 @@ async def list_cases(
         reporter_case_out(c, units) if is_reporter_view(actor) else case_out(settings, c, units) for c in rows
     ]
     if not is_reporter_view(actor):
-        followed = await follow.follower_count([c.id for c in rows])
-        items = [msgspec.structs.replace(item, followers=followed.get(item.id, 0)) for item in items]
+        counts = await follow.follower_count([c.id for c in rows])
+        items = [msgspec.structs.replace(item, **_followers(settings, counts.get(item.id, 0))) for item in items]
     items = [follower_view(item, kinds[item.id], True) if isinstance(item, ReporterCaseOut) and item.id in kinds
              and c.reporter != actor.id else item for item, c in zip(items, rows, strict=True)]
     return CasePage(items=items, total=await count, page=page, page_size=page_size)

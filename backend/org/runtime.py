@@ -36,6 +36,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("duplicate_radius_m", float, 5, 500, "疑似重复：距离", "Likely duplicate: distance", "米", "m"),
     Spec("duplicate_window_hours", int, 1, 720, "疑似重复：时间窗", "Likely duplicate: time window", "小时", "hours"),
     Spec("reopen_days", int, 0, 90, "结案后可重新打开的天数", "Days a closed case may be reopened", "天", "days"),
+    Spec("follower_priority", int, 0, 1000, "关注人数达到此数的案件标为重点（0 为关闭）",
+         "Followers that make a case a priority (0: off)", "人", "people"),
 )
 BY_KEY = {s.key: s for s in SPECS}
 

@@ -20,7 +20,7 @@ const EVAL = ['#/eval', 'nav.eval', 'list'];
 
 /** Navigation tabs per role: [hash, message key, icon]. */
 function tabsFor(role) {
-  if (role === 'citizen') return [['#/report', 'nav.report', 'camera'], ['#/mine', 'nav.mine', 'list']];
+  if (role === 'citizen') return [['#/report', 'nav.report', 'camera'], ['#/map', 'nav.map', 'compass'], ['#/mine', 'nav.mine', 'list']];
   if (role === 'supervisor') return [['#/tasks', 'nav.tasks', 'compass'], ['#/quick', 'nav.quick', 'camera'], ['#/mine', 'nav.mine', 'list']];
   if (role === 'unit_staff') return [['#/unit', 'nav.unit', 'tool'], EVAL];
   if (role === 'admin') return [['#/admin', 'nav.admin', 'gear'], ['#/centre', 'nav.centre', 'screen'], EVAL];

@@ -2,6 +2,7 @@
  * The base map (tiles or the demo city's own layers) comes from js/maps/basemap.js, loaded on demand. */
 
 import { grids } from './cache.js';
+import { t } from './i18n.js';
 
 let leafletReady = null;
 
@@ -35,7 +36,9 @@ export function pinIcon(L, kind = 'report') {
  */
 export async function createMap(el, { center, zoom = 16 } = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el);
+  const map = L.map(el, { zoomControl: false });
+  // Leaflet names its zoom buttons in English: named in the page's language instead (screen readers read them).
+  L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
   import('./maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
   const gridLayer = grids().then((fc) => {
     const layer = L.geoJSON(fc, {
@@ -62,7 +65,7 @@ export async function createMap(el, { center, zoom = 16 } = {}) {
  */
 export async function pinMap(el, at, onMove) {
   const { L, map } = await createMap(el, { center: [at.lat, at.lng], zoom: 17 });
-  const marker = L.marker([at.lat, at.lng], { draggable: true, icon: pinIcon(L), keyboard: true, title: 'pin' }).addTo(map);
+  const marker = L.marker([at.lat, at.lng], { draggable: true, icon: pinIcon(L), keyboard: true, title: t('map.pin') }).addTo(map);
   marker.on('dragend', () => {
     const p = marker.getLatLng();
     onMove({ lat: p.lat, lng: p.lng });

@@ -231,3 +231,23 @@ registerMessages('en', { 'report.follow_hint': 'enter the number and this code u
 // Staff see how many citizens follow a case (我也遇到 or a second phone): how many people it concerns.
 registerMessages('zh-CN', { 'case.followers_title': '关注', 'case.followers': '{n} 人关注' });
 registerMessages('en', { 'case.followers_title': 'Followers', 'case.followers': '{n} following' });
+
+// 重点: a city may let the follower count raise a case for staff (runtime setting follower_priority).
+registerMessages('zh-CN', { 'case.priority': '重点', 'case.priority_why': '{n} 人关注，达到本市的重点标准' });
+registerMessages('en', { 'case.priority': 'Priority', 'case.priority_why': '{n} following: the city makes such cases a priority' });
+
+// Cancel and retry while a report uploads (report.js).
+registerMessages('zh-CN', { 'report.cancel_upload': '取消上传', 'report.upload_cancelled': '已取消上传，填写的内容都还在。', 'report.retry_upload': '重新上传' });
+registerMessages('en', { 'report.cancel_upload': 'Cancel upload', 'report.upload_cancelled': 'Upload cancelled; everything you entered is still here.', 'report.retry_upload': 'Upload again' });
+
+// 只报一次 on the report form's map: numbered pins, the same numbers as the list.
+registerMessages('zh-CN', { 'report.nearby_pin': '附近上报 {n}：{what}，约 {m} 米', 'report.nearby_on_map': '地图上的编号' });
+registerMessages('en', { 'report.nearby_pin': 'Report nearby {n}: {what}, about {m} m', 'report.nearby_on_map': 'Its number on the map' });
+
+// Map controls named in the page's language (Leaflet's own names are English).
+registerMessages('zh-CN', { 'map.zoom_in': '放大地图', 'map.zoom_out': '缩小地图', 'map.pin': '问题位置（可拖动）' });
+registerMessages('en', { 'map.zoom_in': 'Zoom in', 'map.zoom_out': 'Zoom out', 'map.pin': 'Place of the problem (drag to move)' });
+
+// The citizen's map of the city's public cases (citizen/public-map.js).
+registerMessages('zh-CN', { 'nav.map': '全城案件' });
+registerMessages('en', { 'nav.map': 'City map' });

@@ -85,7 +85,8 @@ async function keep(part) {
   changed();
   requestSync(); // not awaited: where service workers are blocked it would never settle
   await flushOutbox();
-  return (await db()).get('outbox', entry.key);
+  // Gone: the person cancelled the upload (cancelUpload), and the form that sent it keeps what they entered.
+  return (await (await db()).get('outbox', entry.key)) ?? { ...entry, status: 'cancelled' };
 }
 
 /**
@@ -217,6 +218,12 @@ async function send(d, e) {
     e.next_at = 0;
     e.token = null; // no need to keep a credential on disk longer than the entry
   } catch (err) {
+    if (cancelled.delete(e.key)) {
+      // Cancelled by the person: not to be sent behind their back later (a retry from the form uses the same key).
+      await d.delete('outbox', e.key);
+      changed();
+      return true;
+    }
     const network = !(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429 ||
       err.status === 408;
     e.status = network ? 'pending' : 'failed';
@@ -233,6 +240,23 @@ async function send(d, e) {
 }
 
 const progressListeners = new Map();
+const inflight = new Map(); // key → abort() of the request sending that entry now, in this context
+const cancelled = new Set();
+
+/**
+ * Stop sending an entry now (the person tapped cancel during the upload): the request is aborted and the entry
+ * removed from the outbox, so nothing sends it later. The server may have had it all already: sending the same
+ * fields again with the same key then answers with the same case, not a second one.
+ * @param {string} key the entry's key
+ * @returns {boolean} false when no request of this entry was on its way from this page
+ */
+export function cancelUpload(key) {
+  const abort = inflight.get(key);
+  if (!abort) return false;
+  cancelled.add(key);
+  abort();
+  return true;
+}
 
 /**
  * Hear the upload progress of one entry's report while this page sends it (bytes sent of the whole request).
@@ -249,9 +273,15 @@ export function onUploadProgress(key, fn) {
  * events count the bytes really sent. The service worker (no XMLHttpRequest there) uses fetch. */
 function post(url, headers, body, key) {
   const listener = progressListeners.get(key);
-  if (!listener || typeof XMLHttpRequest !== 'function') return fetch(url, { method: 'POST', headers, body });
+  if (!listener || typeof XMLHttpRequest !== 'function') {
+    const stop = new AbortController();
+    inflight.set(key, () => stop.abort());
+    return fetch(url, { method: 'POST', headers, body, signal: stop.signal }).finally(() => inflight.delete(key));
+  }
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    inflight.set(key, () => xhr.abort());
+    xhr.addEventListener('loadend', () => inflight.delete(key));
     xhr.open('POST', url);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.responseType = 'text';

@@ -1,10 +1,10 @@
 /** The report form shared by citizens (menu icons) and supervisors (full category picker): photos, place, words. */
 
-import { api, newKey } from './api.js';
+import { api, newKey, photoUrl } from './api.js';
 import { menu } from './cache.js';
 import { currentPosition } from './geo.js';
 import { lang, t } from './i18n.js';
-import { enqueue, onUploadProgress, removeEntry } from './outbox.js';
+import { cancelUpload, enqueue, onUploadProgress, removeEntry } from './outbox.js';
 import { MAX_PHOTOS, photoPreview, preparePhoto } from './photos.js';
 import { categoryPicker } from './picker.js';
 import { icon } from './icons.js';
@@ -32,7 +32,15 @@ export async function renderReport(main, { supervisor = false } = {}) {
   // Real byte progress of the upload (XMLHttpRequest upload events, outbox.js), under the submit button.
   const bar = h('progress', { max: 100, value: 0, id: 'upload-progress', 'aria-label': t('report.upload_label') });
   const barText = h('span', { class: 'small' });
-  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText);
+  // Cancel stops the upload and keeps the form as it is; retry sends the same report again under the same key.
+  let sending = null; // { key, same } of the report on its way or cancelled: same(fields, photos) keeps its key
+  const cancel = h('button', { type: 'button', class: 'btn cancel-upload', onclick: () => {
+    if (sending) cancelUpload(sending.key);
+  } }, t('report.cancel_upload'));
+  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText, cancel);
+  const retry = h('button', { type: 'button', class: 'btn btn-accent retry-upload', onclick: () => form.requestSubmit() },
+    t('report.retry_upload'));
+  const stopped = h('p', { class: 'upload-cancelled small', role: 'status', hidden: true }, t('report.upload_cancelled'), ' ', retry);
   const nearbyBox = h('section', { class: 'card nearby', hidden: true, 'aria-labelledby': 'nearby-title' });
   const where = h('section', { class: 'card' }, h('h2', null, t('report.where')), locLine);
   // The place field (positions, address, search, map) loads on demand; without it, the phone's position alone.
@@ -106,7 +114,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
       h('div', { class: 'field' }, h('label', { for: 'report-address' }, t('report.address')), address)),
     nearbyBox,
     // Kept in view at the bottom of a phone's screen, above the tab bar: no scrolling to find it.
-    h('div', { class: 'submit-bar' }, submit, progress));
+    h('div', { class: 'submit-bar' }, submit, progress, stopped));
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -116,20 +124,33 @@ export async function renderReport(main, { supervisor = false } = {}) {
     if (supervisor && !state.category) return toast(t('report.need_category'), 'error');
     clearToasts();
     submit.disabled = true;
+    stopped.hidden = true;
     const fields = {
       lng: +at.lng.toFixed(6), lat: +at.lat.toFixed(6), description: desc.value.trim(), address: address.value.trim(),
       accuracy_m: at.accuracy != null ? Math.round(at.accuracy * 10) / 10 : null, location_source: at.source,
       menu: supervisor ? null : state.menu, category_code: supervisor ? state.category : null,
     };
-    const key = newKey();
+    const files = photos.map(({ name, type, data }) => ({ name, type, data }));
+    // The same report again (a retry after cancel) keeps its key: if the server had it already, no second case.
+    const print = JSON.stringify([fields, files.map((f) => [f.name, f.type, f.data.byteLength])]);
+    const key = sending?.print === print ? sending.key : newKey();
+    sending = { key, print };
+    bar.value = 0;
+    barText.textContent = t('report.uploading', { p: 0 });
+    progress.hidden = false;
     const stopProgress = onUploadProgress(key, (loaded, total) => {
       const pct = Math.round((100 * loaded) / total);
-      progress.hidden = false;
       bar.value = pct;
       barText.textContent = t('report.uploading', { p: pct });
     });
     try {
-      const entry = await enqueue(fields, photos.map(({ name, type, data }) => ({ name, type, data })), key);
+      const entry = await enqueue(fields, files, key);
+      if (entry.status === 'cancelled') {
+        stopped.hidden = false;
+        retry.focus();
+        return;
+      }
+      sending = null;
       if (entry.status === 'failed') {
         // Refused by the server (e.g. outside the city): let the user correct the form instead of keeping it.
         await removeEntry(key);
@@ -149,6 +170,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
   // 只报一次: open public reports of the same kind near the chosen place, to follow instead of reporting again.
   let nearbySeq = 0;
   let nearbyTimer = null;
+  let nearbySeen = '';
   const refreshNearby = () => {
     clearTimeout(nearbyTimer);
     nearbyTimer = setTimeout(async () => {
@@ -164,10 +186,20 @@ export async function renderReport(main, { supervisor = false } = {}) {
         return; // offline or refused: the form works without it
       }
       if (seq !== nearbySeq) return;
+      // The same answer (a tap on a pin looks again too) keeps the list, and the focus a pin gave its 我也遇到.
+      const seen = JSON.stringify(page.items);
+      if (seen === nearbySeen) return;
+      nearbySeen = seen;
       nearbyBox.hidden = !page.items.length;
       nearbyBox.replaceChildren(h('h2', { id: 'nearby-title' }, t('report.nearby_title')),
         h('p', { class: 'muted small' }, t('report.nearby_hint')),
         h('ul', { class: 'list nearby-list' }, page.items.map(nearbyItem)));
+      const en = lang() === 'en';
+      (await place).nearby?.(page.items.map((n) => ({ ...n, category: en ? n.category_en : n.category_zh })), (n) => {
+        const item = nearbyBox.querySelector(`.nearby-item[data-tracking="${n.tracking_no}"]`);
+        item?.scrollIntoView({ block: 'center' });
+        item?.querySelector('.me-too')?.focus();
+      });
     }, 250);
   };
   // The place changes from the map, the search or a photo's position: look again when the place card is used.
@@ -181,7 +213,7 @@ export async function renderReport(main, { supervisor = false } = {}) {
   return () => photos.forEach((p) => p.preview && URL.revokeObjectURL(p.preview));
 }
 
-function nearbyItem(n) {
+function nearbyItem(n, i) {
   const en = lang() === 'en';
   const label = t(n.mine ? 'report.nearby_followed' : 'report.nearby_me_too');
   const follow = h('button', { type: 'button', class: 'btn btn-accent me-too', disabled: n.mine,
@@ -198,6 +230,7 @@ function nearbyItem(n) {
     }
   });
   return h('li', { class: 'list-item nearby-item', dataset: { tracking: n.tracking_no } },
+    h('span', { class: 'nearby-n', title: t('report.nearby_on_map') }, String(i + 1)),
     n.thumb_urls[0] ? h('img', { src: n.thumb_urls[0], alt: '', width: 56, height: 56, loading: 'lazy' }) : null,
     h('div', { class: 'body' },
       h('div', { class: 'title' }, en ? n.category_en : n.category_zh),
@@ -211,6 +244,19 @@ function showDone(main, entry, supervisor) {
   const sent = entry.status === 'sent';
   // The follow code (with the tracking number) follows this report on another phone: shown to its reporter only.
   const code = h('p', { class: 'follow-line muted small', hidden: true });
+  // The photos as the server keeps them: a HEIC the browser could not show in the form is a picture now.
+  const kept = h('div', { class: 'done-shots', hidden: true });
+  if (sent) {
+    api(`cases/${entry.result.id}`).then((c) => {
+      const shown = (c.photos || []).filter((p) => p.kind === 'report' && p.thumb_url);
+      kept.replaceChildren(...shown.map((p, i) => {
+        const img = h('img', { alt: t('report.photo_n', { n: i + 1 }), width: 72, height: 72 });
+        photoUrl(p.thumb_url).then((u) => { img.src = u; }).catch(() => img.remove());
+        return img;
+      }));
+      kept.hidden = !shown.length;
+    }).catch(() => undefined); // offline right after sending: the tracking number is what matters
+  }
   if (sent && !supervisor) {
     api(`citizen/cases/${entry.result.id}/status`).then((w) => {
       if (!w.follow_code) return;
@@ -222,7 +268,7 @@ function showDone(main, entry, supervisor) {
   main.replaceChildren(h('section', { class: 'card success', role: 'status' },
     h('div', { class: `big-icon ${sent ? 'ok' : 'queued'}` }, icon(sent ? 'check' : 'clock', 56)),
     h('h2', null, sent ? t('report.sent') : t('report.queued')),
-    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no), code]
+    sent ? [h('p', null, t('case.tracking')), h('p', { class: 'tracking', dataset: { testid: 'tracking-no' } }, entry.result.tracking_no), code, kept]
       : h('p', null, t(entry.next_at ? 'report.busy_hint' : 'report.queued_hint')),
     h('div', { class: 'btn-row' },
       sent ? h('a', { class: 'btn btn-primary', href: `#/case/${entry.result.id}` }, t('report.view_case')) : null,

@@ -145,10 +145,11 @@ export function renderPhotos(photos) {
 }
 
 function photoThumb(p) {
-  const img = h('img', { alt: t(`photo.kind.${p.kind}`), loading: 'lazy', width: 96, height: 96 });
+  // The button's name is its picture's text (WCAG 2.5.3: a name that contains what is shown): kind, then what it does.
+  const img = h('img', { alt: `${t(`photo.kind.${p.kind}`)} · ${t('photo.open')}`, loading: 'lazy', width: 96, height: 96 });
   photoUrl(p.thumb_url || p.display_url).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
   return h('button', {
-    type: 'button', class: 'thumb', 'aria-label': t('photo.open'),
+    type: 'button', class: 'thumb',
     onclick: async () => {
       const big = h('img', { alt: t(`photo.kind.${p.kind}`), class: 'photo-big' });
       const dlg = h('dialog', { class: 'photo-dialog', onclick: () => dlg.close(), onclose: () => dlg.remove() },

@@ -20,7 +20,7 @@ INTERNAL = {
     "suggestions", "confidence", "classifier_version", "routing_rule", "suggested_unit", "unit_grid",
     "responsibility_grid", "community", "street", "district", "component_id", "assigned_supervisor_id", "reporter_id",
     "actor_id", "actor_name", "duplicate_of", "likely_duplicate_of", "light", "time_left_seconds", "stage_due_at",
-    "rework_count", "return_count", "reopen_count", "urgent", "warnings", "data",
+    "rework_count", "return_count", "reopen_count", "urgent", "warnings", "data", "priority",
 }
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.browser.conftest import Api
 
+AXE = "/node_modules/axe-core/axe.min.js"
+
 
 def resolve_by_unit(base: str, case_id: int) -> dict[str, Any]:
     """Take a new citizen report to 已处置待核查 the way the centre and the water company would: accept, file,
@@ -57,3 +59,15 @@ def assert_top_bar_fits(page: Any) -> None:
     }""")
     assert box["height"] <= 60 and box["overflow"] <= 0, box
     assert all(label and height >= 44 for label, height in box["buttons"]), box
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (npm, served from pwa/node_modules) on the page: its serious and critical violations."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(url=AXE)
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+            .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    }""")
+    return list(found)

@@ -64,6 +64,8 @@ def test_admin_categories_settings_grids_and_components(browser: Any, live_serve
     expect(page.locator(".admin-error")).to_contain_text("5–500")
     page.fill("#set-duplicate_radius_m", "80")
     page.locator("#set-auto_dispatch").check()
+    # Followers that make a case 重点: off (0) unless the city says otherwise.
+    expect(page.get_by_label("关注人数达到此数的案件标为重点（0 为关闭）")).to_have_value("0")
     page.locator("[data-action=save-settings]").click()
     expect(page.locator(".setting-row[data-key=duplicate_radius_m]")).to_have_attribute("data-changed", "true")
     expect(page.locator("#eval-unit-closure")).to_have_value(re.compile(r"^30"))

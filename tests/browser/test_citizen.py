@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -66,6 +67,7 @@ def test_report_end_to_end_with_live_status(phone: Any, live_server: str) -> Non
     # The after-photo reaches a citizen only redacted (faces and plates pixelated), and the browser tests' server runs
     # no redaction workers: no before/after pair yet (tests/redaction covers the citizen seeing it once redacted).
     expect(page.locator(".pair-after img")).to_have_count(0)
+    expect(page.locator(".photo-pending")).to_have_text(re.compile("处理后.*照片处理中"))  # said, not left blank
     assert page.evaluate("() => window.__noReload === true"), "the page was reloaded"
     shot(page, "citizen-06-case-live-update")
 

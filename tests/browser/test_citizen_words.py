@@ -12,14 +12,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import GEOTAGGED_JPEG, LOUDI, PHONE, Api, shot
 from tests.browser.desk_fixtures import open_as
-from tests.browser.helpers import resolve_by_unit
+from tests.browser.helpers import axe_serious, resolve_by_unit
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Han, CJK punctuation, full-width forms (：（）)
 DESK = {"width": 1280, "height": 860}
-AXE = "/node_modules/axe-core/axe.min.js"
 # The text a screen shows, without what people wrote (descriptions, notes) and proper names marked lang=zh-CN.
 LEAKS = """([skip, pattern]) => {
     const cjk = new RegExp(pattern);
@@ -38,18 +37,6 @@ LEAKS = """([skip, pattern]) => {
     for (const id of ['top', 'main', 'nav']) walk(document.getElementById(id));
     return found;
 }"""
-
-
-def axe_serious(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core (npm, served from pwa/node_modules) on the page: its serious and critical violations."""
-    if not page.evaluate("() => Boolean(window.axe)"):
-        page.add_script_tag(url=AXE)
-    found = page.evaluate("""async () => {
-        const r = await axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
-            .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    }""")
-    return list(found)
 
 
 # Left out: what people wrote (.desc, .tl-note, .user-text), the signed-in person's name (.who), place names (the reverse-
@@ -90,8 +77,16 @@ def test_join_a_nearby_report_follow_it_live_and_from_a_second_phone(browser: An
     expect(item).to_contain_text("处理中")
     expect(item).to_contain_text("约 40 米")
     expect(page.locator(".nearby")).not_to_contain_text("C0101")
+    # On the map too: a numbered pin with the report's (redacted) photo, named for screen readers; it leads to 我也遇到.
+    pin = page.locator(f"#report-map .nearby-pin[data-tracking={case['tracking_no']}]")
+    expect(pin).to_have_attribute("aria-label", re.compile(r"^附近上报 1：.*井盖.*约 40 米$"))
+    expect(pin.locator("img")).to_have_attribute("src", re.compile(r"^/api/v1/public/photos/\d+/thumb$"))
+    pin.scroll_into_view_if_needed()
+    shot(page, "citizen-20-nearby-on-the-map")
+    pin.click()
+    expect(item.get_by_role("button", name=re.compile("^我也遇到"))).to_be_focused()
     item.scroll_into_view_if_needed()
-    shot(page, "citizen-20-nearby-me-too")
+    shot(page, "citizen-20-nearby-list")
     assert axe_serious(page) == []
     item.get_by_role("button", name=re.compile("^我也遇到")).click()
 
@@ -148,7 +143,7 @@ def test_join_a_nearby_report_follow_it_live_and_from_a_second_phone(browser: An
     assert errors == []
 
 
-def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phone: Any, live_server: str,
+def test_upload_progress_heic_placeholder_then_server_thumbnail_no_stale_toast_submit_in_view(phone: Any, live_server: str,
                                                                            tmp_path: Any) -> None:
     page = phone.new_page()
     page.goto(f"{live_server}/")
@@ -163,17 +158,21 @@ def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phon
     toast = page.locator("#toasts").bounding_box()
     assert toast and toast["y"] + toast["height"] < box["y"]  # not over the submit button
 
-    heic = tmp_path / "IMG_0001.HEIC"
-    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    heic = tmp_path / "IMG_0001.HEIC"  # a real HEIC (Chromium cannot decode it; the server can)
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    Image.new("RGB", (320, 240), (200, 60, 60)).save(heic, "HEIF", quality=60)
     page.set_input_files("#photo-gallery", str(heic))
     expect(page.locator(".shot .shot-placeholder")).to_contain_text("HEIC")
     expect(page.locator(".toast")).to_have_count(0)  # the stale "take a photo" advice went with the photo
     assert page.locator(".shot img").count() == 0  # a placeholder, never a broken image
     shot(page, "citizen-23-heic-placeholder")
-    page.get_by_role("button", name="删除照片 1").click()
 
     page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
     expect(page.locator(".shot img")).to_have_count(1)
+    expect(page.locator(".shot .shot-placeholder")).to_have_count(1)
     page.evaluate("""() => {
         window.__progress = [];
         const bar = document.getElementById('upload-progress');
@@ -182,14 +181,60 @@ def test_upload_progress_heic_placeholder_no_stale_toast_and_submit_in_view(phon
     page.get_by_role("button", name="提交").click()
     expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
     expect(page.locator("[data-testid=follow-code]")).to_have_text(re.compile(r"^[A-Z2-7]{6}$"))
+    # Uploaded: the server's thumbnails stand in for the form's pictures, the HEIC one included.
+    expect(page.locator(".done-shots img")).to_have_count(2)
+    page.wait_for_function("() => [...document.querySelectorAll('.done-shots img')].every((i) => i.naturalWidth > 0)")
     progress = page.evaluate("() => window.__progress")
     assert progress and progress[-1] == 100 and progress == sorted(progress), progress
     shot(page, "citizen-24-sent-with-follow-code")
     assert phone.errors == []
 
 
+def test_an_upload_cancelled_keeps_the_form_and_its_retry_reuses_the_key(phone: Any, live_server: str) -> None:
+    page = phone.new_page()
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="不登录，直接随手拍").click()
+    expect(page.locator(".loc-line")).to_contain_text("精度约 12 米")
+    keys: list[str] = []
+
+    def hold_the_first(route: Any) -> None:  # the first upload hangs (a slow network) until the person cancels it
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) > 1:
+            route.continue_()
+
+    page.route("**/api/v1/reports", hold_the_first)
+    page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
+    expect(page.locator(".shot img")).to_have_count(1)
+    page.locator(".chip[data-menu=manhole]").click()
+    page.fill("#report-desc", "井盖松动，车过会响（取消后重新上传）")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("button", name="取消上传")).to_be_visible()
+    shot(page, "citizen-26-uploading-with-cancel")
+    page.get_by_role("button", name="取消上传").click()
+    expect(page.locator(".upload-cancelled")).to_contain_text("已取消上传")
+    expect(page.locator(".upload-progress")).to_be_hidden()
+    # Everything entered is still there, and the outbox holds nothing to be sent behind the person's back.
+    expect(page.locator(".shot img")).to_have_count(1)
+    expect(page.locator("#report-desc")).to_have_value("井盖松动，车过会响（取消后重新上传）")
+    expect(page.locator(".chip[data-menu=manhole]")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('suishoupai');
+        open.onsuccess = () => {
+            const all = open.result.transaction('outbox').objectStore('outbox').count();
+            all.onsuccess = () => resolve(all.result);
+        };
+    })""") == 0
+    shot(page, "citizen-27-upload-cancelled")
+
+    page.get_by_role("button", name="重新上传").click()
+    expect(page.locator(".tracking")).to_contain_text("SSP", timeout=15000)
+    assert len(keys) == 2 and keys[0] == keys[1]  # the same report under the same key: never a second case
+    assert phone.errors == []
+
+
 def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(browser: Any, live_server: str) -> None:
     case = checked_case(live_server)
+    fresh = Api.login(live_server, "citizen02").report(LOUDI["longitude"], LOUDI["latitude"], "路灯不亮")  # not public
     for name, viewport in (("phone", PHONE), ("desk", DESK)):
         page = open_as(browser, live_server, None, viewport, geo=(LOUDI["longitude"], LOUDI["latitude"]))
         page.evaluate("() => localStorage.setItem('ssp.lang', 'en')")
@@ -203,13 +248,20 @@ def test_english_is_complete_and_axe_finds_nothing_serious_on_citizen_screens(br
         expect(page.locator(".loc-line")).to_contain_text("±")
         page.locator(".chip[data-menu=manhole]").click()
         expect(page.locator(".nearby-item")).to_have_count(1)
-        screens = [("report", "#/report"), ("mine", "#/mine"), ("me", "#/me"), ("notify", "#/notify"),
-                   ("case", f"#/case/{case['id']}")]
+        screens = [("report", "#/report"), ("map", "#/map"), ("mine", "#/mine"), ("me", "#/me"),
+                   ("notify", "#/notify"), ("case", f"#/case/{case['id']}")]
         for screen, hash_ in screens:
             if hash_ != "#/report":
                 page.goto(f"{live_server}/{hash_}")
                 page.wait_for_selector("main h1, main h2")
                 page.wait_for_load_state("networkidle")
+            if screen == "map":  # the public map: citizen words, as anonymous as the public API (no words, no codes)
+                pin = page.locator(f"#public-map .public-pin[data-tracking={case['tracking_no']}]")
+                expect(pin).to_have_attribute("aria-label", re.compile(r"^Manhole cover, In progress, "))
+                row = page.locator(f".public-case[data-tracking={case['tracking_no']}]")
+                expect(row).to_contain_text("In progress")
+                assert "C0101" not in row.inner_text() and "井盖缺失" not in page.locator("main").inner_text()
+                expect(page.locator(f"[data-tracking={fresh['tracking_no']}]")).to_have_count(0)
             leaks[screen] = english_leaks(page)
             found[screen] = axe_serious(page)
             shot(page, f"citizen-25-{screen}-english-{name}")

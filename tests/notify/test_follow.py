@@ -81,6 +81,62 @@ def test_nearby_open_reports_of_the_same_kind_can_be_joined_but_not_private_ones
     assert client.get(f"/api/v1/cases/{filed['id']}", headers=stranger).status_code == 403
 
 
+def test_a_follower_sees_a_photo_being_processed_until_its_redaction_is_done(client: Any) -> None:
+    from backend.redaction.tables import Redaction
+
+    f = Flow(client)
+    case = f.case_in("checking")  # the water company's after-photo, not redacted: tests run no redaction worker
+    stranger = f.h("citizen02")
+    assert client.post(FOLLOWS, json={"tracking_no": case["tracking_no"]}, headers=stranger).status_code == 200
+
+    def photos() -> list[tuple[str, str | None, str | None]]:
+        seen = client.get(f"/api/v1/cases/{case['id']}", headers=stranger).json()
+        return [(p["kind"], p["thumb_url"], p["display_url"]) for p in seen["photos"]]
+
+    [after] = [p["id"] for p in case["photos"] if p["kind"] == "after"]
+    assert photos() == [("after", None, None)]  # there, without an address: the page says "being processed"
+    set_status = Redaction.update({Redaction.status: "failed", Redaction.error: "redaction.failed"}).where(
+        Redaction.photo == after)
+    client.blocking_portal.call(set_status.run)
+    assert photos() == [("after", None, None)]  # a failed redaction never makes it public
+    assert client.get(f"/api/v1/public/photos/{after}/thumb", headers=stranger).status_code == 404
+    done = Redaction.update({Redaction.status: "done", Redaction.display_key: "x/display.jpg",
+                             Redaction.thumb_key: "x/thumb.jpg"}).where(Redaction.photo == after)
+    client.blocking_portal.call(done.run)
+    assert photos() == [("after", f"/api/v1/public/photos/{after}/thumb", f"/api/v1/public/photos/{after}/display")]
+
+
+def test_a_city_may_let_followers_make_a_case_priority_for_staff(client: Any) -> None:
+    f = Flow(client)
+    followed, other = f.case_in("dispatched"), f.case_in("dispatched")  # the newer one comes first by default
+    for citizen in ("citizen02", "citizen03"):
+        assert client.post(FOLLOWS, json={"tracking_no": followed["tracking_no"]}, headers=f.h(citizen)).status_code == 200
+    unit, admin = f.h("staff_ld_water"), f.h("admin")
+
+    def inbox() -> list[tuple[int, int, bool]]:
+        items = client.get("/api/v1/cases", params={"view": "inbox"}, headers=unit).json()["items"]
+        return [(c["id"], c["followers"], c["priority"]) for c in items if c["id"] in (followed["id"], other["id"])]
+
+    # Off by default: the count is shown, the order is the list's own.
+    assert inbox() == [(other["id"], 0, False), (followed["id"], 2, False)]
+    for bad in (-1, 1001, 2.5, True):
+        r = client.put("/api/v1/admin/settings", json={"values": {"follower_priority": bad}}, headers=admin)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "settings.bad_value", r.text
+    assert client.put("/api/v1/admin/settings", json={"values": {"follower_priority": 2}},
+                      headers=f.h("operator01")).status_code == 403
+    assert client.put("/api/v1/admin/settings", json={"values": {"follower_priority": 2}}, headers=admin).status_code == 200
+    audit = client.get("/api/v1/admin/audit", params={"action": "settings.changed"}, headers=admin).json()
+    entries = audit["items"] if isinstance(audit, dict) else audit
+    assert entries[0]["details"] == {"before": {"follower_priority": 0}, "after": {"follower_priority": 2}}
+
+    # Two followers reach the city's 2: 重点 on the case and first in the unit's inbox.
+    assert inbox() == [(followed["id"], 2, True), (other["id"], 0, False)]
+    assert client.get(f"/api/v1/cases/{followed['id']}", headers=unit).json()["priority"] is True
+    assert "priority" not in client.get(f"/api/v1/cases/{followed['id']}", headers=f.h("citizen02")).json()
+    assert client.delete(f"{FOLLOWS}/{followed['id']}", headers=f.h("citizen03")).status_code == 204
+    assert inbox() == [(other["id"], 0, False), (followed["id"], 1, False)]  # one short again
+
+
 def test_a_follower_is_pushed_the_status_change_too(pushing: Any, receiver: Receiver) -> None:
     f = Flow(pushing)
     case = f.case_in("pending_dispatch")

@@ -3,6 +3,7 @@
 
 import { api, photoUrl } from '../api.js';
 import { lang, pick, registerMessages, t } from '../i18n.js';
+import { icon } from '../icons.js';
 import { actionName, formatTime, h, renderPhotos, toast } from '../ui.js';
 
 registerMessages('zh-CN', {
@@ -11,7 +12,7 @@ registerMessages('zh-CN', {
   'cv.follow_title': '在另一部手机上查看进度', 'cv.follow_hint': '在另一部手机的“我的”页面输入案件编号和关注码，即可在那部手机上收到进度通知。关注码请勿公开。',
   'cv.follow_code': '关注码', 'cv.following_nearby': '您关注的上报（我也遇到）', 'cv.following_device': '您在另一部手机上的上报',
   'cv.unfollow': '取消关注', 'cv.unfollowed': '已取消关注', 'cv.not_public_photos': '照片在上报受理后公开',
-  'cv.steps': '办理过程',
+  'cv.steps': '办理过程', 'cv.photo_processing': '照片处理中：人脸和车牌打码后显示',
   'cv.act.report': '提交上报', 'cv.act.triage': '系统登记', 'cv.act.request_verify': '派发现场核实',
   'cv.act.verify': '现场核实', 'cv.act.accept_report': '受理', 'cv.act.file': '立案', 'cv.act.void': '不予受理',
   'cv.act.link_duplicate': '与相同上报合并', 'cv.act.dispatch': '交办理单位', 'cv.act.accept': '办理单位接收',
@@ -24,7 +25,7 @@ registerMessages('en', {
   'cv.follow_title': 'Follow it on another phone', 'cv.follow_hint': 'On the other phone, open "Me" and enter the tracking number and this follow code to get the news there too. Keep the code to yourself.',
   'cv.follow_code': 'Follow code', 'cv.following_nearby': 'A report you follow (me too)', 'cv.following_device': 'Your report from another phone',
   'cv.unfollow': 'Stop following', 'cv.unfollowed': 'You no longer follow this report', 'cv.not_public_photos': 'Photos are shown once the report is accepted',
-  'cv.steps': 'Steps so far',
+  'cv.steps': 'Steps so far', 'cv.photo_processing': 'Photo being processed: shown once faces and plates are blurred',
   'cv.act.report': 'Report sent', 'cv.act.triage': 'Registered', 'cv.act.request_verify': 'Sent for verification',
   'cv.act.verify': 'Checked on site', 'cv.act.accept_report': 'Accepted', 'cv.act.file': 'Case opened', 'cv.act.void': 'Not accepted',
   'cv.act.link_duplicate': 'Merged with the same report', 'cv.act.dispatch': 'Passed to the unit in charge',
@@ -70,7 +71,12 @@ export function citizenPhotos(c) {
   if (!c.photos?.length) {
     return c.following ? h('section', { class: 'card' }, h('p', { class: 'muted small' }, t('cv.not_public_photos'))) : null;
   }
-  if (!before || !after) return h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos));
+  // Someone else's photo reaches a citizen only once faces and plates are pixelated: until then (or when that failed)
+  // it comes without an address, and the page says so instead of showing nothing.
+  const waiting = c.photos.filter((p) => !p.thumb_url && !p.display_url);
+  const pending = waiting.length ? h('div', { class: 'photo-pending-list', role: 'status' }, waiting.map((p) => h('div', { class: 'photo-pending' },
+    icon('clock', 28), h('span', null, t(p.kind === 'after' ? 'cv.after' : 'cv.before')), h('span', { class: 'small' }, t('cv.photo_processing'))))) : null;
+  if (!before || !after) return h('section', { class: 'card' }, h('h2', null, t('case.photos')), renderPhotos(c.photos), pending);
   const half = (p, side, label) => {
     const img = h('img', { alt: label, width: 160, height: 160 });
     photoUrl(p.display_url || p.thumb_url).then((u) => { img.src = u; }).catch(() => img.classList.add('broken'));
@@ -78,7 +84,7 @@ export function citizenPhotos(c) {
   };
   return h('section', { class: 'card', 'aria-labelledby': 'pair-title' },
     h('h2', { id: 'pair-title' }, t('cv.before_after')),
-    h('div', { class: 'before-after' }, half(before, 'before', t('cv.before')), half(after, 'after', t('cv.after'))));
+    h('div', { class: 'before-after' }, half(before, 'before', t('cv.before')), half(after, 'after', t('cv.after'))), pending);
 }
 
 /**

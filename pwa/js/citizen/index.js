@@ -13,4 +13,5 @@ export function registerCitizenRoutes(route) {
   route('#/mine', (main) => renderMine(main));
   route('#/me', (main) => renderMe(main));
   route('#/case/:id', (main, params) => renderCase(main, params));
+  route('#/map', (main) => import('../maps/public-map.js').then((m) => m.renderPublicMap(main)));
 }

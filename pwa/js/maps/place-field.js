@@ -157,8 +157,31 @@ export function placeField(card, addressInput) {
     }
   }
 
+  // 只报一次 on the map too: the open reports nearby as numbered pins (their photo when public), the same numbers as the
+  // list under the form; a pin leads to its list entry, where 我也遇到 is.
+  let nearbyLayer = null;
+  async function nearby(items, onPick) {
+    if (!mapReady) return; // no position yet: no list either
+    const [ctl, L] = await Promise.all([mapReady, loadLeaflet()]);
+    nearbyLayer?.remove();
+    nearbyLayer = L.layerGroup(items.map((n, i) => {
+      const name = t('report.nearby_pin', { n: i + 1, what: n.category, m: n.distance_m });
+      return L.marker([n.lat, n.lng], { keyboard: true, title: name, riseOnHover: true,
+        icon: L.divIcon({ className: 'nearby-pin', html: '', iconSize: [40, 40], iconAnchor: [20, 20] }) })
+        .on('add', (e) => {
+          const el = e.target.getElement();
+          el.setAttribute('aria-label', name);
+          el.dataset.tracking = n.tracking_no;
+          el.replaceChildren(n.thumb_urls[0] ? h('img', { src: n.thumb_urls[0], alt: '', width: 36, height: 36 }) : '',
+            h('span', { class: 'nearby-pin-n' }, String(i + 1)));
+        })
+        .on('click', () => onPick(n)); // Leaflet fires click on Enter too (keyboard: true)
+    })).addTo(ctl.map);
+  }
+
   locate(false);
   return {
+    nearby,
     value: () => (spots[chosen] ? {
       lat: spots[chosen].lat, lng: spots[chosen].lng, accuracy: spots[chosen].accuracy ?? null,
       source: chosen === 'search' ? 'manual' : chosen,

@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { lang, t } from '../i18n.js';
 import { formatTime, h, lightBadge, renderPhotos, renderTimeline, spinner, stateBadge } from '../ui.js';
 import { actionPanel } from './actions.js';
-import { ensureDeskCss, liveReload, pageHead, stillHere, timeLeftText } from './desk.js';
+import { ensureDeskCss, liveReload, pageHead, priorityBadge, stillHere, timeLeftText } from './desk.js';
 import { caseMap } from './case-map.js';
 import { categoryByCode } from './pickers.js';
 
@@ -40,7 +40,8 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
         h('div', { class: 'case-badges' }, stateBadge(c),
           c.time_left_seconds !== null ? lightBadge(c.light) : null,
           c.time_left_seconds !== null ? h('span', { class: 'time-left' }, timeLeftText(c.time_left_seconds)) : null,
-          c.urgent ? h('span', { class: 'badge badge-urgent' }, t('desk.urgent')) : null),
+          c.urgent ? h('span', { class: 'badge badge-urgent' }, t('desk.urgent')) : null, priorityBadge(c),
+          c.followers ? h('span', { class: 'followers small' }, t('case.followers', { n: c.followers })) : null),
         h('div', { class: 'desk-case-grid' }, right, left)));
     disposeMap = await caseMap(main.querySelector('#case-map'), c, field).catch(() => () => {});
   };

@@ -63,6 +63,16 @@ export function lightCounts(items) {
 }
 
 /**
+ * 重点: the city lets this many followers raise a case (a runtime setting); the count says why.
+ * @param {object} c a case as staff see it
+ * @returns {HTMLElement|null}
+ */
+export function priorityBadge(c) {
+  return c.priority ? h('span', { class: 'badge badge-priority', title: t('case.priority_why', { n: c.followers }) },
+    t('case.priority')) : null;
+}
+
+/**
  * One case as a clickable card for a list.
  * @param {object} c a case from the list API
  * @param {string} href where a click goes
@@ -77,6 +87,7 @@ export function caseCard(c, href, { fresh = false, extra = null } = {}) {
     h('div', { class: 'desk-card-head' },
       h('span', { class: 'tracking' }, c.tracking_no),
       fresh ? h('span', { class: 'badge badge-new' }, t('desk.new_live')) : null,
+      priorityBadge(c),
       stateBadge(c),
       withClock ? lightBadge(c.light) : null),
     h('div', { class: 'desk-card-body' },

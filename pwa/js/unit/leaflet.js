@@ -1,6 +1,7 @@
 /** Leaflet from npm (through the import map), with the configured base map (js/maps/basemap.js, loaded on demand). */
 
 import { api } from '../api.js';
+import { t } from '../i18n.js';
 
 let loading = null;
 
@@ -18,7 +19,8 @@ export function loadLeaflet() {
  */
 export async function createMap(el, { center = [27.73, 111.99], zoom = 14 } = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el, { center, zoom, preferCanvas: true });
+  const map = L.map(el, { center, zoom, preferCanvas: true, zoomControl: false });
+  L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map); // not Leaflet's English
   import('../maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
   return { L, map };
 }
