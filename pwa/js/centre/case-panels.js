@@ -47,7 +47,7 @@ export function duplicatePanel(c, reload) {
     const buttons = e.currentTarget.parentElement.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      reload(await performAction(c.id, action, body, doneText));
+      reload(await performAction(c, action, body, doneText));
     } catch (err) {
       toast(err.message, 'error');
       buttons.forEach((b) => { b.disabled = false; });
@@ -93,7 +93,7 @@ export function routingPanel(c, reload) {
         c.routing_rule ? h('p', { class: 'muted small' }, t('centre.routing.rule', { rule: c.routing_rule })) : null,
         h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'dispatch-suggested' }, onclick: async (e) => {
           e.currentTarget.disabled = true;
-          try { reload(await performAction(c.id, 'dispatch')); } catch (err) { toast(err.message, 'error'); }
+          try { reload(await performAction(c, 'dispatch')); } catch (err) { toast(err.message, 'error'); }
         } }, t('centre.dispatch_to', { name: c.suggested_unit.name }))]
       : h('p', { class: 'muted' }, t('centre.routing.none')));
 }

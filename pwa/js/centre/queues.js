@@ -130,12 +130,12 @@ function quickActions(c, role, rules, reload) {
     }
     if (c.state === 'new' && can('request_verify')) {
       out.push(h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'request_verify' },
-        onclick: run(() => performAction(c.id, 'request_verify')) }, t('action.request_verify')));
+        onclick: run(() => performAction(c, 'request_verify')) }, t('action.request_verify')));
     }
   }
   if (c.state === 'pending_filing' && c.category_code && can('file')) {
     out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'file' },
-      onclick: run(() => performAction(c.id, 'file')) }, t('action.file')));
+      onclick: run(() => performAction(c, 'file')) }, t('action.file')));
   }
   if (c.state === 'pending_dispatch' && can('dispatch')) {
     out.push(h('span', { class: 'small routing' }, c.suggested_unit
@@ -143,13 +143,13 @@ function quickActions(c, role, rules, reload) {
       : t('centre.routing.none')));
     if (c.suggested_unit) {
       out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'dispatch' },
-        onclick: run(() => performAction(c.id, 'dispatch')) }, t('centre.dispatch_to', { name: c.suggested_unit.name })));
+        onclick: run(() => performAction(c, 'dispatch')) }, t('centre.dispatch_to', { name: c.suggested_unit.name })));
     }
   }
   for (const a of ['approve_return', 'approve_extension', 'approve_suspension', 'close']) {
     if (can(a)) {
       out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: a },
-        onclick: run(() => performAction(c.id, a)) }, t(`action.${a}`)));
+        onclick: run(() => performAction(c, a)) }, t(`action.${a}`)));
     }
   }
   return out.length ? out : null;
