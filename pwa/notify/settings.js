@@ -65,8 +65,10 @@ const minutes = (v) => (v ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3, 5)) :
 /**
  * Render the settings page.
  * @param {HTMLElement} main
+ * @param {object} params
+ * @param {AbortSignal} signal the navigation's (see router.js): aborted, nothing more is drawn
  */
-export async function renderNotify(main) {
+export async function renderNotify(main, params, signal) {
   const role = session()?.user.role;
   const state = h('p', { class: 'muted', id: 'notify-state', role: 'status' });
   const toggle = h('button', { type: 'button', class: 'btn btn-primary', id: 'notify-toggle' });
@@ -87,6 +89,7 @@ export async function renderNotify(main) {
     await show();
   });
   const prefs = await api('push/preferences');
+  if (signal.aborted) return; // the person left while it loaded
   const box = (name) => h('label', { class: 'radio' },
     h('input', { type: 'checkbox', name, checked: prefs[name] }), ' ', t(`nt.${name}`));
   const topics = role === 'supervisor' ? ['status', 'tasks'] : role === 'unit_staff' ? ['cases'] : ['status'];

@@ -37,7 +37,9 @@ export async function renderQueues(main) {
   const role = session()?.user?.role;
   const tabs = BY_ROLE[role] || BY_ROLE.admin;
   let current = tabs.includes(hashQuery().get('q')) ? hashQuery().get('q') : tabs[0];
+  const here = stillHere();
   const rules = await lifecycle().catch(() => []);
+  if (!here()) return undefined;
   const seen = new Set();
   let first = true;
   const tabBar = h('div', { class: 'queue-tabs', role: 'tablist' });
@@ -71,7 +73,6 @@ export async function renderQueues(main) {
     ...Object.fromEntries(Object.entries(found.filter).filter(([, v]) => v)) })}`);
 
   let loads = 0;
-  const here = stillHere();
   async function loadList() {
     const mine = ++loads;
     const page = found ? await fetchFound() : await fetchQueue(current, 100);

@@ -34,7 +34,7 @@ export async function renderAudit(main) {
     actions = await api('admin/audit/actions');
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    main.replaceChildren(errorBox(err));
+    if (here()) main.replaceChildren(errorBox(err));
     return;
   }
   if (!here()) return;

@@ -3,6 +3,7 @@
 import './messages.js';
 import { pick, t } from '../i18n.js';
 import { subscribe } from '../live.js';
+import { routeSignal } from '../router.js';
 import { h, lightBadge, stateBadge } from '../ui.js';
 
 const LIGHT_ORDER = { red: 0, yellow: 1, green: 2 };
@@ -119,13 +120,15 @@ export function liveReload(topics, reload) {
 }
 
 /**
- * Whether the user is still on the page that called this (the hash path, ignoring its query), so that an answer
- * arriving after they left is not drawn over the next page.
+ * Whether the user is still on the page that called this, so that an answer arriving after they left is not drawn
+ * over the next page. Call it at the start of a render, before any await: it follows that render's navigation (a
+ * filter kept in the hash with history.replaceState is no navigation; going elsewhere, or to the same page with
+ * another query through the router, is).
  * @returns {() => boolean}
  */
 export function stillHere() {
-  const path = (location.hash || '#/').split('?')[0];
-  return () => (location.hash || '#/').split('?')[0] === path;
+  const signal = routeSignal();
+  return () => !signal.aborted;
 }
 
 /**
