@@ -8,9 +8,9 @@ import { h, lightBadge, stateBadge } from '../ui.js';
 
 const LIGHT_ORDER = { red: 0, yellow: 1, green: 2 };
 
-/** Add the desk stylesheet and Leaflet's once (index.html may already link them). */
+/** Add the desk stylesheet once (index.html may already link it; Leaflet's comes with Leaflet, js/map.js). */
 export function ensureDeskCss() {
-  for (const href of ['/css/desk.css', '/node_modules/leaflet/dist/leaflet.css']) {
+  for (const href of ['/css/desk.css']) {
     if (!document.querySelector(`link[href="${href}"]`)) {
       document.head.append(h('link', { rel: 'stylesheet', href }));
     }
