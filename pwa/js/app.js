@@ -8,7 +8,7 @@ import { renderLogin } from './login.js';
 import { startOutbox } from './outbox.js';
 import { lazy, navigate, route, setGuard, start } from './router.js';
 import { icon } from './icons.js';
-import { h } from './ui.js';
+import { h } from './dom.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerCentreRoutes } from './centre/index.js';
 import { registerCitizenRoutes } from './citizen/index.js';

@@ -3,7 +3,8 @@
 
 import { api, session } from '/js/api.js';
 import { registerMessages, t } from '/js/i18n.js';
-import { h, toast } from '/js/ui.js';
+import { h } from '/js/dom.js';
+import { toast } from '/js/toast.js';
 
 registerMessages('zh-CN', {
   'nt.title': '消息通知', 'nt.hint': '关闭应用后也能收到办理进度、新任务和新案件的提醒。',

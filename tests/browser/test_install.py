@@ -90,7 +90,7 @@ def test_every_lifecycle_action_has_both_labels(phone: Any, live_server: str) ->
     page = phone.new_page()
     page.goto(f"{live_server}/")
     expect(page.get_by_role("button", name="不登录，直接随手拍")).to_be_visible()
-    label = "async (a) => { const { actionName } = await import('/js/ui.js'); return a.map(actionName); }"
+    label = "async (a) => { const { actionName } = await import('/js/format.js'); return a.map(actionName); }"
     zh = dict(zip(actions, page.evaluate(label, actions), strict=True))
     assert [a for a, s in zh.items() if s == a or not re.search(r"[\u4e00-\u9fff]", s)] == []
     assert (zh["triage"], zh["dismiss_duplicate"], zh["escalate"]) == ("自动分拣", "不是重复", "超时预警")

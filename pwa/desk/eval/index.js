@@ -5,7 +5,8 @@ import './messages.js';
 import { ApiError, api, apiUrl, session } from '/js/api.js';
 import { lang, t } from '/js/i18n.js';
 import { hashQuery, lazy, navigate } from '/js/router.js';
-import { h, spinner, toast } from '/js/ui.js';
+import { h, spinner } from '/js/dom.js';
+import { toast } from '/js/toast.js';
 import { ensureDeskCss, pageHead } from '/js/unit/desk.js';
 import { renderTrend } from './trend.js';
 

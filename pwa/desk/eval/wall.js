@@ -4,7 +4,7 @@
 import { api } from '/js/api.js';
 import { t } from '/js/i18n.js';
 import { subscribe } from '/js/live.js';
-import { h } from '/js/ui.js';
+import { h } from '/js/dom.js';
 
 const FILED = ['pending_dispatch', 'dispatched', 'handling', 'return_requested', 'extension_requested',
   'suspension_requested', 'suspended', 'checking', 'pending_close', 'closed'];

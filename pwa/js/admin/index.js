@@ -6,7 +6,7 @@
 
 import { session } from '../api.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { ensureDeskCss } from '../unit/desk.js';
 
 const SCREENS = {

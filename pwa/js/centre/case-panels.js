@@ -2,7 +2,11 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { formatTime, h, renderPhotos, stateBadge, toast } from '../ui.js';
+import { stateBadge } from '../badges.js';
+import { h } from '../dom.js';
+import { formatTime } from '../format.js';
+import { renderPhotos } from '../photo-view.js';
+import { toast } from '../toast.js';
 import { actionForm, performAction } from '../unit/actions.js';
 import { acceptSuggestion, suggestionItem } from './suggestions.js';
 

@@ -3,7 +3,8 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, lightBadge, spinner, stateBadge } from '../ui.js';
+import { lightBadge, stateBadge } from '../badges.js';
+import { h, spinner } from '../dom.js';
 import { caseCard, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
 import { createMap, loadLeaflet, responsibilityGrids } from '../map.js';
 import { categories } from '../unit/pickers.js';

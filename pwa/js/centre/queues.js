@@ -3,7 +3,8 @@
 import { api, session } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { performAction } from '../unit/actions.js';
 import { caseCard, ensureDeskCss, liveReload, pageHead, stillHere } from '../unit/desk.js';
 import { centreNav } from './nav.js';

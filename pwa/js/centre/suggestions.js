@@ -1,7 +1,8 @@
 /** Classifier suggestions with their reasons, and the one-click "accept": reclassify, then take in (and file) as allowed. */
 
 import { lang, t } from '../i18n.js';
-import { h, toast } from '../ui.js';
+import { h } from '../dom.js';
+import { toast } from '../toast.js';
 import { performAction } from '../unit/actions.js';
 
 /**

@@ -4,7 +4,8 @@
 import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import { createMap } from '../map.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';

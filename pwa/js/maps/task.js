@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { renderCase } from '../case.js';
 import { createMap, pinIcon } from '../map.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { fieldPanel } from './navigate.js';
 
 /**

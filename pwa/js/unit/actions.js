@@ -4,7 +4,9 @@
 import { api, newKey } from '../api.js';
 import { lang, t } from '../i18n.js';
 import { enqueueAction, listOutbox, removeEntry, retryEntry } from '../outbox.js';
-import { actionName, h, toast } from '../ui.js';
+import { h } from '../dom.js';
+import { actionName } from '../format.js';
+import { toast } from '../toast.js';
 import { photoInput } from './photo-input.js';
 import { categoryInput, supervisorSelect, unitSelect } from './pickers.js';
 

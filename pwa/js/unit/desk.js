@@ -4,7 +4,8 @@ import './messages.js';
 import { pick, t } from '../i18n.js';
 import { subscribe } from '../live.js';
 import { routeSignal } from '../router.js';
-import { h, lightBadge, stateBadge } from '../ui.js';
+import { lightBadge, stateBadge } from '../badges.js';
+import { h } from '../dom.js';
 
 const LIGHT_ORDER = { red: 0, yellow: 1, green: 2 };
 

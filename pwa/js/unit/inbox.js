@@ -3,7 +3,7 @@
 import { api, session } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner } from '../ui.js';
+import { h, spinner } from '../dom.js';
 import { caseCard, ensureDeskCss, lightCounts, liveReload, pageHead, sortByLight, stillHere } from './desk.js';
 
 const INBOX_STATES = ['dispatched', 'handling', 'return_requested', 'extension_requested', 'suspension_requested', 'suspended'];

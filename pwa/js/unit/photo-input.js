@@ -4,7 +4,8 @@
 import { api, newKey, photoUrl } from '../api.js';
 import { t } from '../i18n.js';
 import { MAX_PHOTOS, photoPreview, preparePhoto } from '../photos.js';
-import { h, toast } from '../ui.js';
+import { h } from '../dom.js';
+import { toast } from '../toast.js';
 
 /**
  * @param {'after'|'verify'|'check'} kind the photo kind the server records
