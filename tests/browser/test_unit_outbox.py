@@ -64,4 +64,19 @@ def test_unit_reports_back_offline_and_it_is_sent_on_reconnect(browser: Any, liv
     steps = [e for e in after["timeline"] if e["action"] == "report_back"]
     assert len(steps) == 1 and steps[0]["note"] == "已更换新井盖" and len(steps[0]["photo_ids"]) == 1
     assert [p["kind"] for p in after["photos"]].count("after") == 1
+
+    # One the server refused later (the case had moved on) stays listed in the inbox with its case, not silently lost.
+    unit.evaluate("""async (caseId) => {
+        const { db } = await import('/js/store.js');
+        await (await db()).put('outbox', { key: 'ssp-refused-0001', kind: 'action', case_id: caseId,
+            tracking_no: 'SSP-REFUSED', action: 'request_return', status: 'failed', created_at: Date.now(),
+            fields: { reason: '不归我单位' }, photos: [], owner: null, token: null, attempts: 1,
+            error: '当前状态不能执行此操作', result: null });
+    }""", case_id)
+    unit.goto(f"{live_server}/#/unit")
+    refused = unit.locator(".inbox-queued .queued-action[data-status=failed]")
+    expect(refused).to_contain_text("SSP-REFUSED")
+    expect(refused).to_contain_text("发送失败")
+    expect(refused.locator("a")).to_have_attribute("href", f"#/unit/case/{case_id}")
+    desk_shot(unit, "unit-inbox-refused-action")
     assert not unit.errors, unit.errors

@@ -71,14 +71,16 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
   await show(await loadCase(id));
   const stop = liveReload([`case:${id}`], () => reload().catch(() => {}));
   // A queued action sent later (the signal came back, or the service worker sent it): its answer redraws the page.
+  const delivered = new Set(); // change events come in bursts: each answer is shown once
   const stopOutbox = onOutboxChange(async () => {
     const queued = await queuedActions(id);
-    for (const e of queued.filter((q) => q.status === 'sent')) {
+    for (const e of queued.filter((q) => q.status === 'sent' && !delivered.has(q.key))) {
+      delivered.add(e.key);
       await removeEntry(e.key);
       toast(t('desk.outbox.sent', { action: actionName(e.action) }), 'ok');
       if (e.result?.case) await show(e.result.case);
     }
-    const waiting = queued.filter((e) => e.status !== 'sent');
+    const waiting = queued.filter((e) => e.status !== 'sent' && !delivered.has(e.key));
     if (current && !busy() && JSON.stringify(waiting.map((e) => [e.key, e.status])) !== queuedShown) await show(current);
   });
   return () => { stop(); stopOutbox(); disposeMap(); };
