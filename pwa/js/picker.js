@@ -2,7 +2,7 @@
 
 import { categories } from './cache.js';
 import { t } from './i18n.js';
-import { h } from './ui.js';
+import { h } from './dom.js';
 
 /**
  * Render the picker.

@@ -8,7 +8,8 @@ import { cancelUpload, enqueue, onUploadProgress, removeEntry } from './outbox.j
 import { MAX_PHOTOS, photoPreview, preparePhoto } from './photos.js';
 import { categoryPicker } from './picker.js';
 import { icon } from './icons.js';
-import { clearToasts, h, toast } from './ui.js';
+import { h } from './dom.js';
+import { clearToasts, toast } from './toast.js';
 
 /**
  * Render the report form.

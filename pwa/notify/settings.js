@@ -3,7 +3,8 @@
 
 import { api, session } from '/js/api.js';
 import { registerMessages, t } from '/js/i18n.js';
-import { h, toast } from '/js/ui.js';
+import { h } from '/js/dom.js';
+import { toast } from '/js/toast.js';
 
 registerMessages('zh-CN', {
   'nt.title': '消息通知', 'nt.hint': '关闭应用后也能收到办理进度、新任务和新案件的提醒。',
@@ -65,8 +66,10 @@ const minutes = (v) => (v ? Number(v.slice(0, 2)) * 60 + Number(v.slice(3, 5)) :
 /**
  * Render the settings page.
  * @param {HTMLElement} main
+ * @param {object} params
+ * @param {AbortSignal} signal the navigation's (see router.js): aborted, nothing more is drawn
  */
-export async function renderNotify(main) {
+export async function renderNotify(main, params, signal) {
   const role = session()?.user.role;
   const state = h('p', { class: 'muted', id: 'notify-state', role: 'status' });
   const toggle = h('button', { type: 'button', class: 'btn btn-primary', id: 'notify-toggle' });
@@ -87,6 +90,7 @@ export async function renderNotify(main) {
     await show();
   });
   const prefs = await api('push/preferences');
+  if (signal.aborted) return; // the person left while it loaded
   const box = (name) => h('label', { class: 'radio' },
     h('input', { type: 'checkbox', name, checked: prefs[name] }), ' ', t(`nt.${name}`));
   const topics = role === 'supervisor' ? ['status', 'tasks'] : role === 'unit_staff' ? ['cases'] : ['status'];

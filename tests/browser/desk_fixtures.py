@@ -13,9 +13,10 @@ DESK = {"width": 1440, "height": 900}
 
 
 def open_as(browser: Any, base: str, username: str | None, viewport: dict[str, int] = DESK,
-            geo: tuple[float, float] | None = None) -> Any:
-    """A new browser context and page, logged in through the login page (username None: stay on the login page)."""
-    options: dict[str, Any] = {"viewport": viewport, "locale": "zh-CN"}
+            geo: tuple[float, float] | None = None, **context: Any) -> Any:
+    """A new browser context and page, logged in through the login page (username None: stay on the login page).
+    context: more options for the browser context (e.g. service_workers="block" so page.route sees every request)."""
+    options: dict[str, Any] = {"viewport": viewport, "locale": "zh-CN", **context}
     if geo:
         options.update(geolocation={"longitude": geo[0], "latitude": geo[1], "accuracy": 8},
                        permissions=["geolocation"])

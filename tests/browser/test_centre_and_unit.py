@@ -4,6 +4,7 @@ request approved from the approvals queue, English; screenshots at 390×844 and 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -91,9 +92,16 @@ def test_centre_queues_board_and_map(browser: Any, live_server: str, city: dict[
         expect(page.locator(".leaflet-marker-icon.cluster").first).to_be_visible()
         expect(page.locator(".map-status")).to_contain_text("3")
         page.locator(".map-controls input[name=heat]").check()
-        expect(page.locator("canvas.heat-canvas")).to_have_count(1)
-        page.locator(".leaflet-marker-icon.cluster").first.click()  # a cluster zooms in to its cases
-        page.wait_for_timeout(600)
+        expect(page.locator("canvas.leaflet-heatmap-layer")).to_have_count(1)  # leaflet.heat
+        # leaflet.markercluster: the three cases near each other make one group, counted, red (its worst light);
+        # a click on it zooms in until they stand apart.
+        group = page.locator(".leaflet-marker-icon.cluster:not(.single)")
+        expect(group).to_have_count(1)
+        expect(group).to_have_text("3")
+        expect(group).to_have_class(re.compile(r"\bcluster-red\b"))
+        group.click()
+        expect(page.locator(".leaflet-marker-icon.cluster.single")).not_to_have_count(0)
+        page.wait_for_timeout(600)  # the zoom animation
         # Click the map just beside a case marker: a responsibility grid lists its cases, as the API counts them.
         marker = page.locator(".leaflet-marker-icon.cluster").first.bounding_box()
         page.mouse.click(marker["x"] + marker["width"] + 4, marker["y"] + marker["height"] / 2)

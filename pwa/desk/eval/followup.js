@@ -4,7 +4,9 @@
 import { ApiError, api, session } from '/js/api.js';
 import { lang, t } from '/js/i18n.js';
 import { navigate } from '/js/router.js';
-import { formatTime, h, spinner, toast } from '/js/ui.js';
+import { h, spinner } from '/js/dom.js';
+import { formatTime } from '/js/format.js';
+import { toast } from '/js/toast.js';
 import { pageHead } from '/js/unit/desk.js';
 
 const OUTCOMES = ['resolved', 'dissatisfied', 'unreachable', 'refused'];

@@ -4,8 +4,9 @@
 import './messages.js';
 import { ApiError, api, apiUrl, session } from '/js/api.js';
 import { lang, t } from '/js/i18n.js';
-import { hashQuery, navigate } from '/js/router.js';
-import { h, spinner, toast } from '/js/ui.js';
+import { hashQuery, lazy, navigate } from '/js/router.js';
+import { h, spinner } from '/js/dom.js';
+import { toast } from '/js/toast.js';
 import { ensureDeskCss, pageHead } from '/js/unit/desk.js';
 import { renderTrend } from './trend.js';
 
@@ -64,12 +65,14 @@ const gradeOrDash = (g) => g || '—';
 /**
  * Render the evaluation desk into `main`.
  * @param {HTMLElement} main
+ * @param {object} params
+ * @param {AbortSignal} signal the navigation's (see router.js): aborted, nothing more is drawn
  */
-export async function renderEval(main) {
+export async function renderEval(main, params, signal) {
   ensureCss();
   const role = session()?.user.role;
   const q = hashQuery();
-  if (q.get('view') === 'wall' && role !== 'unit_staff') return (await import('./wall.js')).renderWall(main);
+  if (q.get('view') === 'wall' && role !== 'unit_staff') return lazy(() => import('./wall.js'), 'renderWall')(main, params, signal);
   const month = /^\d{4}-\d{2}$/.test(q.get('month') || '') ? q.get('month') : thisMonth();
   const unitOnly = role === 'unit_staff';
   if (q.get('view') === 'report' && !unitOnly) {
@@ -106,6 +109,7 @@ export async function renderEval(main) {
     body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? err.message : String(err)));
     return;
   }
+  if (signal?.aborted) return; // another month or subject asked for meanwhile: its page owns #ev-trend-chart now
   body.replaceChildren(renderTable(data, subject, (row, figure) => showDrill(drill, subject, row, figure, data, month)));
   if (!unitOnly) renderTrend(document.getElementById('ev-trend-chart'), month).catch((err) => console.warn('trend', err));
   return undefined;

@@ -4,7 +4,7 @@
 
 import { ApiError, api } from '/js/api.js';
 import { lang, t } from '/js/i18n.js';
-import { h, spinner } from '/js/ui.js';
+import { h, spinner } from '/js/dom.js';
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 const num = (v) => (v === null || v === undefined ? '—' : v.toFixed(1));

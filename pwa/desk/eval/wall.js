@@ -4,9 +4,8 @@
 import { api } from '/js/api.js';
 import { t } from '/js/i18n.js';
 import { subscribe } from '/js/live.js';
-import { h } from '/js/ui.js';
-import { heatLayerClass } from '/js/centre/heat-layer.js';
-import { createMap, responsibilityGrids } from '/js/unit/leaflet.js';
+import { h } from '/js/dom.js';
+import { createMap, loadLeaflet, responsibilityGrids } from '/js/map.js';
 
 const FILED = ['pending_dispatch', 'dispatched', 'handling', 'return_requested', 'extension_requested',
   'suspension_requested', 'suspended', 'checking', 'pending_close', 'closed'];
@@ -48,8 +47,12 @@ export async function renderWall(main) {
     tiles, h('div', { class: 'wall-grid' }, cats, districts,
       h('section', { class: 'wall-panel wall-feed-panel' }, h('h2', null, t('ev.wall.feed')), feed),
       h('section', { class: 'wall-panel wall-map' }, h('h2', null, t('ev.wall.map')), mapEl, mapNote))));
-  const { L, map } = await createMap(mapEl, { zoom: 13 });
-  const heat = new (heatLayerClass(L))([]).addTo(map);
+  const [{ L, map }] = await Promise.all([createMap(mapEl, { zoom: 13, outlines: false, canvas: true }),
+    loadLeaflet('heat')]);
+  // leaflet.heat (npm), as on the centre's map: intensities are case counts, max the busiest bin's; maxZoom low, since
+  // the plugin fades points below it.
+  const heat = L.heatLayer([], { radius: 28, blur: 18, maxZoom: 11,
+    gradient: { 0.2: '#2c7bb6', 0.45: '#00c0a0', 0.65: '#ffe14d', 1: '#d7191c' } }).addTo(map);
   const red = L.layerGroup().addTo(map);
   responsibilityGrids().then((geo) => {
     if (!geo?.features?.length) return;
@@ -73,7 +76,8 @@ export async function renderWall(main) {
       api(`evaluation/units?${new URLSearchParams({ from: `${day.slice(0, 8)}01`, to: day })}`),
       api(`stats/heatmap?${new URLSearchParams({ from: week, to: day, zoom: String(Math.round(map.getZoom())) })}`),
     ]);
-    heat.setPoints(hot.points);
+    heat.setOptions({ max: Math.max(1, ...hot.points.map((p) => p[2])) });
+    heat.setLatLngs(hot.points.map(([lng, lat, w]) => [lat, lng, w]));
     const overdue = board.items.filter((c) => c.light === 'red' && (c.lng || c.lat));
     red.clearLayers();
     for (const c of overdue) {

@@ -6,7 +6,7 @@
 
 import { session } from '../api.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { ensureDeskCss } from '../unit/desk.js';
 
 const SCREENS = {
@@ -26,7 +26,7 @@ const SCREENS = {
  */
 export function registerAdminRoutes(route) {
   for (const [pattern, [file, name]] of Object.entries(SCREENS)) {
-    route(pattern, async (main) => {
+    route(pattern, async (main, params, signal) => {
       // Only admins get the screens; anyone else who types the address is told so (the API refuses them anyway).
       if (session()?.user.role !== 'admin') {
         main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('admin.forbidden')));
@@ -37,10 +37,11 @@ export function registerAdminRoutes(route) {
       try {
         screen = await import(`../console/${file}.js`);
       } catch {
-        main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('error.network')));
+        if (!signal.aborted) main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('error.network')));
         return undefined;
       }
-      return screen[name](main);
+      // The person may have gone elsewhere while the screen loaded: then it is not drawn at all.
+      return signal.aborted ? undefined : screen[name](main, params, signal);
     });
   }
 }

@@ -2,7 +2,8 @@
 
 import { api } from '../api.js';
 import { pick, t } from '../i18n.js';
-import { formatTime, h, spinner } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { formatTime } from '../format.js';
 import { ensureDeskCss, liveReload, pageHead, timeLeftText } from '../unit/desk.js';
 import { centreNav } from './nav.js';
 

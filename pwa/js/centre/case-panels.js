@@ -2,7 +2,11 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { formatTime, h, renderPhotos, stateBadge, toast } from '../ui.js';
+import { stateBadge } from '../badges.js';
+import { h } from '../dom.js';
+import { formatTime } from '../format.js';
+import { renderPhotos } from '../photo-view.js';
+import { toast } from '../toast.js';
 import { actionForm, performAction } from '../unit/actions.js';
 import { acceptSuggestion, suggestionItem } from './suggestions.js';
 
@@ -47,7 +51,7 @@ export function duplicatePanel(c, reload) {
     const buttons = e.currentTarget.parentElement.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      reload(await performAction(c.id, action, body, doneText));
+      reload(await performAction(c, action, body, doneText));
     } catch (err) {
       toast(err.message, 'error');
       buttons.forEach((b) => { b.disabled = false; });
@@ -93,7 +97,7 @@ export function routingPanel(c, reload) {
         c.routing_rule ? h('p', { class: 'muted small' }, t('centre.routing.rule', { rule: c.routing_rule })) : null,
         h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'dispatch-suggested' }, onclick: async (e) => {
           e.currentTarget.disabled = true;
-          try { reload(await performAction(c.id, 'dispatch')); } catch (err) { toast(err.message, 'error'); }
+          try { reload(await performAction(c, 'dispatch')); } catch (err) { toast(err.message, 'error'); }
         } }, t('centre.dispatch_to', { name: c.suggested_unit.name }))]
       : h('p', { class: 'muted' }, t('centre.routing.none')));
 }

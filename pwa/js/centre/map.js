@@ -1,14 +1,27 @@
-/** The centre's city map: open cases clustered by light, a heatmap by category and dates, the responsibility grids. */
+/** The centre's city map: open cases clustered by light (leaflet.markercluster), a heatmap by category and dates
+ * (leaflet.heat), the responsibility grids. */
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, lightBadge, spinner, stateBadge } from '../ui.js';
-import { caseCard, debounce, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
-import { createMap, responsibilityGrids } from '../unit/leaflet.js';
+import { lightBadge, stateBadge } from '../badges.js';
+import { h, spinner } from '../dom.js';
+import { caseCard, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
+import { createMap, loadLeaflet, responsibilityGrids } from '../map.js';
 import { categories } from '../unit/pickers.js';
-import { clusterPoints, worstLight } from './cluster.js';
-import { heatLayerClass } from './heat-layer.js';
 import { centreNav } from './nav.js';
+
+/** The heat ramp, blue → yellow → red (the legend's ramp swatch shows the same). */
+const HEAT_GRADIENT = { 0.2: '#2c7bb6', 0.45: '#00c0a0', 0.65: '#ffe14d', 1: '#d7191c' };
+const LIGHT_ORDER = ['green', 'yellow', 'red'];
+
+/**
+ * The worst light among a cluster's cases (red over yellow over green).
+ * @param {string[]} lights
+ * @returns {string}
+ */
+export function worstLight(lights) {
+  return LIGHT_ORDER[Math.max(0, ...lights.map((l) => LIGHT_ORDER.indexOf(l)))];
+}
 
 /**
  * @param {HTMLElement} main
@@ -41,7 +54,9 @@ export async function renderMap(main) {
     for (const m of tax?.majors || []) category.append(h('option', { value: m.code }, `${m.code} ${m.name}`));
   });
 
-  const { L, map } = await createMap(mapEl, { zoom: 13 });
+  const [{ L, map }] = await Promise.all([createMap(mapEl, { zoom: 13, outlines: false, canvas: true }),
+    loadLeaflet('markercluster', 'heat')]);
+  map.setMaxZoom(18); // markercluster needs the map's own (the base map's layers come later); 18 as the tiles'
   // The legend top right: on a short screen the map's bottom corners lie under the desk's fixed bottom bar.
   import('../maps/legend.js').then(({ addLegend }) => addLegend(L, map, [
     ...['green', 'yellow', 'red'].map((light) => ({ swatch: `dot cluster-${light}`, label: t(`legend.${light}`) })),
@@ -49,9 +64,17 @@ export async function renderMap(main) {
     { swatch: 'line', label: t('legend.rgrid') },
     { swatch: 'ramp', label: t('legend.heat') },
   ], { position: 'topright' })).catch((err) => console.warn('legend', err));
-  const HeatLayer = heatLayerClass(L);
-  const heat = new HeatLayer([]);
-  const markers = L.layerGroup().addTo(map);
+  // Intensities are case counts: max is the busiest point's, and maxZoom low, since leaflet.heat fades points
+  // below its maxZoom (at the city's zoom every point would all but vanish).
+  const heat = L.heatLayer([], { radius: 28, blur: 18, maxZoom: 11, gradient: HEAT_GRADIENT });
+  const markers = L.markerClusterGroup({
+    maxClusterRadius: 60, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+    iconCreateFunction: (cluster) => {
+      const n = cluster.getChildCount();
+      const light = worstLight(cluster.getAllChildMarkers().map((m) => m.options.light));
+      return L.divIcon({ className: `cluster cluster-${light}`, html: `<span>${n}</span>`, iconSize: [36, 36] });
+    },
+  }).addTo(map);
   let gridLayer = null;
   let selectedGrid = null;
   let cases = [];
@@ -96,21 +119,14 @@ export async function renderMap(main) {
     if (show.heat && !map.hasLayer(heat)) heat.addTo(map);
     if (!show.heat && map.hasLayer(heat)) map.removeLayer(heat);
     if (!show.cases) return;
-    for (const cl of clusterPoints(cases, (ll) => map.latLngToLayerPoint(ll))) {
-      const light = worstLight(cl.items);
-      const n = cl.items.length;
-      const icon = L.divIcon({ className: `cluster cluster-${light}`, html: `<span>${n}</span>`, iconSize: n > 1 ? [36, 36] : [22, 22] });
-      const m = L.marker([cl.lat, cl.lng], { icon, title: n === 1 ? cl.items[0].tracking_no : String(n) });
-      if (n > 1) {
-        m.on('click', () => map.fitBounds(L.latLngBounds(cl.items.map((c) => [c.lat, c.lng])).pad(0.3)));
-      } else {
-        const c = cl.items[0];
-        m.bindPopup(() => h('div', { class: 'map-popup' },
-          h('a', { href: `#/centre/case/${c.id}` }, c.tracking_no), h('div', null, c.category_name || ''),
-          h('div', null, stateBadge(c), ' ', c.unit_name ? lightBadge(c.light) : null), h('div', { class: 'muted' }, c.unit_name)));
-      }
-      markers.addLayer(m);
-    }
+    // One marker per case, with its light; the plugin groups near ones (a click on a group zooms to its cases).
+    markers.addLayers(cases.map((c) => {
+      const light = LIGHT_ORDER.includes(c.light) ? c.light : 'green';
+      const icon = L.divIcon({ className: `cluster cluster-${light} single`, html: '<span>1</span>', iconSize: [22, 22] });
+      return L.marker([c.lat, c.lng], { icon, title: c.tracking_no, light }).bindPopup(() => h('div', { class: 'map-popup' },
+        h('a', { href: `#/centre/case/${c.id}` }, c.tracking_no), h('div', null, c.category_name || ''),
+        h('div', null, stateBadge(c), ' ', c.unit_name ? lightBadge(c.light) : null), h('div', { class: 'muted' }, c.unit_name)));
+    }));
   }
 
   async function loadData() {
@@ -120,14 +136,14 @@ export async function renderMap(main) {
       api(`stats/heatmap?${new URLSearchParams({ ...(cat ? { category: cat } : {}), from: from.value, to: to.value })}`),
     ]);
     cases = open.items;
-    heat.setPoints(hm.points);
+    heat.setOptions({ max: Math.max(1, ...hm.points.map((p) => p[2])) });
+    heat.setLatLngs(hm.points.map(([lng, lat, w]) => [lat, lng, w]));
     status.textContent = [t('centre.map.count', { n: open.total }) + (open.truncated ? t('centre.map.truncated', { n: open.total }) : ''),
       t('centre.map.heat_total', { n: hm.total })].join(' · ');
     if (!fitted && cases.length) { map.fitBounds(L.latLngBounds(cases.map((c) => [c.lat, c.lng])).pad(0.2)); fitted = true; }
     draw();
   }
 
-  map.on('zoomend', debounce(draw, 50));
   await loadData();
   const stop = liveReload(['command'], () => loadData().catch(() => {}));
   return () => { stop(); map.remove(); };

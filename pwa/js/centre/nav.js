@@ -1,7 +1,7 @@
 /** The command centre's own navigation: queues, overdue board, map. */
 
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 
 /**
  * @param {'queues'|'board'|'map'} current

@@ -3,7 +3,8 @@
 import { api, session } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { performAction } from '../unit/actions.js';
 import { caseCard, ensureDeskCss, liveReload, pageHead, stillHere } from '../unit/desk.js';
 import { centreNav } from './nav.js';
@@ -37,7 +38,9 @@ export async function renderQueues(main) {
   const role = session()?.user?.role;
   const tabs = BY_ROLE[role] || BY_ROLE.admin;
   let current = tabs.includes(hashQuery().get('q')) ? hashQuery().get('q') : tabs[0];
+  const here = stillHere();
   const rules = await lifecycle().catch(() => []);
+  if (!here()) return undefined;
   const seen = new Set();
   let first = true;
   const tabBar = h('div', { class: 'queue-tabs', role: 'tablist' });
@@ -71,7 +74,6 @@ export async function renderQueues(main) {
     ...Object.fromEntries(Object.entries(found.filter).filter(([, v]) => v)) })}`);
 
   let loads = 0;
-  const here = stillHere();
   async function loadList() {
     const mine = ++loads;
     const page = found ? await fetchFound() : await fetchQueue(current, 100);
@@ -130,12 +132,12 @@ function quickActions(c, role, rules, reload) {
     }
     if (c.state === 'new' && can('request_verify')) {
       out.push(h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'request_verify' },
-        onclick: run(() => performAction(c.id, 'request_verify')) }, t('action.request_verify')));
+        onclick: run(() => performAction(c, 'request_verify')) }, t('action.request_verify')));
     }
   }
   if (c.state === 'pending_filing' && c.category_code && can('file')) {
     out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'file' },
-      onclick: run(() => performAction(c.id, 'file')) }, t('action.file')));
+      onclick: run(() => performAction(c, 'file')) }, t('action.file')));
   }
   if (c.state === 'pending_dispatch' && can('dispatch')) {
     out.push(h('span', { class: 'small routing' }, c.suggested_unit
@@ -143,13 +145,13 @@ function quickActions(c, role, rules, reload) {
       : t('centre.routing.none')));
     if (c.suggested_unit) {
       out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'dispatch' },
-        onclick: run(() => performAction(c.id, 'dispatch')) }, t('centre.dispatch_to', { name: c.suggested_unit.name })));
+        onclick: run(() => performAction(c, 'dispatch')) }, t('centre.dispatch_to', { name: c.suggested_unit.name })));
     }
   }
   for (const a of ['approve_return', 'approve_extension', 'approve_suspension', 'close']) {
     if (can(a)) {
       out.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: a },
-        onclick: run(() => performAction(c.id, a)) }, t(`action.${a}`)));
+        onclick: run(() => performAction(c, a)) }, t(`action.${a}`)));
     }
   }
   return out.length ? out : null;

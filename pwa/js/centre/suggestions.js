@@ -1,7 +1,8 @@
 /** Classifier suggestions with their reasons, and the one-click "accept": reclassify, then take in (and file) as allowed. */
 
 import { lang, t } from '../i18n.js';
-import { h, toast } from '../ui.js';
+import { h } from '../dom.js';
+import { toast } from '../toast.js';
 import { performAction } from '../unit/actions.js';
 
 /**
@@ -12,12 +13,12 @@ import { performAction } from '../unit/actions.js';
  * @returns {Promise<object>} the case afterwards
  */
 export async function acceptSuggestion(c, s, { file = true } = {}) {
-  let updated = await performAction(c.id, 'reclassify', { category_code: s.code, standard_index: s.standard_index ?? 0 });
+  let updated = await performAction(c, 'reclassify', { category_code: s.code, standard_index: s.standard_index ?? 0 });
   const can = (a) => (updated.actions || []).some((x) => x.action === a);
   if (updated.state === 'new' && (can('accept_report') || !updated.actions?.length)) {
-    updated = await performAction(c.id, 'accept_report');
+    updated = await performAction(c, 'accept_report');
   }
-  if (file && updated.state === 'pending_filing' && can('file')) updated = await performAction(c.id, 'file');
+  if (file && updated.state === 'pending_filing' && can('file')) updated = await performAction(c, 'file');
   return updated;
 }
 

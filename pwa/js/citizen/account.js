@@ -5,7 +5,9 @@ import { registerMessages, t } from '../i18n.js';
 import { reconnect } from '../live.js';
 import { listOutbox, removeEntry } from '../outbox.js';
 import { db } from '../store.js';
-import { confirmDialog, h, toast } from '../ui.js';
+import { confirmDialog } from '../dialog.js';
+import { h } from '../dom.js';
+import { toast } from '../toast.js';
 
 registerMessages('zh-CN', {
   'follow.title': '关注在另一部手机上报的问题', 'follow.hint': '在上报的那部手机上打开该上报，可看到案件编号和关注码。',

@@ -3,8 +3,11 @@
 
 import { api, photoUrl } from '../api.js';
 import { lang, pick, registerMessages, t } from '../i18n.js';
+import { h } from '../dom.js';
+import { actionName, formatTime } from '../format.js';
 import { icon } from '../icons.js';
-import { actionName, formatTime, h, renderPhotos, toast } from '../ui.js';
+import { renderPhotos } from '../photo-view.js';
+import { toast } from '../toast.js';
 
 registerMessages('zh-CN', {
   'cv.status': '办理进度', 'cv.category': '问题', 'cv.place': '地点', 'cv.reported': '上报时间', 'cv.unit': '办理单位',

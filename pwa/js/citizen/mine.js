@@ -6,7 +6,10 @@ import { cachedGet } from '../cache.js';
 import { subscribe } from '../live.js';
 import { EXPIRE_MS, flushOutbox, listOutbox, onOutboxChange, removeEntry, retryEntry } from '../outbox.js';
 import { kvGet, kvSet } from '../store.js';
-import { formatTime, h, stateBadge, toast } from '../ui.js';
+import { stateBadge } from '../badges.js';
+import { h } from '../dom.js';
+import { formatTime } from '../format.js';
+import { toast } from '../toast.js';
 import { accountCard, followForm } from './account.js';
 
 /** @returns {Promise<Record<string, string[]>>} every case state as the citizen status it reads as */

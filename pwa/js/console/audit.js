@@ -3,7 +3,7 @@
 import { ApiError, api } from '../api.js';
 import { pick, t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner } from '../ui.js';
+import { h, spinner } from '../dom.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import './messages.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';
@@ -34,7 +34,7 @@ export async function renderAudit(main) {
     actions = await api('admin/audit/actions');
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    main.replaceChildren(errorBox(err));
+    if (here()) main.replaceChildren(errorBox(err));
     return;
   }
   if (!here()) return;

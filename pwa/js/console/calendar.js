@@ -4,7 +4,8 @@
 import { apiUrl, ApiError, api, parseResponse, session } from '../api.js';
 import { lang, t } from '../i18n.js';
 import { hashQuery, navigate } from '../router.js';
-import { confirmDialog, h, spinner } from '../ui.js';
+import { confirmDialog } from '../dialog.js';
+import { h, spinner } from '../dom.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import './messages.js';
 import { adminNav, errorBox, scrollTable } from './nav.js';

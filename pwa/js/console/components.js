@@ -4,9 +4,10 @@
 import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
 import { hashQuery } from '../router.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
-import { createMap } from '../unit/leaflet.js';
+import { createMap } from '../map.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';
 import { historyHref } from './common.js';
 import './messages.js';
@@ -33,7 +34,7 @@ export async function renderComponents(main) {
     h('div', { class: 'filter-buttons' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('city.comp.filter'))));
   main.replaceChildren(h('div', { class: 'desk-page admin' }, adminNav('components'), pageHead(t('city.components')),
     h('p', { class: 'muted' }, t('city.comp.hint')), form, mover, h('div', { class: 'admin-split' }, results, mapEl)));
-  const [{ L, map }, grids] = await Promise.all([createMap(mapEl, { zoom: 13 }), api('org/responsibility-grids').catch(() => null)]);
+  const [{ L, map }, grids] = await Promise.all([createMap(mapEl, { zoom: 13, outlines: false, canvas: true }), api('org/responsibility-grids').catch(() => null)]);
   if (!here()) return;
   if (grids) {
     grid.append(...grids.features.map((f) => h('option', { value: f.properties.code, selected: f.properties.code === q.get('grid') },

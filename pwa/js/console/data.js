@@ -2,7 +2,8 @@
 
 import { ApiError, api, apiUrl, parseResponse, session } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';
 import './messages.js';

@@ -3,9 +3,11 @@
 
 import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
-import { confirmDialog, h, spinner, toast } from '../ui.js';
+import { confirmDialog } from '../dialog.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
-import { createMap } from '../unit/leaflet.js';
+import { createMap } from '../map.js';
 import { adminNav, errorBox, scrollTable } from './nav.js';
 import { historyHref } from './common.js';
 import './messages.js';
@@ -35,7 +37,7 @@ export async function renderGrids(main) {
     return;
   }
   if (!here()) return;
-  const { L, map } = await createMap(mapEl, { zoom: 13 });
+  const { L, map } = await createMap(mapEl, { zoom: 13, outlines: false, canvas: true });
   const layers = new Map();
   const holder = (code) => supervisors.find((s) => s.active && s.grids.includes(code)) || supervisors.find((s) => s.grids.includes(code));
   const layer = L.geoJSON(grids, {

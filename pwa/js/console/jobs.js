@@ -2,7 +2,8 @@
 
 import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import './messages.js';
 import { adminNav, beijingTime, errorBox, scrollTable } from './nav.js';

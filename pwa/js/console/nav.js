@@ -1,7 +1,7 @@
 /** The admin area's own navigation and the pieces its screens share: Beijing times and scrolling tables. */
 
 import { lang, t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import './messages-city.js';
 
 /**

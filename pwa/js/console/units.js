@@ -2,7 +2,9 @@
 
 import { ApiError, api } from '../api.js';
 import { t } from '../i18n.js';
-import { confirmDialog, h, spinner, toast } from '../ui.js';
+import { confirmDialog } from '../dialog.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { pageHead, stillHere } from '../unit/desk.js';
 import { adminNav, errorBox, scrollTable } from './nav.js';
 import { historyHref, loadUnits, splitList } from './common.js';

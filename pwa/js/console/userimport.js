@@ -2,7 +2,8 @@
 
 import { ApiError } from '../api.js';
 import { t } from '../i18n.js';
-import { h, spinner, toast } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { toast } from '../toast.js';
 import { errorBox } from './nav.js';
 import { importReport, saveBlob, sendFile } from './data.js';
 

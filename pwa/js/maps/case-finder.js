@@ -2,7 +2,7 @@
  * turned into a case filter — an area by its code, a road or landmark by the place name stored with each case. */
 
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import './messages.js';
 import { placeSearch } from './place-search.js';
 import { ensureStyles } from './styles.js';

@@ -3,7 +3,7 @@
 
 import { cachedGet } from '../cache.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { categories } from '../unit/pickers.js';
 import './messages.js';
 

@@ -2,7 +2,7 @@
  * so it never hides the map on a phone). Used by the case maps' staff layers and the centre's city map. */
 
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import './messages.js';
 import { ensureStyles } from './styles.js';
 

@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { distanceM, formatDistance } from '../geo.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { wgsToGcj } from './coords.js';
 import './messages.js';
 import { ensureStyles } from './styles.js';

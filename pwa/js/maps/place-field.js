@@ -7,7 +7,7 @@ import { api } from '../api.js';
 import { currentPosition, distanceM, formatDistance } from '../geo.js';
 import { t } from '../i18n.js';
 import { cityCentre, loadLeaflet, pinMap } from '../map.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import './messages.js';
 import { placeSearch } from './place-search.js';
 import { ensureStyles } from './styles.js';

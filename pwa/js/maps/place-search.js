@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import './messages.js';
 
 let serial = 0;

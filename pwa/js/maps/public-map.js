@@ -7,7 +7,8 @@ import { menu } from '../cache.js';
 import { currentPosition } from '../geo.js';
 import { lang, registerMessages, t } from '../i18n.js';
 import { cityCentre, createMap } from '../map.js';
-import { formatTime, h } from '../ui.js';
+import { h } from '../dom.js';
+import { formatTime } from '../format.js';
 import { citizenStates } from '../citizen/mine.js';
 
 registerMessages('zh-CN', {

@@ -4,17 +4,19 @@
 import { api } from '../api.js';
 import { renderCase } from '../case.js';
 import { createMap, pinIcon } from '../map.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 import { fieldPanel } from './navigate.js';
 
 /**
  * @param {HTMLElement} main
  * @param {{id: string}} params
+ * @param {AbortSignal} signal the navigation's (see router.js)
  * @returns {Promise<() => void>} cleanup
  */
-export async function renderTask(main, { id }) {
+export async function renderTask(main, { id }, signal) {
   const field = h('section', { class: 'card field-nav' });
   const stop = await renderCase(main, { id });
+  if (signal.aborted) return stop; // the router calls it: the person left while the case loaded
   main.querySelector('.case-page')?.before(field);
   const dispose = api(`cases/${id}`).then((c) => fieldPanel(field, c, createMap, pinIcon))
     .catch(() => { field.remove(); return () => {}; });

@@ -2,6 +2,7 @@
  * quick reports with the full category picker. */
 
 import { renderReport } from '../report.js';
+import { lazy } from '../router.js';
 import { renderTasks } from './tasks.js';
 
 /**
@@ -9,6 +10,6 @@ import { renderTasks } from './tasks.js';
  */
 export function registerSupervisorRoutes(route) {
   route('#/tasks', (main) => renderTasks(main));
-  route('#/task/:id', (main, p) => import('../maps/task.js').then((m) => m.renderTask(main, p)));
+  route('#/task/:id', lazy(() => import('../maps/task.js'), 'renderTask'));
   route('#/quick', (main) => renderReport(main, { supervisor: true }));
 }

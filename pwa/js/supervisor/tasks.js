@@ -6,7 +6,10 @@ import { t } from '../i18n.js';
 import { subscribe } from '../live.js';
 import { createMap, pinIcon } from '../map.js';
 import { kvGet, kvSet } from '../store.js';
-import { formatTime, h, lightBadge, toast } from '../ui.js';
+import { lightBadge } from '../badges.js';
+import { h } from '../dom.js';
+import { formatTime } from '../format.js';
+import { toast } from '../toast.js';
 
 const TASK_OF_STATE = { verifying: 'verify', checking: 'check' };
 

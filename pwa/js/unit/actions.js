@@ -1,8 +1,12 @@
-/** The actions panel: exactly the actions the API offers the caller, each with its required fields as inputs. */
+/** The actions panel: exactly the actions the API offers the caller, each with its required fields as inputs.
+ * A unit's field actions (签收, 处置反馈 and its requests) go through the outbox, so none is lost without signal. */
 
 import { api, newKey } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { actionName, h, toast } from '../ui.js';
+import { enqueueAction, listOutbox, removeEntry, retryEntry } from '../outbox.js';
+import { h } from '../dom.js';
+import { actionName } from '../format.js';
+import { toast } from '../toast.js';
 import { photoInput } from './photo-input.js';
 import { categoryInput, supervisorSelect, unitSelect } from './pickers.js';
 
@@ -25,20 +29,81 @@ const OPTIONAL = {
 const DANGER = new Set(['void', 'request_return', 'reject_return', 'reject_extension', 'reject_suspension']);
 const PHOTO_KIND = { report_back: 'after', verify: 'verify', check: 'check' };
 const RESULTS = { verify: ['confirmed', 'not_confirmed'], check: ['pass', 'fail'] };
+/** What a unit does on site, often without signal: kept in the outbox until the server has it. The centre's desk
+ * actions (file, dispatch, approve …) decide on what the desk sees now, so they are sent directly or not at all. */
+export const FIELD_ACTIONS = new Set(['accept', 'report_back', 'request_return', 'request_extension', 'request_suspension']);
+const submitting = new Set(); // outbox keys performAction waits on in this page: it handles their answer itself
 
 /**
- * Perform an action on a case.
- * @param {number} caseId
+ * Perform an action on a case. A field action goes through the outbox with its photos: when the server cannot be
+ * reached it stays queued (sent on reconnect) and this answers null.
+ * @param {{id: number, tracking_no: string}} c the case
  * @param {string} action
  * @param {object} [body]
  * @param {string} [doneText] the message shown on success (default: 已{action})
- * @returns {Promise<object>} the case after the action
- * @throws {ApiError}
+ * @param {Array<{name: string, type: string, data: ArrayBuffer}>} [photos] a field action's photos, not yet uploaded
+ * @returns {Promise<object|null>} the case after the action, or null when it was queued
+ * @throws {Error} the server refused the action
  */
-export async function performAction(caseId, action, body = {}, doneText = '') {
-  const updated = await api(`cases/${caseId}/actions/${action}`, { method: 'POST', json: body, idempotencyKey: newKey() });
+export async function performAction(c, action, body = {}, doneText = '', photos = []) {
+  let updated;
+  if (FIELD_ACTIONS.has(action)) {
+    const key = newKey();
+    submitting.add(key);
+    let entry;
+    try {
+      entry = await enqueueAction(c, action, body, photos, key, PHOTO_KIND[action] || action);
+    } finally {
+      submitting.delete(key);
+    }
+    if (entry.status === 'failed') {
+      await removeEntry(key); // refused (e.g. the case moved on): say why instead of keeping it
+      throw new Error(entry.error);
+    }
+    if (entry.status !== 'sent') {
+      toast(t('desk.queued', { action: actionName(action) }), 'info');
+      return null;
+    }
+    await removeEntry(key);
+    updated = entry.result.case;
+  } else {
+    updated = await api(`cases/${c.id}/actions/${action}`, { method: 'POST', json: body, idempotencyKey: newKey() });
+  }
   toast(doneText || t('desk.done', { action: actionName(action) }), 'ok');
   return updated;
+}
+
+/**
+ * This case's field actions in the outbox (waiting, sending, sent later, refused), except those a form of this page
+ * is still submitting.
+ * @param {number} caseId
+ * @returns {Promise<import('../outbox.js').OutboxEntry[]>}
+ */
+export async function queuedActions(caseId) {
+  return (await listOutbox()).filter((e) => e.kind === 'action' && e.case_id === caseId && !submitting.has(e.key));
+}
+
+/**
+ * The field actions of a case waiting in the outbox, with their state (待发送 / 发送中 / 发送失败 / 已过期).
+ * @param {import('../outbox.js').OutboxEntry[]} entries not yet sent
+ * @returns {HTMLElement|null}
+ */
+export function queuedPanel(entries) {
+  if (!entries.length) return null;
+  return h('section', { class: 'desk-panel queued-actions', 'aria-label': t('desk.outbox.title') },
+    h('h2', null, t('desk.outbox.title')),
+    h('ul', { class: 'plain-list' }, entries.map((e) => h('li', {
+      class: `queued-action out-item-${e.status}`, dataset: { key: e.key, status: e.status, action: e.action },
+    },
+    h('strong', null, actionName(e.action)), ' ', h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`)),
+    e.photos.length ? h('span', { class: 'muted small' }, ` · ${t('outbox.photos', { n: e.photos.length })}`) : null,
+    e.status === 'pending' ? h('p', { class: 'muted small' }, t('outbox.pending_hint')) : null,
+    e.error && e.status !== 'pending' ? h('p', { class: 'error small' }, e.error) : null,
+    e.status === 'failed' || e.status === 'expired' ? h('div', { class: 'btn-row' },
+      e.status === 'expired'
+        ? h('button', { type: 'button', class: 'btn', onclick: () => retryEntry(e.key) }, t('desk.outbox.retry')) : null,
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => removeEntry(e.key) }, t('outbox.delete')))
+      : null))));
 }
 
 /**
@@ -59,7 +124,7 @@ export function actionPanel(c, { onDone, skip = [] }) {
       if (!fields.length) {
         e.currentTarget.disabled = true;
         try {
-          onDone(await performAction(c.id, a.action));
+          onDone(await performAction(c, a.action));
         } catch (err) {
           toast(err.message, 'error');
           e.currentTarget.disabled = false;
@@ -92,9 +157,10 @@ function fieldsOf(a) {
  */
 export function actionForm(c, a, fields, { onDone, onCancel }) {
   const getters = {};
+  const queued = FIELD_ACTIONS.has(a.action); // photos stay on the device until the outbox sends them
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const rows = fields.map((f) => {
-    const { el, get } = fieldInput(c, a.action, f);
+    const { el, get } = fieldInput(c, a.action, f, queued);
     getters[f.name] = get;
     const label = t(`desk.field.${f.name}`) + (f.required ? '' : t('desk.field.optional'));
     return h('div', { class: 'field', dataset: { field: f.name } }, h('span', { class: 'field-label' }, label), el);
@@ -110,6 +176,7 @@ export function actionForm(c, a, fields, { onDone, onCancel }) {
     e.preventDefault();
     if (!form.reportValidity()) return;
     const body = {};
+    let photos = [];
     for (const f of fields) {
       const v = getters[f.name]();
       if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) {
@@ -120,12 +187,13 @@ export function actionForm(c, a, fields, { onDone, onCancel }) {
         }
         continue;
       }
-      body[f.name] = v;
+      if (f.name === 'photo_ids' && queued) photos = v;
+      else body[f.name] = v;
     }
     submit.disabled = true;
     error.hidden = true;
     try {
-      onDone(await performAction(c.id, a.action, body));
+      onDone(await performAction(c, a.action, body, '', photos));
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -135,7 +203,7 @@ export function actionForm(c, a, fields, { onDone, onCancel }) {
   return form;
 }
 
-function fieldInput(c, action, f) {
+function fieldInput(c, action, f, queued) {
   const req = f.required;
   switch (f.name) {
     case 'note':
@@ -156,7 +224,7 @@ function fieldInput(c, action, f) {
       return { el, get: () => el.querySelector('input:checked')?.value === 'true' };
     }
     case 'photo_ids':
-      return photoInput(PHOTO_KIND[action] || 'after');
+      return photoInput(PHOTO_KIND[action] || 'after', { queued });
     case 'supervisor_id':
       return supervisorSelect(req);
     case 'unit_id':

@@ -1,7 +1,7 @@
 /** A small map of one case: its point, and the unit grid outlines around it when the API offers them (field: and
  * js/maps/navigate.js's 导航). */
 
-import { createMap, unitGrids } from './leaflet.js';
+import { createMap, unitGrids } from '../map.js';
 
 /**
  * @param {HTMLElement} el
@@ -11,7 +11,7 @@ import { createMap, unitGrids } from './leaflet.js';
  */
 export async function caseMap(el, c, field = false) {
   if (!el) return () => {};
-  const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17 });
+  const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17, outlines: false, canvas: true });
   L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: { green: '#1f9d55', yellow: '#d69e0b', red: '#d64545' }[c.light] || '#d9480f', fillOpacity: 1 }).addTo(map);
   import('../maps/staff-layers.js').then((m) => m.staffLayers(L, map, c)).catch(() => {});
   const d = 0.004;

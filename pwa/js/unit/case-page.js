@@ -2,8 +2,14 @@
 
 import { api } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { formatTime, h, lightBadge, renderPhotos, renderTimeline, spinner, stateBadge } from '../ui.js';
-import { actionPanel } from './actions.js';
+import { onOutboxChange, removeEntry } from '../outbox.js';
+import { kvGet, kvSet } from '../store.js';
+import { lightBadge, renderTimeline, stateBadge } from '../badges.js';
+import { h, spinner } from '../dom.js';
+import { actionName, formatTime } from '../format.js';
+import { renderPhotos } from '../photo-view.js';
+import { toast } from '../toast.js';
+import { actionPanel, queuedActions, queuedPanel } from './actions.js';
 import { ensureDeskCss, liveReload, pageHead, priorityBadge, stillHere, timeLeftText } from './desk.js';
 import { caseMap } from './case-map.js';
 import { categoryByCode } from './pickers.js';
@@ -22,17 +28,26 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
   main.append(spinner());
   let disposeMap = () => {};
   let shown = -1;
+  let current = null; // the case as last drawn
+  let queuedShown = ''; // the statuses of this case's queued actions as last drawn
   const here = stillHere();
   const show = async (c) => {
     // A live reload's GET may finish after an action's own answer: never go back to an older version.
     if (c.version < shown || !here()) return;
     shown = c.version;
+    current = c;
+    const queued = (await queuedActions(c.id)).filter((e) => e.status !== 'sent');
+    if (c.version < shown || !here()) return;
+    queuedShown = JSON.stringify(queued.map((e) => [e.key, e.status]));
     disposeMap();
     const left = h('div', { class: 'desk-col' }, infoPanel(c), photosPanel(c), h('section', { class: 'desk-panel' },
       h('h2', null, t('desk.section.map')), h('div', { class: 'case-map', id: 'case-map' })));
     const right = h('div', { class: 'desk-col' },
       panels.map((p) => p(c, reload)).filter(Boolean),
-      actionPanel(c, { onDone: (updated) => show(updated), skip: skip(c) }),
+      queuedPanel(queued),
+      // An action waiting in the outbox is not offered again: its answer redraws the page.
+      actionPanel(c, { onDone: (updated) => show(updated || current),
+        skip: [...skip(c), ...queued.filter((e) => e.status !== 'failed').map((e) => e.action)] }),
       h('section', { class: 'desk-panel' }, h('h2', null, t('case.timeline')), renderTimeline(c)));
     main.replaceChildren(
       h('div', { class: 'desk-page case-page', dataset: { caseId: c.id, state: c.state } },
@@ -54,9 +69,36 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
     const c = await api(`cases/${id}`);
     if (!busy()) await show(c);
   };
-  await show(await api(`cases/${id}`));
+  await show(await loadCase(id));
   const stop = liveReload([`case:${id}`], () => reload().catch(() => {}));
-  return () => { stop(); disposeMap(); };
+  // A queued action sent later (the signal came back, or the service worker sent it): its answer redraws the page.
+  const delivered = new Set(); // change events come in bursts: each answer is shown once
+  const stopOutbox = onOutboxChange(async () => {
+    const queued = await queuedActions(id);
+    for (const e of queued.filter((q) => q.status === 'sent' && !delivered.has(q.key))) {
+      delivered.add(e.key);
+      await removeEntry(e.key);
+      toast(t('desk.outbox.sent', { action: actionName(e.action) }), 'ok');
+      if (e.result?.case) await show(e.result.case);
+    }
+    const waiting = queued.filter((e) => e.status !== 'sent' && !delivered.has(e.key));
+    if (current && !busy() && JSON.stringify(waiting.map((e) => [e.key, e.status])) !== queuedShown) await show(current);
+  });
+  return () => { stop(); stopOutbox(); disposeMap(); };
+}
+
+/** The case from the server, kept on the device for a page opened again without signal (as the field often is). */
+async function loadCase(id) {
+  try {
+    const c = await api(`cases/${id}`);
+    await kvSet(`desk-case:${id}`, c);
+    return c;
+  } catch (err) {
+    const kept = err.status === 0 ? await kvGet(`desk-case:${id}`) : null;
+    if (!kept) throw err;
+    toast(t('case.offline_copy'), 'info');
+    return kept;
+  }
 }
 
 function row(label, value) {

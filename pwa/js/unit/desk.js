@@ -3,13 +3,15 @@
 import './messages.js';
 import { pick, t } from '../i18n.js';
 import { subscribe } from '../live.js';
-import { h, lightBadge, stateBadge } from '../ui.js';
+import { routeSignal } from '../router.js';
+import { lightBadge, stateBadge } from '../badges.js';
+import { h } from '../dom.js';
 
 const LIGHT_ORDER = { red: 0, yellow: 1, green: 2 };
 
-/** Add the desk stylesheet and Leaflet's once (index.html may already link them). */
+/** Add the desk stylesheet once (index.html may already link it; Leaflet's comes with Leaflet, js/map.js). */
 export function ensureDeskCss() {
-  for (const href of ['/css/desk.css', '/node_modules/leaflet/dist/leaflet.css']) {
+  for (const href of ['/css/desk.css']) {
     if (!document.querySelector(`link[href="${href}"]`)) {
       document.head.append(h('link', { rel: 'stylesheet', href }));
     }
@@ -130,13 +132,15 @@ export function liveReload(topics, reload) {
 }
 
 /**
- * Whether the user is still on the page that called this (the hash path, ignoring its query), so that an answer
- * arriving after they left is not drawn over the next page.
+ * Whether the user is still on the page that called this, so that an answer arriving after they left is not drawn
+ * over the next page. Call it at the start of a render, before any await: it follows that render's navigation (a
+ * filter kept in the hash with history.replaceState is no navigation; going elsewhere, or to the same page with
+ * another query through the router, is).
  * @returns {() => boolean}
  */
 export function stillHere() {
-  const path = (location.hash || '#/').split('?')[0];
-  return () => (location.hash || '#/').split('?')[0] === path;
+  const signal = routeSignal();
+  return () => !signal.aborted;
 }
 
 /**

@@ -2,8 +2,10 @@
 
 import { api, session } from '../api.js';
 import { t } from '../i18n.js';
+import { listOutbox, onOutboxChange, removeEntry } from '../outbox.js';
 import { hashQuery } from '../router.js';
-import { h, spinner } from '../ui.js';
+import { h, spinner } from '../dom.js';
+import { actionName } from '../format.js';
 import { caseCard, ensureDeskCss, lightCounts, liveReload, pageHead, sortByLight, stillHere } from './desk.js';
 
 const INBOX_STATES = ['dispatched', 'handling', 'return_requested', 'extension_requested', 'suspension_requested', 'suspended'];
@@ -23,6 +25,18 @@ export async function renderInbox(main) {
   const counts = h('div', { class: 'light-counts', role: 'group', 'aria-label': t('desk.filter.light') });
   const list = h('div', { class: 'desk-list', 'aria-live': 'polite' }, spinner());
   const total = h('p', { class: 'muted small list-total' });
+  // Field actions still on this device (taken without signal): which case, what, and whether it is on its way.
+  const queuedBox = h('section', { class: 'desk-panel queued-actions inbox-queued', hidden: true, 'aria-live': 'polite' });
+  const drawQueued = async () => {
+    const entries = (await listOutbox()).filter((e) => e.kind === 'action');
+    for (const e of entries) if (e.status === 'sent') await removeEntry(e.key); // delivered: the list shows its effect
+    const waiting = entries.filter((e) => e.status !== 'sent');
+    queuedBox.hidden = !waiting.length;
+    queuedBox.replaceChildren(h('h2', null, t('desk.outbox.count', { n: waiting.length })),
+      h('ul', { class: 'plain-list' }, waiting.map((e) => h('li', { class: 'queued-action', dataset: { key: e.key, status: e.status } },
+        h('a', { href: `#/unit/case/${e.case_id}` }, e.tracking_no), ' ', actionName(e.action), ' ',
+        h('span', { class: `badge out-${e.status}` }, t(`outbox.${e.status}`))))));
+  };
 
   const setFilter = (patch) => {
     Object.assign(filters, patch);
@@ -82,11 +96,13 @@ export async function renderInbox(main) {
     h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => { category.value = ''; area.value = ''; stateSelect.value = ''; setFilter({ state: '', light: '', category: '', area: '', q: '' }); } }, t('desk.filter.clear')));
 
   main.replaceChildren(h('div', { class: 'desk-page inbox' },
-    pageHead(t('desk.inbox'), { sub: t('desk.inbox_sub') }), counts, finderSlot, filterForm, total, list));
+    pageHead(t('desk.inbox'), { sub: t('desk.inbox_sub') }), queuedBox, counts, finderSlot, filterForm, total, list));
+  drawQueued().catch(() => {});
   await load();
+  const stopOutbox = onOutboxChange(() => drawQueued().catch(() => {}));
   const unitId = session()?.user?.unit_id;
   const stop = unitId ? liveReload([`unit:${unitId}`], () => load().catch(() => {})) : () => {};
   // Lights change with time alone: refresh each minute even without events.
   const tick = setInterval(() => load().catch(() => {}), 60_000);
-  return () => { stop(); clearInterval(tick); };
+  return () => { stop(); stopOutbox(); clearInterval(tick); };
 }

@@ -97,3 +97,16 @@ registerMessages('en', {
 // The city map's grid panel names the grid (issue 16: names, not codes).
 registerMessages('zh-CN', { 'centre.map.cases_in': '{name} 的案件' });
 registerMessages('en', { 'centre.map.cases_in': 'Cases in {name}' });
+
+// Field actions through the outbox (issue 12): queued without signal, sent on reconnect.
+registerMessages('zh-CN', {
+  'desk.queued': '{action}已保存在本机，联网后自动发送', 'desk.outbox.title': '待发送的操作',
+  'desk.outbox.sent': '{action}已送达', 'desk.outbox.retry': '重试', 'desk.outbox.count': '本机有 {n} 项操作未送达',
+  'desk.photo.preparing': '照片处理中…', 'desk.photo.ready': '已添加 {n} 张，提交时上传', 'desk.photo.kept': '无预览',
+});
+registerMessages('en', {
+  'desk.queued': 'Saved on this device: {action} sends itself when the network returns',
+  'desk.outbox.title': 'Actions waiting to send', 'desk.outbox.sent': 'Delivered: {action}', 'desk.outbox.retry': 'Retry',
+  'desk.outbox.count': '{n} action(s) on this device not delivered',
+  'desk.photo.preparing': 'Preparing…', 'desk.photo.ready': '{n} added; uploaded on submit', 'desk.photo.kept': 'No preview',
+});

@@ -2,7 +2,7 @@
 
 import { api } from '../api.js';
 import { lang, t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h } from '../dom.js';
 
 const cache = new Map();
 
