@@ -128,7 +128,7 @@ def test_the_wall_screen_fills_1920_by_1080_and_follows_reports_live(browser: An
     expect(reported).to_have_text("1", timeout=20_000)
     expect(page.locator(".wall-panel").nth(1).locator(".wall-bars li")).to_have_count(1)
     expect(page.locator(".wall-map-note")).to_contain_text("近 7 天上报 2 件")  # the heat counted it too
-    expect(page.locator("#wall-map canvas.heat-canvas")).to_have_count(1)
+    expect(page.locator("#wall-map canvas.leaflet-heatmap-layer")).to_have_count(1)  # leaflet.heat
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert size[0] <= 1920 and size[1] <= 1080, size  # one screen, no scrolling
     desk_shot(page, "eval-04-wall")
