@@ -5,8 +5,10 @@ for any period is an SQL aggregate over them with every time compared against th
 after the cut-off cannot change it. They are a cache of the timeline, rebuilt for a case whenever it gets new entries.
 """
 
-from piccolo.columns import JSON, Boolean, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class EvalEpisode(Table):
