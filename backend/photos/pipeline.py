@@ -134,7 +134,7 @@ def _bytes_per_pixel(im: Image.Image, kind: str) -> float:
         layers = getattr(im, "layer", None) or [(0, 1, 1, 0)] * len(im.getbands())
         h_max = max(max(h for _, h, _, _ in layers), 1)
         v_max = max(max(v for _, _, v, _ in layers), 1)
-        return 2.0 * sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
+        return 2.0 * float(sum(h * v for _, h, v, _ in layers)) / (h_max * v_max)
     if kind == "webp":
         return _WEBP_BYTES_PER_PIXEL
     if kind in ("heic", "heif"):
