@@ -117,6 +117,8 @@ class FollowUpCall(Table):
     the citizen rates or reopens it again.
     """
 
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
     case_id = Integer(index=True)
     entry = Integer(index=True)
     caller_id = Integer()
