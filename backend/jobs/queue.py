@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.columns import Column
+
 from backend.db import is_postgres, write_transaction
 from backend.jobs.tables import Job
 from backend.loops import Loop
@@ -95,6 +97,7 @@ async def renew(job: Job) -> bool:
 
 async def finish(job: Job, error: str | None) -> bool:
     """Record the outcome of this claim; False (nothing written) when the claim was lost meanwhile."""
+    values: dict[Column | str, Any]
     if error is None:
         values = {Job.status: "done", Job.finished_at: _now(), Job.last_error: "", Job.locked_until: None}
     elif job.attempts >= MAX_ATTEMPTS:
