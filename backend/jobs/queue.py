@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -123,7 +123,7 @@ async def _keep_renewing(job: Job) -> None:
             log.warning("job %s: lease renewal failed", job.id, exc_info=True)
 
 
-async def run_one(engine: Any, handlers: dict[str, Handler]) -> bool:
+async def run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do."""
     job = await claim(engine, list(handlers))
     if job is None:
@@ -144,7 +144,7 @@ async def run_one(engine: Any, handlers: dict[str, Handler]) -> bool:
     return True
 
 
-async def drain(engine: Any, handlers: dict[str, Handler], limit: int = 10_000) -> int:
+async def drain(engine: Any, handlers: Mapping[str, Handler], limit: int = 10_000) -> int:
     """Run jobs until none is ready (used by tests and the CLI)."""
     done = 0
     while done < limit and await run_one(engine, handlers):
@@ -176,5 +176,5 @@ async def retry(job_id: int) -> bool:
 class Worker(Loop):
     """Runs jobs in the background; ``wake()`` skips the wait when new work was just enqueued."""
 
-    def __init__(self, engine: Any, handlers: dict[str, Handler], poll_seconds: float) -> None:
+    def __init__(self, engine: Any, handlers: Mapping[str, Handler], poll_seconds: float) -> None:
         super().__init__("suishoupai-worker", lambda: run_one(engine, handlers), poll_seconds)
