@@ -122,7 +122,7 @@ def rates(subject: str, c: dict[str, int]) -> dict[str, float | None]:
 
 def score_parts(subject: str, c: dict[str, int], r: dict[str, float | None], max_handled: int) -> dict[str, float | None]:
     parts: dict[str, float | None] = {
-        part: (None if r[rate] is None else r[rate] * 100) for part, rate in SCORE_PARTS[subject].items()  # type: ignore[operator]
+        part: (None if (value := r[rate]) is None else value * 100) for part, rate in SCORE_PARTS[subject].items()
     }
     if subject == "unit":
         # Volume scores against the busiest unit of the period; a rework rate above 1 (reworks of work handled in an

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,7 +56,7 @@ async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: d
     if by == "light":
         return await _lights(settings, bucket, start, end, category)
     column = DIMENSIONS[by]
-    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or ZoneInfo("UTC").utcoffset(None)).total_seconds() // 3600)  # type: ignore[union-attr]
+    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)).total_seconds() // 3600)
     bucket_sql = _bucket_sql(bucket, is_postgres(engine), offset).replace("{tz}", tz.replace("'", ""))
     where: list[str] = ["1 = 1"]
     args: list[object] = []
