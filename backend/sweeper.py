@@ -69,7 +69,7 @@ async def runner_lock(ctx: AppContext) -> AsyncIterator[bool]:
     also keeps ``suishoupai sweep`` from running alongside a server's loop.
     """
     if is_postgres(ctx.engine):
-        conn: Any = await ctx.engine.get_new_connection()  # type: ignore[attr-defined]
+        conn: Any = await ctx.engine.get_new_connection()
         try:
             got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_ID))
             try:
@@ -123,13 +123,13 @@ def _record(result: SweepResult) -> None:
 async def _unconfirmed(ctx: AppContext, now: datetime, dry_run: bool) -> int:
     due = Photo.upload_expires_at.is_not_null() & (Photo.upload_expires_at < now - EXPIRY_GRACE) & Photo.status.is_in(
         list(UNCONFIRMED))
-    before = await Photo.count().where(due)
+    before = int(await Photo.count().where(due))
     if dry_run or not before:
         return before
     while await expire_unconfirmed(ctx, now) >= EXPIRY_BATCH:
         pass
     # expire_unconfirmed reports rows looked at, not removed: the difference is what went.
-    return before - await Photo.count().where(due)
+    return before - int(await Photo.count().where(due))
 
 
 async def _needed_by_jobs() -> set[int]:
@@ -199,7 +199,7 @@ async def _orphans(ctx: AppContext, now: datetime, dry_run: bool) -> int:
 async def _tokens(now: datetime, dry_run: bool) -> int:
     expired = AuthToken.expires_at < now
     if dry_run:
-        return await AuthToken.count().where(expired)
+        return int(await AuthToken.count().where(expired))
     return len(await AuthToken.delete().where(expired).returning(AuthToken.id))
 
 

@@ -1,7 +1,9 @@
 """The audit entry. No foreign keys: an entry outlives the user, unit or rule it names, and is never updated."""
 
-from piccolo.columns import JSON, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class AuditEntry(Table, tablename="audit_log"):

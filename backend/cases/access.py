@@ -39,11 +39,11 @@ def owns(actor: Actor, case: Case, owner: Owner) -> bool:
     if owner is Owner.UNIT:
         return actor.unit_id is not None and case.unit == actor.unit_id
     if owner is Owner.REPORTER:
-        return case.reporter == actor.id
+        return bool(case.reporter == actor.id)
     # A task with no supervisor assigned may be taken by any supervisor of the case's grid, or any at all
     # when the case lies outside every grid.
     if case.assigned_supervisor is not None:
-        return case.assigned_supervisor == actor.id
+        return bool(case.assigned_supervisor == actor.id)
     return not case.responsibility_grid or case.responsibility_grid in actor.grids
 
 

@@ -36,7 +36,7 @@ _CLOCK_COLUMNS = (Case.id, Case.light, Case.dispatched_at, Case.time_limit, Case
 async def changed_lights(ctx: AppContext, at: datetime) -> list[tuple[int, str, str]]:
     """(case id, stored light, light at ``at``) for every running case whose light moved."""
     rows = await Case.select(*_CLOCK_COLUMNS).output(load_json=True).where(Case.state.is_in(RUNNING))
-    changes = []
+    changes: list[tuple[int, str, str]] = []
     for row in rows:
         status = clock.timer(ctx.settings, SimpleNamespace(**row), at)
         if status is not None and status.light != row["light"]:

@@ -275,4 +275,5 @@ class PublicCasePage(Struct):
 
 
 def to_builtins(obj: Struct) -> dict[str, object]:
-    return msgspec.to_builtins(obj)  # type: ignore[no-any-return]
+    out: dict[str, object] = msgspec.to_builtins(obj)
+    return out

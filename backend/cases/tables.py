@@ -2,7 +2,6 @@
 app's migrations made live in backend/idempotency.py, shared with photos)."""
 
 from piccolo.columns import (
-    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -15,6 +14,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from backend.accounts.tables import User
+from backend.jsoncolumn import JSON
 from backend.org.tables import Component, Unit
 
 
@@ -59,8 +59,8 @@ class Case(Table):
     suggested_unit = ForeignKey(Unit, null=True)
     routing_rule = Varchar(length=200, default="")
     assigned_supervisor = ForeignKey(User, null=True, index=True)
-    duplicate_of = ForeignKey("self", null=True)
-    likely_duplicate_of = ForeignKey("self", null=True)
+    duplicate_of: ForeignKey["Case"] = ForeignKey("self", null=True)
+    likely_duplicate_of: ForeignKey["Case"] = ForeignKey("self", null=True)
     # clocks (all aware UTC)
     created_at = Timestamptz()
     updated_at = Timestamptz()

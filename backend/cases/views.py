@@ -295,9 +295,9 @@ def follower_view(view: ReporterCaseOut, kind: str, public: bool) -> ReporterCas
 async def render_case(settings: Settings, actor: Actor, case: Case) -> CaseView:
     entries = (
         await TimelineEntry.select(
-            TimelineEntry.all_columns(),
-            TimelineEntry.actor.display_name.as_alias("actor_name"),
-            TimelineEntry.actor.unit.name.as_alias("actor_unit"),
+            *TimelineEntry.all_columns(),
+            TimelineEntry.actor._.display_name.as_alias("actor_name"),
+            TimelineEntry.actor._.unit._.name.as_alias("actor_unit"),
         )
         .output(load_json=True)
         .where(TimelineEntry.case == case.id)
@@ -370,7 +370,7 @@ def _view_filter(actor: Actor, view: str) -> Where | And | Or | None:
                 [State.RETURN_REQUESTED.value, State.EXTENSION_REQUESTED.value, State.SUSPENSION_REQUESTED.value]
             )
         case "tasks":
-            mine = Case.assigned_supervisor == actor.id
+            mine: Where | Or = Case.assigned_supervisor == actor.id
             task_states = Case.state.is_in([State.VERIFYING.value, State.CHECKING.value])
             if actor.grids:
                 mine = mine | (Case.assigned_supervisor.is_null() & Case.responsibility_grid.is_in(list(actor.grids)))
@@ -412,7 +412,8 @@ async def list_cases(
     if view == "mine" and is_reporter_view(actor):
         kinds = {i: k for i, k in await follow.followed(actor.id)}
         if kinds:  # my reports and the ones I follow
-            where = where | Case.id.is_in(list(kinds))
+            followed = Case.id.is_in(list(kinds))
+            where = followed if where is None else where | followed
     clauses = [where] if where is not None else []
     valid_states = {s.value for s in State}
     for s in states:
@@ -441,9 +442,9 @@ async def list_cases(
         clauses.append(clause | Case.id.is_in(cases) if cases else clause)
     query = Case.objects().output(load_json=True)
     count = Case.count()
-    for clause in clauses:
-        query = query.where(clause)
-        count = count.where(clause)
+    for condition in clauses:
+        query = query.where(condition)
+        count = count.where(condition)
     order = {"due": (Case.due_at, True), "created": (Case.created_at, False), "updated": (Case.updated_at, False)}
     if sort not in order:
         raise InvalidInput(f"未知排序：{sort}", f"Unknown sort: {sort}", code="case.unknown_sort")

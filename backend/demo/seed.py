@@ -56,9 +56,22 @@ async def seed_users(folder: Path) -> int:
     return added
 
 
+def _found(row: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if row is None:
+        raise LookupError(f"demo: no {what}")
+    return row
+
+
+async def _case(case_id: int) -> Case:
+    case = await Case.objects().get(Case.id == case_id)
+    if case is None:
+        raise LookupError(f"demo: no case {case_id}")
+    return case
+
+
 async def _actor(username: str) -> Actor:
     row = await User.select(User.id).where(User.username == username).first()
-    return await actor_for_user(row["id"])
+    return await actor_for_user(_found(row, f"user {username}")["id"])
 
 
 class _Demo:
@@ -94,8 +107,8 @@ class _Demo:
         return round(sum(xs) / len(xs), 6), round(sum(ys) / len(ys), 6)
 
     async def supervisor_for(self, grid: str) -> Actor:
-        row = await SupervisorGrid.select(SupervisorGrid.user).where(SupervisorGrid.grid.code == grid).first()
-        return await actor_for_user(row["user"])
+        row = await SupervisorGrid.select(SupervisorGrid.user).where(SupervisorGrid.grid._.code == grid).first()
+        return await actor_for_user(_found(row, f"supervisor of grid {grid}")["user"])
 
     async def photo(self, actor: Actor, kind: str) -> list[int]:
         from backend.photos.service import ingest_bytes
@@ -128,9 +141,9 @@ class _Demo:
         return self.units[0].id
 
     async def staff(self, case_id: int) -> Actor:
-        case = await Case.objects().get(Case.id == case_id)
+        case = await _case(case_id)
         row = await User.select(User.id).where(User.unit == case.unit).first()
-        return await actor_for_user(row["id"])
+        return await actor_for_user(_found(row, f"staff of unit {case.unit}")["id"])
 
 
 # (code, citizen text, the path the case takes)
@@ -219,13 +232,13 @@ async def _step(demo: _Demo, case_id: int, grid: str, code: str, step: str) -> N
             staff = await demo.staff(case_id)
             await demo.act(staff, case_id, "report_back", note="已更换修复", photo_ids=await demo.photo(staff, "after"))
         case "check_pass" | "check_fail":
-            case = await Case.objects().get(Case.id == case_id)
+            case = await _case(case_id)
             sup = await actor_for_user(case.assigned_supervisor) if case.assigned_supervisor else \
                 await demo.supervisor_for(grid)
             result = "pass" if step == "check_pass" else "fail"
             await demo.act(sup, case_id, "check", result=result, photo_ids=await demo.photo(sup, "check"))
         case "rate":
-            case = await Case.objects().get(Case.id == case_id)
+            case = await _case(case_id)
             await demo.act(await actor_for_user(case.reporter), case_id, "rate", satisfied=True, comment="处理及时")
 
 
@@ -235,7 +248,7 @@ async def seed_unit_inboxes(ctx: AppContext, seed: int = 7) -> int:
 
     demo = _Demo(ctx, random.Random(seed))
     await demo.setup()
-    grids = await UnitGrid.select(UnitGrid.geometry, UnitGrid.community.street.code.as_alias("street"),
+    grids = await UnitGrid.select(UnitGrid.geometry, UnitGrid.community._.street._.code.as_alias("street"),
                                   UnitGrid.responsibility_grid.code.as_alias("rg")).output(load_json=True)
     busy = {r["unit"] for r in await Case.select(Case.unit).where(Case.state.is_in([s.value for s in WITH_UNIT]))}
     made = 0

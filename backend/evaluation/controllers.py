@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
@@ -115,7 +115,7 @@ class EvaluationController(Controller):
 
     @put("/scheme", operation_id="setEvaluationScheme", guards=[admin_only],
          summary="修改考评方案 Change weights or grade thresholds (admin; audited)")
-    async def set_scheme(self, request: Request, actor: CurrentActor, data: JSONBody[SchemeIn]) -> SchemeOut:
+    async def set_scheme(self, request: Request[Any, Any, Any], actor: CurrentActor, data: JSONBody[SchemeIn]) -> SchemeOut:
         before = await services.get_scheme()
         out = await services.set_scheme(actor, data.weights, data.grades)
         await record_request(request, "settings.changed", actor_id=actor.id, actor_name=actor.username,
@@ -144,7 +144,7 @@ class FollowUpController(Controller):
 
     @post("/{entry:int}/calls", operation_id="recordFollowUp", guards=[roles(*CALLERS)], status_code=201,
           summary="记录回访 Record a call back and its outcome (operator, shift lead; audited)")
-    async def record(self, request: Request, ctx: Ctx, actor: CurrentActor, entry: FromPath[int],
+    async def record(self, request: Request[Any, Any, Any], ctx: Ctx, actor: CurrentActor, entry: FromPath[int],
                      data: JSONBody[FollowUpCallIn]) -> FollowUpItem:
         item = await services.record_call(ctx, actor, entry, data.outcome, data.note)
         # The note may name the citizen: the audit keeps the outcome and the note's length, not its words.

@@ -122,7 +122,7 @@ def rates(subject: str, c: dict[str, int]) -> dict[str, float | None]:
 
 def score_parts(subject: str, c: dict[str, int], r: dict[str, float | None], max_handled: int) -> dict[str, float | None]:
     parts: dict[str, float | None] = {
-        part: (None if r[rate] is None else r[rate] * 100) for part, rate in SCORE_PARTS[subject].items()  # type: ignore[operator]
+        part: (None if (value := r[rate]) is None else value * 100) for part, rate in SCORE_PARTS[subject].items()
     }
     if subject == "unit":
         # Volume scores against the busiest unit of the period; a rework rate above 1 (reworks of work handled in an
@@ -143,7 +143,9 @@ async def names(subject: str, level: str | None) -> dict[Any, str]:
         role = Role.SUPERVISOR if subject == "supervisor" else Role.DISPATCHER
         return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(
             User.role == role.value)}
-    table = {"district": District, "street": Street, "community": Community}.get(level or "district")
+    tables: dict[str, type[District | Street | Community]] = {"district": District, "street": Street,
+                                                              "community": Community}
+    table = tables.get(level or "district")
     if table is None:
         return {}  # unit grids: thousands; only those with cases are listed
     return {r["code"]: r["name"] for r in await table.select(table.code, table.name)}
@@ -156,9 +158,9 @@ async def area_km2(level: str) -> dict[str, float]:
     """Square kilometres per area code, summed from the unit grids (read once per process: the map rarely changes)."""
     if level not in _areas_km2:
         rows = await UnitGrid.select(
-            UnitGrid.code, UnitGrid.area_m2, UnitGrid.community.code.as_alias("community"),
-            UnitGrid.community.street.code.as_alias("street"),
-            UnitGrid.community.street.district.code.as_alias("district"))
+            UnitGrid.code, UnitGrid.area_m2, UnitGrid.community._.code.as_alias("community"),
+            UnitGrid.community._.street._.code.as_alias("street"),
+            UnitGrid.community._.street._.district._.code.as_alias("district"))
         column = {"grid": "code", "community": "community", "street": "street", "district": "district"}[level]
         sums: dict[str, float] = {}
         for r in rows:
@@ -186,7 +188,7 @@ async def table(subject: str, p: Period, scheme: Scheme, level: str | None = Non
     keys = set(listed) | {k for per_key in by_count.values() for k in per_key}
     max_handled = max(by_count.get("handled", {}).values(), default=0)
     km2 = await area_km2(level or "district") if subject == "area" else {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in keys:
         if only is not None and k != only:
             continue

@@ -82,7 +82,9 @@ async def check_key(subject: str, key: str, level: str | None) -> Any:
                 raise NotFound(f"没有这个人员：{key}", f"No such person: {key}", code="evaluation.unknown_person")
         return value
     engine._check_level(subject, level)
-    table = {"district": District, "street": Street, "community": Community, "grid": UnitGrid}[level or "district"]
+    tables: dict[str, type[District | Street | Community | UnitGrid]] = {
+        "district": District, "street": Street, "community": Community, "grid": UnitGrid}
+    table = tables[level or "district"]
     if not await table.exists().where(table.code == key):
         raise NotFound(f"没有这个区域：{key}", f"No such area: {key}", code="evaluation.unknown_area")
     return key

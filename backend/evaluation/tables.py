@@ -5,8 +5,10 @@ for any period is an SQL aggregate over them with every time compared against th
 after the cut-off cannot change it. They are a cache of the timeline, rebuilt for a case whenever it gets new entries.
 """
 
-from piccolo.columns import JSON, Boolean, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class EvalEpisode(Table):
@@ -114,6 +116,8 @@ class FollowUpCall(Table):
     ``entry`` is the timeline entry called about (the rating or the reopening); a case can be called about again when
     the citizen rates or reopens it again.
     """
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
     case_id = Integer(index=True)
     entry = Integer(index=True)

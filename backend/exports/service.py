@@ -147,7 +147,7 @@ def _row(r: dict[str, Any], units: dict[int, str], zone: ZoneInfo) -> dict[str, 
         elif key.endswith("_at"):
             value = _local(value, zone)
         elif key == "rating":
-            value = {1: "满意", 0: "不满意"}.get(value, "")
+            value = "满意" if value == 1 else "不满意" if value == 0 else ""
         elif key == "urgent":
             value = "是" if value else ""
         out[key] = value

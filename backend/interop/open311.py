@@ -222,7 +222,7 @@ def _split(raw: str | None) -> list[str]:
 
 async def list_requests(ctx: AppContext, base_url: str, *, ids: str | None, codes: str | None, start: str | None,
                         end: str | None, status: str | None) -> list[dict[str, Any]]:
-    query: Select = Case.select().where(_visible())
+    query: Select[Case] = Case.select().where(_visible())
     wanted_ids = _split(ids)
     if wanted_ids:  # the spec: service_request_id overrides every other parameter
         if len(wanted_ids) > MAX_RESULTS:

@@ -3,11 +3,12 @@
 Kept apart from the case tables on purpose: a case knows nothing about Open311 or webhooks; these rows point at it.
 """
 
-from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import User
 from backend.cases.tables import Case
+from backend.jsoncolumn import JSON
 
 
 class ApiClient(Table):

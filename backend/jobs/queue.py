@@ -15,9 +15,11 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from piccolo.columns import Column
 
 from backend.db import is_postgres, write_transaction
 from backend.jobs.tables import Job
@@ -95,6 +97,7 @@ async def renew(job: Job) -> bool:
 
 async def finish(job: Job, error: str | None) -> bool:
     """Record the outcome of this claim; False (nothing written) when the claim was lost meanwhile."""
+    values: dict[Column | str, Any]
     if error is None:
         values = {Job.status: "done", Job.finished_at: _now(), Job.last_error: "", Job.locked_until: None}
     elif job.attempts >= MAX_ATTEMPTS:
@@ -120,7 +123,7 @@ async def _keep_renewing(job: Job) -> None:
             log.warning("job %s: lease renewal failed", job.id, exc_info=True)
 
 
-async def run_one(engine: Any, handlers: dict[str, Handler]) -> bool:
+async def run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do."""
     job = await claim(engine, list(handlers))
     if job is None:
@@ -141,7 +144,7 @@ async def run_one(engine: Any, handlers: dict[str, Handler]) -> bool:
     return True
 
 
-async def drain(engine: Any, handlers: dict[str, Handler], limit: int = 10_000) -> int:
+async def drain(engine: Any, handlers: Mapping[str, Handler], limit: int = 10_000) -> int:
     """Run jobs until none is ready (used by tests and the CLI)."""
     done = 0
     while done < limit and await run_one(engine, handlers):
@@ -173,5 +176,5 @@ async def retry(job_id: int) -> bool:
 class Worker(Loop):
     """Runs jobs in the background; ``wake()`` skips the wait when new work was just enqueued."""
 
-    def __init__(self, engine: Any, handlers: dict[str, Handler], poll_seconds: float) -> None:
+    def __init__(self, engine: Any, handlers: Mapping[str, Handler], poll_seconds: float) -> None:
         super().__init__("suishoupai-worker", lambda: run_one(engine, handlers), poll_seconds)

@@ -1,7 +1,9 @@
 """Durable background jobs: written in the same transaction as the work that needs them, so a crash loses none."""
 
-from piccolo.columns import JSON, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class Job(Table):

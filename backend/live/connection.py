@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +151,9 @@ class Connection:
             self.cursor = max(self.cursor, seq)
             data, seq = text(Heartbeat(self.cursor)), 0
         # The ASGI send itself (what ``send_text`` ends in, minus two coroutine frames per connection).
-        coro = self.socket.send({"type": "websocket.send", "bytes": None, "text": data})
+        sending = self.socket.send({"type": "websocket.send", "bytes": None, "text": data})
+        # ASGI servers' send is an async function; any other awaitable is driven through a coroutine of its own.
+        coro = sending if isinstance(sending, types.CoroutineType) else _awaited(sending)
         try:
             waiting_on = coro.send(None)
         except StopIteration:
@@ -235,6 +237,10 @@ class Connection:
                     self.cursor = after
         # Everything up to the end of the log has been sent; later events are queued behind the marker.
         self.cursor = max(self.cursor, after, hub_seq)
+
+
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
 
 
 @types.coroutine

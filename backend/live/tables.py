@@ -1,7 +1,9 @@
 """The event log: every state change, with a global increasing sequence number, for live pushes and resume."""
 
-from piccolo.columns import JSON, BigSerial, Integer, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Integer, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class Event(Table):

@@ -43,7 +43,7 @@ def load_or_create(data_dir: Path) -> VapidKeys:
             with os.fdopen(fd, "wb") as f:
                 f.write(pem)
     pem = path.read_bytes()
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
+    loaded = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
         raise TypeError(f"{path} does not hold an EC private key")
-    return VapidKeys(pem=pem, public_key=_public(key))
+    return VapidKeys(pem=pem, public_key=_public(loaded))

@@ -168,8 +168,8 @@ async def import_components(ctx: AppContext, data: ComponentCollectionIn, by_use
 
 
 async def components_geojson(bbox: Bbox | None) -> FeatureCollection:
-    query = Component.select(Component.all_columns(), Component.owner.code.as_alias("owner_code"),
-                             Component.maintainer.code.as_alias("maintainer_code")).order_by(Component.code)
+    query = Component.select(*Component.all_columns(), Component.owner._.code.as_alias("owner_code"),
+                             Component.maintainer._.code.as_alias("maintainer_code")).order_by(Component.code)
     if bbox:
         w, s, e, n = bbox
         query = query.where((Component.lng >= w) & (Component.lng <= e) & (Component.lat >= s) & (Component.lat <= n))

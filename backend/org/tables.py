@@ -1,7 +1,9 @@
 """Organisation tables: districts → streets → communities → unit grids, responsibility grids, units, components."""
 
-from piccolo.columns import JSON, Boolean, Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
 
 
 class District(Table):

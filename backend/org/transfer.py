@@ -520,7 +520,7 @@ async def routing_rules(rows: list[Row], check: _Check, state: _State) -> Outcom
     outcome.removed = await RoutingRule.count()
     await RoutingRule.delete(force=True)
     if out:
-        await RoutingRule.insert(*(RoutingRule(values) for _, values in out))
+        await RoutingRule.insert(*(RoutingRule(**values) for _, values in out))
     outcome.rows = outcome.added = len(out)
     outcome.added_codes = [f"{v['priority']} {v['name']}" for _, v in out[:AUDIT_LIMIT]]
     return outcome
@@ -573,10 +573,10 @@ async def import_files(engine: Any, categories: Categories, uploads: list[tuple[
                 report.outcomes.append(await IMPORTERS[dataset](table.rows, check, state))
             if report.problems or dry_run:
                 raise _Rollback
-            rows = await OrgImport.insert(OrgImport({
-                "at": datetime.now(UTC), "by_user": by_user, "by_name": by_name,
-                "datasets": [o.dataset for o in report.outcomes],
-                "summary": {o.dataset: o.summary() for o in report.outcomes}})).returning(OrgImport.id)
+            rows = await OrgImport.insert(OrgImport(
+                at=datetime.now(UTC), by_user=by_user, by_name=by_name,
+                datasets=[o.dataset for o in report.outcomes],
+                summary={o.dataset: o.summary() for o in report.outcomes})).returning(OrgImport.id)
             report.revision = rows[0]["id"]
             report.applied = True
             if audit is not None:

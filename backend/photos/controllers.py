@@ -151,10 +151,11 @@ async def _serve(ctx: AppContext, actor: Actor | None, photo_id: int, variant: s
         raise NotFound("照片仍在处理中", "The photo is still being processed", code="photo.not_ready")
     if service.sees_redacted(actor, photo):
         # Outside the case's staff only the derivative with faces and plates pixelated, and only once it exists.
-        key = await redaction.public_key(photo.id, variant)
-        if key is None:
+        public = await redaction.public_key(photo.id, variant)
+        if public is None:
             raise NotFound("照片正在进行隐私打码，暂不公开", "The photo is not public until faces and plates are "
                            "pixelated", code="photo.not_public")
+        key = public
     cache = "public, max-age=86400" if actor is None else "private, max-age=3600"
     return inert_image(await ctx.store.get(key), "image/jpeg", f"photo-{photo.id}-{variant}", cache=cache)
 

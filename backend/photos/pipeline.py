@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 from backend.errors import InvalidInput, PayloadTooLarge
 from backend.photos.exif import ExifInfo, read_exif
@@ -134,7 +134,7 @@ def _bytes_per_pixel(im: Image.Image, kind: str) -> float:
         layers = getattr(im, "layer", None) or [(0, 1, 1, 0)] * len(im.getbands())
         h_max = max(max(h for _, h, _, _ in layers), 1)
         v_max = max(max(v for _, _, v, _ in layers), 1)
-        return 2.0 * sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
+        return float(2.0 * sum(h * v for _, h, v, _ in layers) / (h_max * v_max))
     if kind == "webp":
         return _WEBP_BYTES_PER_PIXEL
     if kind in ("heic", "heif"):
@@ -230,10 +230,12 @@ def _scale_jpeg(im: Image.Image) -> None:
 
 def _narrow_png(im: Image.Image) -> None:
     """Decode 16-bit greyscale straight to its top 8 bits: a quarter of the memory of the 32-bit copy otherwise made."""
-    tile = im.tile[0] if len(im.tile) == 1 else None
-    if im.mode in ("I", "I;16", "I;16B") and hasattr(tile, "_replace") and tile.args == "I;16B":  # type: ignore[union-attr]
+    if not isinstance(im, ImageFile.ImageFile) or len(im.tile) != 1:  # decoded already, or not in one tile
+        return
+    tile = im.tile[0]
+    if im.mode in ("I", "I;16", "I;16B") and hasattr(tile, "_replace") and tile.args == "I;16B":
         # PNG stores 16-bit samples big-endian; libImaging's "L;16B" unpacker keeps the high byte of each.
-        im.tile = [tile._replace(args="L;16B")]  # type: ignore[union-attr]
+        im.tile = [tile._replace(args="L;16B")]
         im._mode = "L"
         # An exact 16-bit key colour cannot be matched on 8 bits: the image is shown without its transparency.
         im.info.pop("transparency", None)
@@ -341,7 +343,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     if platform.libc_ver()[0] != "glibc":
         return None
     try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 

@@ -1,16 +1,22 @@
 """The photo row: where the original and its derivatives live and what the intake pipeline found."""
 
-from piccolo.columns import JSON, Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from typing import TYPE_CHECKING
+
+from piccolo.columns import Float, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from backend.accounts.tables import User
+from backend.jsoncolumn import JSON
+
+if TYPE_CHECKING:  # only named at run time (see below)
+    from backend.cases.tables import Case
 
 
 class Photo(Table):
     id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     # By name: photos sit below cases and do not import them.
-    case = ForeignKey(LazyTableReference("Case", module_path="backend.cases.tables"), null=True, index=True)
+    case: ForeignKey["Case"] = ForeignKey(LazyTableReference("Case", module_path="backend.cases.tables"), null=True, index=True)
     kind = Varchar(length=16)  # report | verify | after | check
     uploader = ForeignKey(User)
     # direct uploads: awaiting_upload → uploading → uploaded (local store) → confirming → pending; then ready | failed

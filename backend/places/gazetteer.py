@@ -94,7 +94,7 @@ class Places:
         self._codes: list[str] = []  # codes: compared exactly or by prefix only
         self._unit_grids: list[Place] = []  # searched by code prefix only (sorted on first use)
         self._unit_grids_sorted = True
-        self._flat = None
+        self._flat: list[tuple[str, int]] | None = None  # the fuzzy pass's choices, built on the first search
         self._choices: list[str] = []
         for place in places:
             self.add(place)
@@ -107,7 +107,7 @@ class Places:
         self._places.append(place)
         self._keys.append(k.name_keys(place.name))
         self._codes.append(k.normalise(place.code))
-        self._flat: list[tuple[str, int]] | None = None  # the fuzzy pass's choices, rebuilt on the next search
+        self._flat = None  # a new place: the fuzzy pass's choices are rebuilt on the next search
 
     def __len__(self) -> int:
         return len(self._places) + len(self._unit_grids)
@@ -186,13 +186,14 @@ class Places:
             if best:
                 scores[i] = best
         if len(q) >= 3 and not q.isdigit():  # typos: a fuzzy ratio, always below an exact, prefix or contained match
-            if self._flat is None:
-                self._flat = [(key, i) for i, ks in enumerate(self._keys) for key in ks]
-                self._choices = [key for key, _ in self._flat]
+            flat = self._flat
+            if flat is None:
+                flat = self._flat = [(key, i) for i, ks in enumerate(self._keys) for key in ks]
+                self._choices = [key for key, _ in flat]
             choices = self._choices
             for form in forms:
                 for _, ratio, j in process.extract(form, choices, scorer=fuzz.ratio, score_cutoff=75, limit=50):
-                    i = self._flat[j][1]
+                    i = flat[j][1]
                     scores[i] = max(scores.get(i, 0.0), ratio * 0.78)
         hits = [Hit(self._places[i], round(s, 1)) for i, s in scores.items()]
         if q.isdigit() and len(q) >= 9:

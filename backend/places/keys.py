@@ -38,7 +38,15 @@ def pinyin(text: str) -> str:
 
 def initials(text: str) -> str:
     """``长青街道`` → ``cqjd``."""
-    return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda s: list(s.lower())) if p)
+    # ``errors`` returning a list keeps each character of a run that is not Chinese as an item of its own: ``A1路`` →
+    # ``a1l``, not ``al``. pypinyin documents list results (and handles them), but its annotation allows a string only.
+    letters = lazy_pinyin(text, style=Style.FIRST_LETTER,
+                          errors=_each_character)  # type: ignore[arg-type]  # pypinyin's annotation: str results only
+    return "".join(p[0] for p in letters if p)
+
+
+def _each_character(run: str) -> list[str]:
+    return list(run.lower())
 
 
 def stem(name: str) -> str:

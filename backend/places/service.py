@@ -154,7 +154,12 @@ async def load_places(settings: Settings, grids: GridIndex | None = None) -> Pla
     return None if args is None else await asyncio.to_thread(Places.build, *args, grids=grids)
 
 
-async def _read_city(settings: Settings) -> tuple[Any, ...] | None:
+# Places.build's arguments but ``grids``: districts … components from the database, roads and landmarks from files.
+_CityRows = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
+                  list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+async def _read_city(settings: Settings) -> _CityRows | None:
     """``Places.build``'s arguments from the database and the city folder; None with no unit grids."""
     rows = await UnitGrid.select(UnitGrid.code, UnitGrid.geometry,
                                  UnitGrid.responsibility_grid.code.as_alias("responsibility_grid"),

@@ -224,7 +224,8 @@ def shared_analyser() -> ModelAnalyser:
     with _shared_lock:
         if "models" not in _shared:
             _shared["models"] = ModelAnalyser()
-        return _shared["models"]  # type: ignore[no-any-return]
+        models: ModelAnalyser = _shared["models"]
+        return models
 
 
 class FixedAnalyser:

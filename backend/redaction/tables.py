@@ -1,14 +1,21 @@
 """A photo's public derivatives and what was read from it: one redaction row per photo, one row per text found."""
 
-from piccolo.columns import JSON, Float, ForeignKey, Integer, Real, Serial, Text, Timestamptz, Varchar
+from typing import TYPE_CHECKING
+
+from piccolo.columns import Float, ForeignKey, Integer, Real, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
+
+from backend.jsoncolumn import JSON
+
+if TYPE_CHECKING:  # only named at run time (see below)
+    from backend.photos.tables import Photo
 
 
 class Redaction(Table):
     id: Serial  # Piccolo adds this primary key itself; named here for type checkers
     # By name: redaction sits below photos and does not import them.
-    photo = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), unique=True, index=True)
+    photo: ForeignKey["Photo"] = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), unique=True, index=True)
     # pending → done | failed (retried by the job) | unavailable (no models installed); public only when done
     status = Varchar(length=16, default="pending", index=True)
     error = Text(default="")  # a stable code (redaction.failed, redaction.unavailable) and the detail
@@ -29,7 +36,7 @@ class PhotoText(Table):
 
     id: Serial  # Piccolo adds this primary key itself; named here for type checkers
 
-    photo = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), index=True)
+    photo: ForeignKey["Photo"] = ForeignKey(LazyTableReference("Photo", module_path="backend.photos.tables"), index=True)
     kind = Varchar(length=8)  # phone | plate | text
     text = Varchar(length=200)
     norm = Varchar(length=200, index=True)

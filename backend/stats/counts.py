@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,9 @@ async def _names(by: str) -> dict[str, str]:
         return {s.value: STATE_NAMES[s][0] for s in State}
     if by == "source":
         return dict(SOURCE_NAMES)
-    table = {"district": District, "street": Street, "community": Community}.get(by)
+    tables: dict[str, type[District | Street | Community]] = {"district": District, "street": Street,
+                                                              "community": Community}
+    table = tables.get(by)
     if table is not None:
         return {r["code"]: r["name"] for r in await table.select(table.code, table.name)}
     return {}
@@ -54,9 +56,10 @@ async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: d
     if by == "light":
         return await _lights(settings, bucket, start, end, category)
     column = DIMENSIONS[by]
-    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or ZoneInfo("UTC").utcoffset(None)).total_seconds() // 3600)  # type: ignore[union-attr]
+    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)).total_seconds() // 3600)
     bucket_sql = _bucket_sql(bucket, is_postgres(engine), offset).replace("{tz}", tz.replace("'", ""))
-    where, args = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    args: list[object] = []
     if start is not None:
         where.append("created_at >= {}")
         args.append(start)

@@ -79,7 +79,7 @@ def heat_cell(zoom: int | None) -> float:
     """The cell's side in degrees: ~100 m without a zoom, else ``HEAT_CELL_PX`` pixels of a 256-px Web-Mercator tile."""
     if zoom is None:
         return HEAT_BIN_DEGREES
-    return 360 / (256 * 2**zoom) * HEAT_CELL_PX
+    return 360 / (256 * 2.0**zoom) * HEAT_CELL_PX
 
 
 async def heatmap(category: str | None, start: datetime | None, end: datetime | None, zoom: int | None = None,
@@ -90,7 +90,8 @@ async def heatmap(category: str | None, start: datetime | None, end: datetime | 
     ``HEAT_LIMIT`` bins are returned (a city-wide view at street zoom would otherwise send every case).
     """
     cell = heat_cell(zoom)
-    where, args = ["state NOT IN ({}, {})"], [State.VOIDED.value, State.DUPLICATE.value]
+    where = ["state NOT IN ({}, {})"]
+    args: list[object] = [State.VOIDED.value, State.DUPLICATE.value]
     if category:
         where.append("category_code LIKE {}")
         args.append(category + "%")

@@ -121,7 +121,7 @@ def city_config(ctx: AppContext) -> CityConfig:
     config = ctx.extras.get("cityconfig")
     if config is None:
         config = ctx.extras["cityconfig"] = CityConfig(ctx.settings, load_taxonomy(ctx.settings.taxonomy_path or None))
-    return config  # type: ignore[no-any-return]
+    return config
 
 
 async def sync(ctx: AppContext) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backend.org.tables import RoutingRule, Unit
 
@@ -213,7 +214,7 @@ class RouterCache:
 
 
 # The default rules of a city whose units list their 小类 and areas (the demo city; see backend/demo/seed.py).
-DEFAULT_RULES: Sequence[dict[str, object]] = (
+DEFAULT_RULES: Sequence[dict[str, Any]] = (
     {"priority": 10, "name": "部件→权属单位", "kind": "component", "target": "owner",
      "note": "a report next to a surveyed component goes to its owner"},
     {"priority": 20, "name": "部件→小类责任单位", "kind": "component", "target": "unit",
@@ -234,5 +235,5 @@ async def seed_default_rules() -> int:
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    await RoutingRule.insert(*(RoutingRule({**r, "updated_at": now}) for r in DEFAULT_RULES))
+    await RoutingRule.insert(*(RoutingRule(**r, updated_at=now) for r in DEFAULT_RULES))
     return len(DEFAULT_RULES)

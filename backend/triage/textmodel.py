@@ -208,7 +208,7 @@ class Model:
         if indices:
             vector = np.asarray(values, dtype=np.float32)
             scores += vector @ self.weights[indices]
-            if self.urgency_weights is not None:
+            if self.urgency_weights is not None and urgency is not None:  # urgency is None only without weights
                 urgency += float(vector @ self.urgency_weights[indices])
         return scores / self.temperature, urgency
 
@@ -279,7 +279,8 @@ class Model:
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
+    out: np.ndarray = exp / exp.sum(axis=-1, keepdims=True)
+    return out
 
 
 def category_urgency(taxonomy: Taxonomy, code: str) -> bool | None:

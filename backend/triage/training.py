@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 from scipy import sparse
@@ -181,6 +182,18 @@ def pipeline(c: float = C) -> Pipeline:
         ("int32", FunctionTransformer(_int32, accept_sparse=True)),
         ("linear", LinearSVC(C=c, class_weight=CLASS_WEIGHT, random_state=SEED)),
     ])
+
+
+@overload
+def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, urgent: Mapping[str, bool] | None = None,
+          synthetic: bool = True, folds: int = FOLDS, corrections: int = 0, c: float = C,
+          with_report: Literal[False] = False) -> Model: ...
+
+
+@overload
+def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, urgent: Mapping[str, bool] | None = None,
+          synthetic: bool = True, folds: int = FOLDS, corrections: int = 0, c: float = C,
+          with_report: Literal[True]) -> tuple[Model, Report]: ...
 
 
 def train(examples: Iterable[Example], taxonomy: Taxonomy | None = None, *, urgent: Mapping[str, bool] | None = None,

@@ -11,7 +11,7 @@ import pytest
 from backend.errors import InvalidInput
 from backend.geo import haversine_m
 from backend.org.loader import DEMO_CITY
-from backend.places import Address, Places
+from backend.places import Address, Place, Places, keys
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,15 @@ def test_just_outside_the_city_says_how_far_and_far_away_is_refused(places):
         with pytest.raises(InvalidInput) as bad:
             places.describe(lat, lng)
         assert bad.value.code == "geo.bad_coordinates"
+
+
+def test_a_place_added_after_a_fuzzy_search_is_found_with_a_typo_too():
+    index = Places.from_folder(DEMO_CITY)
+    assert index.search("changqign")  # builds the fuzzy pass's choices
+    index.add(Place("landmark", "LM-TEST", "翠微湖公园", 112.0, 27.7))
+    assert "翠微湖公园" in [h.place.name for h in index.search("cuiweihi")]  # a typo of cuiweihu
+
+
+def test_initials_keep_every_character_of_a_run_that_is_not_chinese():
+    assert keys.initials("长青街道") == "cqjd"
+    assert keys.initials("A1路") == "a1l"  # not "al": each letter and digit stands for itself
