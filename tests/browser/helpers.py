@@ -10,6 +10,14 @@ from tests.browser.conftest import Api
 AXE = "/node_modules/axe-core/axe.min.js"
 
 
+def ensure_category(base: str, case_id: int, code: str = "C0101") -> None:
+    """A citizen's report is filed only with a category: the classifier sets one only above its calibrated threshold
+    (and may not have run yet), so the operator chooses it when it is missing, as the desk would."""
+    operator = Api.login(base, "operator01")
+    if not operator.get(f"cases/{case_id}").get("category_code"):
+        operator.act(case_id, "reclassify", category_code=code)
+
+
 def resolve_by_unit(base: str, case_id: int) -> dict[str, Any]:
     """Take a new citizen report to 已处置待核查 the way the centre and the water company would: accept, file,
     dispatch, accept the task, report back with an after-photo."""
@@ -20,6 +28,7 @@ def resolve_by_unit(base: str, case_id: int) -> dict[str, Any]:
         case = operator.get(f"cases/{case_id}")
         match case["state"]:
             case "new":
+                ensure_category(base, case_id)
                 operator.act(case_id, "accept_report")
             case "pending_filing":
                 lead.act(case_id, "file")

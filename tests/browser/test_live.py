@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Api, page_session
+from tests.browser.helpers import ensure_category
 from tests.browser.desk_fixtures import PHONE, open_as
 from tests.helpers import point_in
 
@@ -105,6 +106,7 @@ def until(page: Any, check: Any, timeout_ms: int = 15_000) -> None:
 def citizen_case_page(browser: Any, base: str) -> tuple[Any, Relay, dict[str, Any]]:
     """citizen01 reports a case (by API) and opens its page in the PWA, live through a relay."""
     case = Api.login(base, "citizen01").report(*point_in("ZR01"), "井盖缺失，路人容易踩空")
+    ensure_category(base, case["id"])
     page = open_as(browser, base, "citizen01", PHONE)
     relay = Relay(page)
     page.goto(f"{base}/#/case/{case['id']}")

@@ -36,14 +36,20 @@ def notifications(worker: Any) -> list[dict[str, Any]]:
 
 
 def shown_notifications(page: Any, condition: str = "true") -> list[dict[str, Any]]:
-    """Wait until the page's registration shows notifications for which `condition` (on `list`) holds, and read them
-    in that same step: reading them again afterwards through another handle raced with the browser in CI."""
-    handle = page.wait_for_function(f"""async () => {{
-        const list = (await (await navigator.serviceWorker.ready).getNotifications())
-            .map((n) => ({{ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data && n.data.url }}));
-        return list.length > 0 && ({condition}) ? list : null;
-    }}""")
-    return list(handle.json_value())
+    """Read the page's registration's notifications until some are shown for which `condition` (on `list`) holds,
+    returning what that same read saw (wait_for_function does not await an async predicate: it takes the promise as
+    true at once)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = page.evaluate(f"""async () => {{
+            const list = (await (await navigator.serviceWorker.ready).getNotifications())
+                .map((n) => ({{ title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data && n.data.url }}));
+            return list.length > 0 && ({condition}) ? list : null;
+        }}""")
+        if found:
+            return list(found)
+        assert time.monotonic() < deadline, "no notification shown"
+        page.wait_for_timeout(100)
 
 
 def test_push_shows_a_notification_and_its_click_opens_the_case(browser: Any, live_server: str) -> None:

@@ -13,7 +13,7 @@ export async function caseMap(el, c, field = false) {
   if (!el) return () => {};
   const { L, map } = await createMap(el, { center: [c.lat, c.lng], zoom: 17, outlines: false, canvas: true });
   L.circleMarker([c.lat, c.lng], { radius: 9, color: '#fff', weight: 2, fillColor: { green: '#1f9d55', yellow: '#d69e0b', red: '#d64545' }[c.light] || '#d9480f', fillOpacity: 1 }).addTo(map);
-  import('../maps/staff-layers.js').then((m) => m.staffLayers(L, map, c)).catch(() => {});
+  import('../maps/staff-layers.js').then((m) => { if (el.isConnected) m.staffLayers(L, map, c); }).catch(() => {});
   const d = 0.004;
   unitGrids([c.lng - d, c.lat - d, c.lng + d, c.lat + d]).then((geo) => {
     if (!geo || !el.isConnected) return;
@@ -25,5 +25,12 @@ export async function caseMap(el, c, field = false) {
   if (field) {
     import('../maps/navigate.js').then((m) => { if (el.isConnected) stop = m.fieldNav(L, map, el, c); });
   }
-  return () => { stop(); map.remove(); };
+  // A map removed in the middle of a zoom animation throws from the animation's next frame (Leaflet reads a pane
+  // that is gone): stop panning, and let a running zoom end first.
+  return () => {
+    stop();
+    map.stop();
+    if (map._animatingZoom) map.once('zoomend', () => map.remove());
+    else map.remove();
+  };
 }
