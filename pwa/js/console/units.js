@@ -1,7 +1,7 @@
 /** Responsible units (责任单位): contacts, the 小类 each handles and the areas it covers; routing reads them. Online only. */
 
 import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { pick, t } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import { h, spinner } from '../dom.js';
 import { toast } from '../toast.js';
@@ -35,7 +35,7 @@ export async function renderUnits(main) {
     results.replaceChildren(scrollTable(t('admin.units'),
       ['code', 'name', 'actions', 'kind', 'contact', 'phone', 'categories', 'areas'].map((c) => t(`con.col.${c}`)).concat(t('con.active')),
       units.map((u) => h('tr', { dataset: { unitId: u.id, code: u.code } },
-        h('td', { class: 'mono' }, u.code), h('td', null, u.name),
+        h('td', { class: 'mono' }, u.code), h('td', null, pick(u, 'name')),
         h('td', { class: 'nowrap' },
           h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => edit(u) }, t('con.edit')), ' ',
           h('a', { href: historyHref(`unit:${u.id}`) }, t('con.history'))),
