@@ -184,6 +184,7 @@ class CaseOut(Struct, tag="staff", tag_field="view"):
     timeline: list[TimelineOut] = []
     actions: list[ActionOut] = []
     category_name_en: str = ""  # the 小类's English name (its Chinese name when the taxonomy has none)
+    time_limit_en: str = ""  # the time limit in English words ("2 emergency hours")
 
 
 class ReporterTimelineOut(Struct):

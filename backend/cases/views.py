@@ -31,6 +31,7 @@ from backend.cases.schemas import (
     UnitRef,
 )
 from backend.cases.tables import Case, TimelineEntry
+from backend.cases.timelimits import parse_time_limit
 from backend.context import CaseAccess
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.live.messages import is_reporter_view
@@ -131,6 +132,13 @@ def place_of(case: Case) -> CasePlace | None:
     return CasePlace(**{k: value[k] for k in PLACE_FIELDS if k in value})
 
 
+def _limit_en(raw: str) -> str:
+    try:
+        return parse_time_limit(raw).english if raw else ""
+    except InvalidInput:
+        return raw
+
+
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
     zh, en = STATE_NAMES[State(case.state)]
     light, left = clock.reading(settings, case, case.state in WITH_UNIT_VALUES)
@@ -191,6 +199,7 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         place_text=case.place_text,
         place=place_of(case),
         category_name_en=category_name_en(case.category_code, case.category_name),
+        time_limit_en=_limit_en(case.time_limit),
         **extra,
     )
 

@@ -23,6 +23,7 @@ class StandardOut(Struct):
     urgent: bool
     filing_condition_en: str = ""  # English wording ("" when the taxonomy has none: show the Chinese)
     closing_condition_en: str = ""
+    time_limit_en: str = ""  # "2 emergency hours"
 
 
 class CategoryOut(Struct):
@@ -66,7 +67,7 @@ def _category_out(c: Category, disabled: frozenset[str] = frozenset()) -> Catego
         department=c.department,
         standards=[
             StandardOut(s.filing_condition, s.closing_condition, s.time_limit.raw, s.urgent, s.filing_condition_en,
-                        s.closing_condition_en) for s in c.standards
+                        s.closing_condition_en, s.time_limit.english) for s in c.standards
         ],
         enabled=c.code not in disabled,
         name_en=c.name_en,

@@ -70,8 +70,8 @@ export async function renderCategories(main) {
             h('a', { href: historyHref(`category:${c.code}`) }, t('con.history'))),
           h('td', { class: 'nowrap', dataset: { state: c.enabled ? 'on' : 'off' } }, t(c.enabled ? 'city.cat.on' : 'city.cat.off')),
           h('td', { class: 'limits' }, h('ol', { class: 'limit-list' }, c.standards.map((s) => h('li', { title: pick(s, 'filing_condition') },
-            h('span', { class: s.time_limit !== s.standard_limit ? 'limit-changed' : null }, s.time_limit),
-            s.time_limit !== s.standard_limit ? h('span', { class: 'muted small' }, ` (${t('city.cat.was', { limit: s.standard_limit })})`) : null,
+            h('span', { class: s.time_limit !== s.standard_limit ? 'limit-changed' : null }, pick(s, 'time_limit')),
+            s.time_limit !== s.standard_limit ? h('span', { class: 'muted small' }, ` (${t('city.cat.was', { limit: pick(s, 'standard_limit') })})`) : null,
             h('span', { class: 'muted small condition' }, ` ${pick(s, 'filing_condition')}`))))),
           h('td', null, `${c.major_code} ${pick(c, 'major_name')}`),
           h('td', null, t(`city.cat.${c.kind}`))))));
@@ -98,7 +98,7 @@ export async function renderCategories(main) {
   async function limits(c) {
     const v = await confirmDialog({ title: t('city.cat.limits_title', { code: c.code, name: pick(c, 'name') }), message: t('city.cat.limit_help'),
       confirmText: t('con.save'), fields: c.standards.map((s, i) => ({ name: `limit${i}`,
-        label: `${i + 1}. ${pick(s, 'filing_condition')} · ${t('city.cat.limit_hint', { limit: s.standard_limit })}`,
+        label: `${i + 1}. ${pick(s, 'filing_condition')} · ${t('city.cat.limit_hint', { limit: pick(s, 'standard_limit') })}`,
         value: s.time_limit !== s.standard_limit ? s.time_limit : '' })) });
     if (!v) return;
     await save(c, { time_limits: c.standards.map((_, i) => v[`limit${i}`].trim()) });

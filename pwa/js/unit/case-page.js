@@ -106,18 +106,6 @@ function row(label, value) {
   return [h('dt', null, label), h('dd', null, value)];
 }
 
-// A standard's time limit as written (2紧急工作时, 4小时, 5天…), put in English words in English mode.
-const CLOCKS = [['紧急工作小时|紧急工作时|紧急小时|自然小时', 'emergency hours'], ['紧急工作日|自然日|自然天|日历日', 'calendar days'],
-  ['工作小时|工作时|小时', 'working hours'], ['工作日|工作天|天|日', 'working days']];
-function limitText(raw) {
-  if (lang() !== 'en') return raw;
-  for (const [words, en] of CLOCKS) {
-    const m = new RegExp(`^(\\d+(?:\\.\\d+)?)\\s*个?(?:${words})$`).exec(raw.trim());
-    if (m) return `${m[1]} ${en}`;
-  }
-  return raw;
-}
-
 function infoPanel(c) {
   const filing = h('dd', { class: 'filing-condition' }, '…');
   categoryByCode(c.category_code).then((cat) => {
@@ -128,10 +116,10 @@ function infoPanel(c) {
     h('dl', { class: 'facts' },
       row(t('case.category'), c.category_code ? `${pick(c, 'category_name')}${paren(c.category_code)}` : '—'),
       c.category_code ? [h('dt', null, t('desk.filing_condition')), filing] : null,
-      row(t('desk.time_limit'), c.time_limit ? `${limitText(c.time_limit)}${c.urgent ? ` · ${t('desk.urgent')}` : ''}` : null),
+      row(t('desk.time_limit'), c.time_limit ? `${pick(c, 'time_limit')}${c.urgent ? ` · ${t('desk.urgent')}` : ''}` : null),
       row(t('desk.due_at'), c.due_at ? formatTime(c.due_at) : null),
       row(t('case.unit'), pick(c.unit, 'name')),
-      row(t('case.description'), c.description),
+      row(t('case.description'), c.description ? h('span', { class: 'user-text' }, c.description) : null),
       row(t('case.place'), c.place_text ? h('span', { class: 'place-text' }, c.place_text) : null),
       row(t(c.place_text ? 'case.reported_address' : 'case.address'), c.address !== c.place_text ? c.address : null),
       row(t('desk.grid'), [c.responsibility_grid, c.unit_grid].filter(Boolean).join(' · ')),

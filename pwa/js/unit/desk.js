@@ -94,7 +94,7 @@ export function caseCard(c, href, { fresh = false, extra = null } = {}) {
       withClock ? lightBadge(c.light) : null),
     h('div', { class: 'desk-card-body' },
       h('strong', null, pick(c, 'category_name') || t('desk.unclassified')),
-      h('p', { class: 'muted clamp' }, c.description || c.address || ''),
+      h('p', { class: 'muted clamp user-text' }, c.description || c.address || ''),
       c.place_text ? h('p', { class: 'small place-line' }, c.place_text) : null,
       h('div', { class: 'desk-card-meta small' },
         withClock ? h('span', { class: `time-left ${c.time_left_seconds < 0 ? 'over' : ''}` }, timeLeftText(c.time_left_seconds)) : null,
