@@ -61,6 +61,17 @@ UNITS = [  # code, name, kind, keywords that mark a 小类 as theirs in the taxo
     ("ld_housing", "娄底市住房和城乡建设局", "housing", ["住建", "物业"]),
 ]
 STREET_OFFICE_KEYWORDS = ["所属街办", "属地行政执法"]
+UNIT_NAMES_EN = {  # code → English name (street offices: the street's pinyin + "Subdistrict Office")
+    "ld_water": "Loudi Water Supply Company", "ld_drainage": "Loudi Urban Drainage Office",
+    "ld_power": "State Grid Loudi Power Supply Company", "ld_telecom": "China Telecom Loudi Branch",
+    "ld_mobile": "China Mobile Loudi Branch", "ld_gas": "Loudi Gas Company", "ld_sanitation": "Loudi Sanitation Centre",
+    "ld_parks": "Loudi Parks and Greening Centre", "ld_traffic": "Loudi Traffic Police Detachment",
+    "ld_enforcement": "Loudi City Management Enforcement Detachment",
+    "ld_municipal": "Loudi Municipal Facilities Maintenance Centre",
+    "ld_housing": "Loudi Housing and Urban-Rural Development Bureau",
+}
+STREET_PINYIN = {"乐坪": "Leping", "花山": "Huashan", "长青": "Changqing", "大科": "Dake", "黄泥塘": "Huangnitang",
+                 "涟滨": "Lianbin", "大埠桥": "Dabuqiao", "湘阳": "Xiangyang", "万宝": "Wanbao", "新星": "Xinxing"}
 # 小类, count, owner, maintainer
 COMPONENTS = [("C0101", 60, "ld_water", "ld_water"), ("C0102", 50, "ld_drainage", "ld_drainage"),
               ("C0103", 50, "ld_drainage", "ld_drainage"), ("C0104", 20, "ld_drainage", "ld_drainage"),
@@ -207,11 +218,12 @@ def units(streets: list[dict[str, Any]], taxonomy: dict[str, Any]) -> list[dict[
     out = []
     for n, (code, name, kind, keywords) in enumerate(UNITS, start=1):
         handled = [c["code"] for c in cats if any(k in c["department"] for k in keywords)]
-        out.append({"code": code, "name": name, "kind": kind, "contact": f"{name}值班室",
+        out.append({"code": code, "name": name, "name_en": UNIT_NAMES_EN[code], "kind": kind, "contact": f"{name}值班室",
                     "phone": f"0738-8000{n:04d}", "categories": handled, "areas": all_districts})
     local = [c["code"] for c in cats if any(k in c["department"] for k in STREET_OFFICE_KEYWORDS)]
     for n, s in enumerate(streets, start=1):
-        out.append({"code": f"jd_{s['code']}", "name": f"{s['name']}办事处", "kind": "street_office",
+        out.append({"code": f"jd_{s['code']}", "name": f"{s['name']}办事处",
+                    "name_en": f"{STREET_PINYIN[s['name'].removesuffix('街道')]} Subdistrict Office", "kind": "street_office",
                     "contact": f"{s['name']}城管办", "phone": f"0738-8100{n:04d}", "categories": local,
                     "areas": [s["code"]]})
     return out

@@ -99,6 +99,7 @@ class UnitRef(Struct):
     id: int
     code: str
     name: str
+    name_en: str = ""  # "" when the unit has no English name: show ``name``
 
 
 class CasePlace(Struct):
@@ -182,6 +183,8 @@ class CaseOut(Struct, tag="staff", tag_field="view"):
     photos: list[PhotoRef] = []
     timeline: list[TimelineOut] = []
     actions: list[ActionOut] = []
+    category_name_en: str = ""  # the 小类's English name (its Chinese name when the taxonomy has none)
+    time_limit_en: str = ""  # the time limit in English words ("2 emergency hours")
 
 
 class ReporterTimelineOut(Struct):
@@ -238,6 +241,8 @@ class ReporterCaseOut(Struct, tag="reporter", tag_field="view"):
     timeline: list[ReporterTimelineOut] = []
     actions: list[ActionOut] = []
     following: str = ""  # "" my own report; nearby (我也遇到) or device (my report on another phone): followed
+    category_name_en: str = ""  # English names, falling back to the Chinese ones
+    unit_name_en: str | None = None
 
 
 # What a case read answers: the full record for staff, the reporter's view for citizens (tagged ``view: "reporter"``).
@@ -265,6 +270,7 @@ class PublicCaseOut(Struct):
     created_at: datetime
     closed_at: datetime | None
     thumb_urls: list[str]
+    category_name_en: str = ""  # the English name, falling back to the Chinese one
 
 
 class PublicCasePage(Struct):

@@ -19,6 +19,10 @@ class Clock(str, Enum):
     CALENDAR_DAYS = "calendar_days"  # 自然日 / 紧急工作日: continuous calendar days
 
 
+CLOCK_EN = {Clock.EMERGENCY_HOURS: "emergency hours", Clock.WORKING_HOURS: "working hours",
+            Clock.WORKING_DAYS: "working days", Clock.CALENDAR_DAYS: "calendar days"}
+
+
 @dataclass(frozen=True)
 class TimeLimit:
     """``amount`` is in hours for the two hour clocks and in days for the two day clocks."""
@@ -27,6 +31,11 @@ class TimeLimit:
     clock: Clock
     raw: str
     note: str = ""  # trailing words such as 制止 ("stop it within the limit")
+
+    @property
+    def english(self) -> str:
+        """The limit in English words, e.g. 2紧急工作时 → "2 emergency hours" (a trailing note is left out)."""
+        return f"{self.amount:g} {CLOCK_EN[self.clock]}"
 
     @property
     def is_emergency(self) -> bool:

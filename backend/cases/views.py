@@ -14,6 +14,7 @@ from backend.accounts.services import Actor
 from backend.cases import clock, follow
 from backend.cases.access import allowed_actions, can_see, ensure_visible, find_case
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
+from backend.cases.names import category_name_en
 from backend.cases.schemas import (
     PLACE_FIELDS,
     CaseOut,
@@ -30,6 +31,7 @@ from backend.cases.schemas import (
     UnitRef,
 )
 from backend.cases.tables import Case, TimelineEntry
+from backend.cases.timelimits import parse_time_limit
 from backend.context import CaseAccess
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.live.messages import is_reporter_view
@@ -85,7 +87,7 @@ async def load_case(case_id: int) -> Case:
 
 def _unit_ref(units: dict[int, Unit], unit_id: int | None) -> UnitRef | None:
     unit = units.get(unit_id) if unit_id else None
-    return UnitRef(id=unit.id, code=unit.code, name=unit.name) if unit else None
+    return UnitRef(id=unit.id, code=unit.code, name=unit.name, name_en=unit.name_en or unit.name) if unit else None
 
 
 def photo_url(settings: Settings, photo_id: int, variant: str) -> str:
@@ -128,6 +130,13 @@ def place_of(case: Case) -> CasePlace | None:
     if not value:
         return None
     return CasePlace(**{k: value[k] for k in PLACE_FIELDS if k in value})
+
+
+def _limit_en(raw: str) -> str:
+    try:
+        return parse_time_limit(raw).english if raw else ""
+    except InvalidInput:
+        return raw
 
 
 def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: Any) -> CaseOut:
@@ -189,6 +198,8 @@ def case_out(settings: Settings, case: Case, units: dict[int, Unit], **extra: An
         version=case.version,
         place_text=case.place_text,
         place=place_of(case),
+        category_name_en=category_name_en(case.category_code, case.category_name),
+        time_limit_en=_limit_en(case.time_limit),
         **extra,
     )
 
@@ -219,6 +230,8 @@ def reporter_case_out(case: Case, units: dict[int, Unit], **extra: Any) -> Repor
         category_code=case.category_code if seen_by_staff else "",
         category_name=case.category_name if seen_by_staff else "",
         unit_name=unit.name if unit else None,
+        unit_name_en=(unit.name_en or unit.name) if unit else None,
+        category_name_en=category_name_en(case.category_code, case.category_name) if seen_by_staff else "",
         merged=case.duplicate_of is not None,
         created_at=case.created_at,
         updated_at=case.updated_at,
@@ -505,6 +518,7 @@ async def public_cases(page: int, page_size: int, bbox: tuple[float, float, floa
                 created_at=c.created_at,
                 closed_at=c.closed_at,
                 thumb_urls=thumbs.get(c.id, []),
+                category_name_en=category_name_en(c.category_code, c.category_name),
             )
         )
     return PublicCasePage(items=items, total=await count, page=page, page_size=page_size)

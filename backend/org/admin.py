@@ -97,7 +97,8 @@ async def delete_rule(ctx: AppContext, rule_id: int) -> None:
 
 def _unit_out(u: dict[str, Any]) -> UnitOut:
     return UnitOut(id=u["id"], code=u["code"], name=u["name"], kind=u["kind"], contact=u["contact"], phone=u["phone"],
-                   categories=list(u["categories"] or []), areas=list(u["areas"] or []), active=u["active"])
+                   categories=list(u["categories"] or []), areas=list(u["areas"] or []), active=u["active"],
+                   name_en=u.get("name_en") or "")
 
 
 async def list_units() -> list[UnitOut]:
@@ -116,9 +117,12 @@ def _unit_values(ctx: AppContext, data: UnitIn) -> dict[Any, Any]:
     if unknown:
         raise InvalidInput(f"未知的类别代码：{', '.join(unknown[:10])}", f"Unknown category codes: {unknown[:10]}",
                            code="taxonomy.unknown_code", details={"codes": unknown})
-    return {Unit.code: data.code, Unit.name: data.name, Unit.kind: data.kind, Unit.contact: data.contact,
-            Unit.phone: data.phone, Unit.categories: [c.upper() for c in data.categories], Unit.areas: data.areas,
-            Unit.active: data.active}
+    values = {Unit.code: data.code, Unit.name: data.name, Unit.kind: data.kind, Unit.contact: data.contact,
+              Unit.phone: data.phone, Unit.categories: [c.upper() for c in data.categories], Unit.areas: data.areas,
+              Unit.active: data.active}
+    if data.name_en is not None:
+        values[Unit.name_en] = data.name_en.strip()
+    return values
 
 
 async def _code_free(code: str, unit_id: int | None = None) -> None:

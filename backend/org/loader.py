@@ -93,7 +93,8 @@ async def load_city(folder: Path = DEMO_CITY, progress: Progress | None = None) 
 
     with (folder / "units.json").open(encoding="utf-8") as f:
         units = [
-            {"code": u["code"], "name": u["name"], "kind": u["kind"], "contact": u.get("contact", ""),
+            {"code": u["code"], "name": u["name"], "name_en": u.get("name_en", ""), "kind": u["kind"],
+             "contact": u.get("contact", ""),
              "phone": u.get("phone", ""), "categories": u.get("categories", []), "areas": u.get("areas", [])}
             for u in json.load(f)["units"]
         ]

@@ -49,6 +49,7 @@ class UnitIn(Struct, forbid_unknown_fields=True):
     categories: Annotated[list[str], Meta(max_length=1000)] = []
     areas: Annotated[list[AreaCode], Meta(max_length=200)] = []
     active: bool = True
+    name_en: Annotated[str, Meta(max_length=128)] | None = None  # None (absent): keep the stored English name
 
 
 class UnitOut(Struct):
@@ -61,6 +62,7 @@ class UnitOut(Struct):
     categories: list[str]
     areas: list[str]
     active: bool
+    name_en: str = ""  # "" when the unit has no English name: show ``name``
 
 
 class PointIn(Struct, forbid_unknown_fields=True):

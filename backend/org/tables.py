@@ -53,6 +53,7 @@ class Unit(Table):
 
     code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
+    name_en = Varchar(length=128, default="")  # English name; "" shows the Chinese one
     kind = Varchar(length=32)  # water, drainage, power, telecom, gas, sanitation, parks, traffic_police, street_office…
     contact = Varchar(length=64, default="")
     phone = Varchar(length=32, default="")

@@ -383,6 +383,8 @@ async def units(rows: list[Row], check: _Check, state: _State) -> Outcome:
         values = {"code": code, "name": name, "kind": kind, "contact": check.optional(row, "contact", 64),
                   "phone": check.optional(row, "phone", 32), "categories": categories, "areas": areas,
                   "active": check.flag(row, "active")}
+        if "name_en" in row.values:  # optional column: a file without it leaves the English names as they are
+            values["name_en"] = check.optional(row, "name_en", 128)
         if code and name and kind and not unknown and not missing:
             out.append(values)
     await _upsert(Unit, outcome, out)
@@ -606,7 +608,7 @@ def refused(report: Report) -> InvalidInput:
 
 
 HEADERS = {
-    "units": ("code", "name", "kind", "contact", "phone", "categories", "areas", "active"),
+    "units": ("code", "name", "kind", "contact", "phone", "categories", "areas", "active", "name_en"),
     "components": ("id", "category", "name", "lng", "lat", "owner", "maintainer", "unit_grid", "status"),
     "routing_rules": ("priority", "name", "kind", "category_prefix", "area_prefix", "target", "unit", "active", "note"),
 }

@@ -20,6 +20,8 @@ class MapCase(Struct):
     category_name: str
     responsibility_grid: str
     unit_name: str
+    category_name_en: str = ""  # English names, falling back to the Chinese ones
+    unit_name_en: str = ""
 
 
 class MapCases(Struct):
@@ -43,6 +45,8 @@ class BoardCase(Struct):
     time_left_seconds: float | None
     lng: float = 0.0  # where it is: the wall screen's map draws the red ones
     lat: float = 0.0
+    category_name_en: str = ""  # English names, falling back to the Chinese ones
+    unit_name_en: str = ""
 
 
 class LightCounts(Struct):

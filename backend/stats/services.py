@@ -8,6 +8,7 @@ from typing import Any
 
 from backend.cases import clock
 from backend.cases.lifecycle import OPEN_STATES, STATE_NAMES, WITH_UNIT, State
+from backend.cases.names import category_name_en
 from backend.cases.tables import Case
 from backend.org.tables import Unit
 from backend.settings import Settings
@@ -22,6 +23,11 @@ async def _unit_names() -> dict[int, str]:
     return {r["id"]: r["name"] for r in await Unit.select(Unit.id, Unit.name)}
 
 
+async def _unit_names_en() -> dict[int, str]:
+    """Unit id → English name, its Chinese name when it has none."""
+    return {r["id"]: r["name_en"] or r["name"] for r in await Unit.select(Unit.id, Unit.name, Unit.name_en)}
+
+
 def _in_box(box: Box) -> Any:
     w, s, e, n = box
     return (Case.lng >= w) & (Case.lng <= e) & (Case.lat >= s) & (Case.lat <= n)
@@ -34,7 +40,7 @@ async def open_cases(settings: Settings, box: Box | None, category: str | None) 
     if category:
         query = query.where(Case.category_code.like(category + "%"))
     rows = await query.order_by(Case.id, ascending=False).limit(MAP_LIMIT + 1)
-    names = await _unit_names()
+    names, names_en = await _unit_names(), await _unit_names_en()
     items = []
     for case in rows[:MAP_LIMIT]:
         zh, en = STATE_NAMES[State(case.state)]
@@ -43,6 +49,8 @@ async def open_cases(settings: Settings, box: Box | None, category: str | None) 
             id=case.id, tracking_no=case.tracking_no, state=case.state, state_zh=zh, state_en=en, light=light,
             lng=case.lng, lat=case.lat, category_code=case.category_code, category_name=case.category_name,
             responsibility_grid=case.responsibility_grid, unit_name=names.get(case.unit or 0, ""),
+            category_name_en=category_name_en(case.category_code, case.category_name),
+            unit_name_en=names_en.get(case.unit or 0, ""),
         ))
     return MapCases(items=items, total=len(items), truncated=len(rows) > MAP_LIMIT)
 
@@ -51,7 +59,7 @@ async def overdue_board(settings: Settings, unit_id: int | None) -> OverdueBoard
     query = Case.objects().output(load_json=True).where(Case.state.is_in([s.value for s in WITH_UNIT]))
     if unit_id:
         query = query.where(Case.unit == unit_id)
-    names = await _unit_names()
+    names, names_en = await _unit_names(), await _unit_names_en()
     counts = Counter[str]()
     items = []
     for case in await query:
@@ -66,6 +74,8 @@ async def overdue_board(settings: Settings, unit_id: int | None) -> OverdueBoard
             category_name=case.category_name, unit_id=case.unit, unit_name=names.get(case.unit or 0, ""),
             address=case.address, due_at=case.due_at,
             time_left_seconds=timer.remaining.total_seconds() if timer else None, lng=case.lng, lat=case.lat,
+            category_name_en=category_name_en(case.category_code, case.category_name),
+            unit_name_en=names_en.get(case.unit or 0, ""),
         ))
     items.sort(key=lambda c: c.time_left_seconds if c.time_left_seconds is not None else 0.0)
     return OverdueBoard(counts=LightCounts(**{k: counts[k] for k in ("green", "yellow", "red")}), items=items)

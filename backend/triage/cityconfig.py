@@ -54,7 +54,7 @@ def _addition(record: dict[str, Any]) -> Category:
                                              parse_time_limit(s["time_limit"]), bool(s.get("urgent", False)))
                                     for s in record["standards"]),
                     department=record.get("department", ""), supervising_department="",
-                    synonyms_en=tuple(record.get("synonyms_en", ())))
+                    synonyms_en=tuple(record.get("synonyms_en", ())), major_name_en=record.get("major_name_en", ""))
 
 
 def apply(base: Taxonomy, rows: list[dict[str, Any]]) -> Taxonomy:
@@ -208,6 +208,7 @@ async def add_category(ctx: AppContext, actor_id: int | None, major_code: str, n
         parse_time_limit(s.get("time_limit", ""))
     code = next_code(taxonomy, major.major_code)
     record = {"code": code, "kind": major.kind, "major_code": major.major_code, "major_name": major.major_name,
+              "major_name_en": major.major_name_en,
               "name": name, "synonyms": [x.strip() for x in synonyms if x.strip()], "department": department.strip(),
               "standards": [{"filing_condition": s["filing_condition"].strip(),
                              "closing_condition": s.get("closing_condition", "").strip(),

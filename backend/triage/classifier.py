@@ -52,6 +52,8 @@ class Suggestion:
     urgent: bool
     time_limit: TimeLimit
     reasons: list[Reason]
+    name_en: str = ""  # English names ("" when the taxonomy has none)
+    filing_condition_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -329,12 +331,13 @@ class Classifier:
         standard = category.standards[index]
         if phrases:
             reasons = [*reasons, Reason("word", f"“{'、'.join(phrases)}”符合立案条件：{standard.filing_condition}",
-                                        f"“{', '.join(phrases)}” matches the filing condition: {standard.filing_condition}")]
+                                        f"“{', '.join(phrases)}” matches the filing condition: "
+                                        f"{standard.filing_condition_en or standard.filing_condition}")]
         return Suggestion(
             code=category.code, name=category.name, kind=category.kind, major_code=category.major_code,
             major_name=category.major_name, confidence=round(min(1.0, max(0.0, confidence)), 4), standard_index=index,
             filing_condition=standard.filing_condition, urgent=standard.urgent, time_limit=standard.time_limit,
-            reasons=reasons,
+            reasons=reasons, name_en=category.name_en, filing_condition_en=standard.filing_condition_en,
         )
 
 

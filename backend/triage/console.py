@@ -14,7 +14,9 @@ from msgspec import Meta, Struct
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only
 from backend.audit.service import record_request
+from backend.cases.timelimits import parse_time_limit
 from backend.context import Ctx
+from backend.errors import InvalidInput
 from backend.org import components, runtime
 from backend.triage import cityconfig
 from backend.triage.taxonomy import Category
@@ -47,6 +49,10 @@ class LimitOut(Struct):
     time_limit: str  # in force
     standard_limit: str  # the file's (a city addition: as added)
     urgent: bool
+    filing_condition_en: str = ""  # English wording ("" for none: show the Chinese)
+    closing_condition_en: str = ""
+    time_limit_en: str = ""  # both limits in English words ("2 emergency hours")
+    standard_limit_en: str = ""
 
 
 class AdminCategoryOut(Struct):
@@ -61,6 +67,8 @@ class AdminCategoryOut(Struct):
     limits_changed: bool
     standards: list[LimitOut]
     updated_at: str | None
+    name_en: str = ""  # English names ("" for none, e.g. a city addition: show the Chinese)
+    major_name_en: str = ""
 
 
 class CategoryPatch(Struct):
@@ -119,19 +127,29 @@ async def _settings_out(ctx: Ctx) -> list[SettingOut]:
             for s in runtime.SPECS]
 
 
+def _limit_en(raw: str) -> str:
+    try:
+        return parse_time_limit(raw).english
+    except InvalidInput:
+        return raw
+
+
 def _category_out(ctx: Ctx, c: Category, rows: dict[str, dict[str, Any]]) -> AdminCategoryOut:
     base = cityconfig.city_config(ctx).base_taxonomy
     row = rows.get(c.code)
     file_limits = [s.time_limit.raw for s in base.get(c.code).standards] if base.has(c.code) else [
         s["time_limit"] for s in (row or {}).get("addition", {}).get("standards", [])]
     standards = [LimitOut(s.filing_condition, s.closing_condition, s.time_limit.raw,
-                          file_limits[i] if i < len(file_limits) else s.time_limit.raw, s.urgent)
+                          file_limits[i] if i < len(file_limits) else s.time_limit.raw, s.urgent,
+                          s.filing_condition_en, s.closing_condition_en, s.time_limit.english,
+                          _limit_en(file_limits[i]) if i < len(file_limits) else s.time_limit.english)
                  for i, s in enumerate(c.standards)]
     return AdminCategoryOut(code=c.code, name=c.name, kind=c.kind, major_code=c.major_code, major_name=c.major_name,
                             department=c.department, enabled=c.code not in ctx.triage.taxonomy.disabled,
                             city_addition=not base.has(c.code), limits_changed=any(
                                 s.time_limit != s.standard_limit for s in standards),
-                            standards=standards, updated_at=_iso(row["updated_at"]) if row else None)
+                            standards=standards, updated_at=_iso(row["updated_at"]) if row else None,
+                            name_en=c.name_en, major_name_en=c.major_name_en)
 
 
 async def _categories(ctx: Ctx) -> dict[str, AdminCategoryOut]:

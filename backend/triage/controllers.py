@@ -21,6 +21,9 @@ class StandardOut(Struct):
     closing_condition: str
     time_limit: str
     urgent: bool
+    filing_condition_en: str = ""  # English wording ("" when the taxonomy has none: show the Chinese)
+    closing_condition_en: str = ""
+    time_limit_en: str = ""  # "2 emergency hours"
 
 
 class CategoryOut(Struct):
@@ -35,12 +38,15 @@ class CategoryOut(Struct):
     department: str
     standards: list[StandardOut]
     enabled: bool = True  # False: switched off by the city (old cases keep it; not offered for new ones)
+    name_en: str = ""  # English names ("" when the taxonomy has none: show the Chinese)
+    major_name_en: str = ""
 
 
 class MajorOut(Struct):
     code: str
     name: str
     kind: str
+    name_en: str = ""
 
 
 class CategoriesOut(Struct):
@@ -60,9 +66,12 @@ def _category_out(c: Category, disabled: frozenset[str] = frozenset()) -> Catego
         synonyms_en=list(c.synonyms_en),
         department=c.department,
         standards=[
-            StandardOut(s.filing_condition, s.closing_condition, s.time_limit.raw, s.urgent) for s in c.standards
+            StandardOut(s.filing_condition, s.closing_condition, s.time_limit.raw, s.urgent, s.filing_condition_en,
+                        s.closing_condition_en, s.time_limit.english) for s in c.standards
         ],
         enabled=c.code not in disabled,
+        name_en=c.name_en,
+        major_name_en=c.major_name_en,
     )
 
 
@@ -78,7 +87,8 @@ class TaxonomyController(Controller):
     async def categories(self, ctx: Ctx) -> CategoriesOut:
         tax = ctx.triage.taxonomy
         kinds = {c.major_code: c.kind for c in tax.categories}
+        majors_en = tax.majors_en
         return CategoriesOut(
-            majors=[MajorOut(code, name, kinds[code]) for code, name in tax.majors.items()],
+            majors=[MajorOut(code, name, kinds[code], majors_en.get(code, "")) for code, name in tax.majors.items()],
             categories=[_category_out(c, tax.disabled) for c in tax.categories],
         )

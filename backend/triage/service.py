@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.cases.names import register_category_names_en
 from backend.cases.tables import Case
 from backend.errors import InvalidInput
 from backend.geo import Component, ComponentIndex, GridIndex, OutsideArea, check_coordinates
@@ -79,6 +80,7 @@ class Triage:
     def __init__(self, settings: Settings, taxonomy: Taxonomy, grids: GridIndex | None, classifier: Any = None) -> None:
         self.settings = settings
         self.taxonomy = taxonomy
+        register_category_names_en({c.code: c.name_en for c in taxonomy.categories})
         self.grids = grids
         self.classifier = classifier
         self.components = ComponentCatalogue()
@@ -228,7 +230,8 @@ class Triage:
         standards = self.taxonomy.get(s.code).standards
         limit = standards[s.standard_index].time_limit if s.standard_index < len(standards) else s.time_limit
         return {
-            "code": s.code, "name": s.name, "kind": s.kind, "confidence": round(float(s.confidence), 4),
+            "code": s.code, "name": s.name, "name_en": self.taxonomy.get(s.code).name_en or s.name, "kind": s.kind,
+            "confidence": round(float(s.confidence), 4),
             "standard_index": s.standard_index, "urgent": bool(s.urgent),
             "time_limit": getattr(limit, "raw", str(limit)),
             "reasons": [{"kind": r.kind, "text_zh": r.text_zh, "text_en": r.text_en} for r in s.reasons],

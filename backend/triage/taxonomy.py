@@ -20,12 +20,21 @@ File format (``suishoupai-taxonomy/1``, JSON, UTF-8), built by ``scripts/build_t
     }
 
 A city replaces the file (setting ``taxonomy_path``) to use its own codes; ``condition_cues`` and ``menu`` may be empty.
+
+English names (``suishoupai-taxonomy-en/1``) live beside the file as ``<stem>_en.json`` (packaged: ``taxonomy_en.json``)::
+
+    {"format": "suishoupai-taxonomy-en/1", "majors": {"C01": "Public utilities", ...},
+     "categories": {"C0101": {"name": "Water supply manhole cover",
+                              "standards": [{"filing_condition": "...", "closing_condition": "..."}, ...]}, ...}}
+
+``standards`` follow the order of the Chinese file. A category may also carry ``name_en``/``major_name_en`` and its
+standards ``filing_condition_en``/``closing_condition_en`` inline. Missing English is "" (screens fall back to Chinese).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +44,7 @@ from backend.errors import InvalidInput
 
 PACKAGED_PATH = Path(__file__).parent / "data" / "taxonomy.json"
 FORMAT = "suishoupai-taxonomy/1"
+FORMAT_EN = "suishoupai-taxonomy-en/1"
 Kind = Literal["component", "event"]
 
 
@@ -44,6 +54,8 @@ class Standard:
     closing_condition: str
     time_limit: TimeLimit
     urgent: bool
+    filing_condition_en: str = ""
+    closing_condition_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ class Category:
     department: str
     supervising_department: str
     synonyms_en: tuple[str, ...] = ()
+    name_en: str = ""
+    major_name_en: str = ""
 
     @property
     def kind_zh(self) -> str:
@@ -103,6 +117,16 @@ class Taxonomy:
     def majors(self) -> dict[str, str]:
         """大类 code → name, in file order."""
         return {c.major_code: c.major_name for c in self.categories}
+
+    @property
+    def majors_en(self) -> dict[str, str]:
+        """大类 code → English name ("" when the file has none)."""
+        return {c.major_code: c.major_name_en for c in self.categories}
+
+    def name_en(self, code: str, fallback: str = "") -> str:
+        """The 小类's English name; ``fallback`` for an unknown code or one without English."""
+        category = self._by_code.get(_normalise_code(code)) if code else None
+        return (category.name_en if category else "") or fallback
 
     def has(self, code: str) -> bool:
         return _normalise_code(code) in self._by_code
@@ -169,12 +193,17 @@ def _fail(path: Path, reason: str) -> InvalidInput:
                         code="taxonomy.bad_file", details={"path": str(path)})
 
 
-def _category(raw: dict[str, Any]) -> Category:
+def _category(raw: dict[str, Any], english: dict[str, Any] | None = None) -> Category:
+    english = english or {}
+    english_rows = english.get("standards", [])
     standards = []
-    for s in raw.get("standards", []):
+    for i, s in enumerate(raw.get("standards", [])):
         limit = parse_time_limit(s["time_limit"])
+        row_en = english_rows[i] if i < len(english_rows) else {}
         standards.append(Standard(s["filing_condition"], s.get("closing_condition", ""), limit,
-                                  bool(s.get("urgent", limit.is_emergency))))
+                                  bool(s.get("urgent", limit.is_emergency)),
+                                  s.get("filing_condition_en") or row_en.get("filing_condition", ""),
+                                  s.get("closing_condition_en") or row_en.get("closing_condition", "")))
     if raw["kind"] not in ("component", "event"):
         raise ValueError(f"{raw['code']}: kind must be component or event")
     if not standards:
@@ -184,14 +213,21 @@ def _category(raw: dict[str, Any]) -> Category:
         major_name=raw["major_name"], name=raw["name"], synonyms=tuple(raw.get("synonyms", ())),
         standards=tuple(standards), department=raw.get("department", ""),
         supervising_department=raw.get("supervising_department", ""), synonyms_en=tuple(raw.get("synonyms_en", ())),
+        name_en=raw.get("name_en") or english.get("name", ""), major_name_en=raw.get("major_name_en", ""),
     )
 
 
-def parse_taxonomy(data: dict[str, Any], path: Path = PACKAGED_PATH) -> Taxonomy:
+def parse_taxonomy(data: dict[str, Any], path: Path = PACKAGED_PATH, english: dict[str, Any] | None = None) -> Taxonomy:
+    """``english``: the ``suishoupai-taxonomy-en/1`` names (None: only what the file carries inline)."""
     if data.get("format") != FORMAT:
         raise _fail(path, f"format must be {FORMAT!r}")
+    english = english or {}
+    names_en: dict[str, Any] = english.get("categories", {})
+    majors_en: dict[str, str] = english.get("majors", {})
     try:
-        categories = tuple(_category(c) for c in data["categories"])
+        categories = tuple(_category(c, names_en.get(_normalise_code(c["code"]))) for c in data["categories"])
+        categories = tuple(c if c.major_name_en else replace(c, major_name_en=majors_en.get(c.major_code, ""))
+                           for c in categories)
         menu = tuple(MenuItem(m["id"], m["name"], m.get("name_en", ""), tuple(m["codes"]), bool(m.get("catch_all")))
                      for m in data.get("menu", []))
         cues = tuple(ConditionCue(tuple(c["condition"]), tuple(c["phrases"])) for c in data.get("condition_cues", []))
@@ -208,11 +244,20 @@ def parse_taxonomy(data: dict[str, Any], path: Path = PACKAGED_PATH) -> Taxonomy
 
 @lru_cache(maxsize=8)
 def _load(path: Path) -> Taxonomy:
+    english_path = english_path_for(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        english = json.loads(english_path.read_text(encoding="utf-8")) if english_path.exists() else None
     except (OSError, ValueError) as exc:
         raise _fail(path, str(exc)) from exc
-    return parse_taxonomy(data, path)
+    if english is not None and english.get("format") != FORMAT_EN:
+        raise _fail(english_path, f"format must be {FORMAT_EN!r}")
+    return parse_taxonomy(data, path, english)
+
+
+def english_path_for(path: Path) -> Path:
+    """Where a taxonomy file's English names live: ``<stem>_en.json`` beside it."""
+    return path.with_name(f"{path.stem}_en.json")
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:

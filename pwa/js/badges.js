@@ -37,8 +37,9 @@ export function renderTimeline(c) {
         h('strong', null, actionName(e.action)),
         h('time', { datetime: e.at }, formatTime(e.at))),
       h('div', { class: 'tl-who muted' }, e.actor_zh ? pick(e, 'actor') // a citizen's view: role · organisation only
-        : [e.actor_id == null ? t('role.system') : e.actor_name, e.actor_role && e.actor_id != null ? t(`role.${e.actor_role}`) : '']
-          .filter(Boolean).join(' · '),
+        // A person's name is theirs as written: a Chinese one is marked so screen readers say it right.
+        : [e.actor_id == null ? t('role.system') : h('span', { lang: /[\u4e00-\u9fff]/.test(e.actor_name || '') ? 'zh-CN' : null }, e.actor_name),
+          e.actor_role && e.actor_id != null ? t(`role.${e.actor_role}`) : ''].filter(Boolean).flatMap((x, i) => (i ? [' · ', x] : [x])),
         e.to_state && e.to_state !== e.from_state ? ` → ${t(`state.${e.to_state}`)}` : ''),
       e.note ? h('p', { class: 'tl-note' }, e.note) : null,
       resultText(e) ? h('p', { class: 'tl-note' }, resultText(e)) : null)));

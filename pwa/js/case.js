@@ -1,7 +1,7 @@
 /** The case page for citizens and supervisors: facts, photos, timeline (live), and what the caller may do now. */
 
 import { api, newKey, session } from './api.js';
-import { pick, t } from './i18n.js';
+import { paren, pick, t } from './i18n.js';
 import { subscribe } from './live.js';
 import { enqueueAction, listOutbox, onOutboxChange, removeEntry } from './outbox.js';
 import { preparePhoto } from './photos.js';
@@ -85,12 +85,12 @@ function draw(c, reload, queued) {
         h('div', { class: 'btn-row badges' }, stateBadge(c), c.light && c.light !== 'none' ? lightBadge(c.light) : null,
           c.priority ? h('span', { class: 'badge badge-priority' }, t('case.priority')) : null)),
       h('dl', { class: 'facts' },
-        h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${c.category_name}（${c.category_code}）` : t('case.unclassified')),
+        h('dt', null, t('case.category')), h('dd', { class: 'category' }, c.category_name ? `${pick(c, 'category_name')}${paren(c.category_code)}` : t('case.unclassified')),
         c.place_text ? [h('dt', null, t('case.place')), h('dd', { class: 'place-text' }, c.place_text)] : null,
         c.address && c.address !== c.place_text ? [h('dt', null, t('case.address')), h('dd', null, c.address)] : null,
         h('dt', null, t('case.created')), h('dd', null, formatTime(c.created_at)),
         // A citizen's view names only the unit (unit_name); staff get the unit record.
-        c.unit_name || c.unit ? [h('dt', null, t('case.unit')), h('dd', null, c.unit_name || c.unit.name)] : null,
+        c.unit_name || c.unit ? [h('dt', null, t('case.unit')), h('dd', null, pick(c, 'unit_name') || pick(c.unit, 'name'))] : null,
         c.due_at ? [h('dt', null, t('case.due')), h('dd', null, formatTime(c.due_at))] : null,
         c.followers ? [h('dt', null, t('case.followers_title')), h('dd', { class: 'followers' }, t('case.followers', { n: c.followers }))] : null),
       c.description ? h('p', { class: 'desc' }, c.description) : null,

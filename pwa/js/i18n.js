@@ -63,3 +63,12 @@ export function pick(obj, base) {
   const zh = obj[`${base}_zh`] ?? obj[base];
   return current === 'en' && en ? en : zh ?? en ?? '';
 }
+
+/**
+ * A bracketed aside, full-width in Chinese and ` (…)` in English, e.g. a name and its code.
+ * @param {string|number} text
+ * @returns {string}
+ */
+export function paren(text) {
+  return current === 'en' ? ` (${text})` : `（${text}）`;
+}

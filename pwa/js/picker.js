@@ -1,7 +1,7 @@
 /** The full 大类/小类 category picker with search, for supervisors' reports. */
 
 import { categories } from './cache.js';
-import { t } from './i18n.js';
+import { lang, pick, t } from './i18n.js';
 import { h } from './dom.js';
 
 /**
@@ -24,13 +24,13 @@ export function categoryPicker(onChange) {
     const q = search.value.trim().toLowerCase();
     const list = q
       ? all.filter((c) => c.code.toLowerCase().includes(q) || c.name.includes(q) ||
-        c.synonyms.some((s) => s.toLowerCase().includes(q)) || c.synonyms_en.some((s) => s.toLowerCase().includes(q)))
+        (c.name_en || '').toLowerCase().includes(q) || c.synonyms.some((s) => s.toLowerCase().includes(q)) || c.synonyms_en.some((s) => s.toLowerCase().includes(q)))
       : all.filter((c) => c.major_code === major.value);
     results.replaceChildren(...list.slice(0, 60).map((c) => h('button', {
       type: 'button', class: 'chip', 'aria-pressed': String(current?.code === c.code), dataset: { code: c.code },
       onclick: () => {
         current = c;
-        chosen.replaceChildren(h('strong', null, `${c.code} ${c.name}`), ` · ${c.major_name} · ${c.kind_zh}`);
+        chosen.replaceChildren(h('strong', null, `${c.code} ${pick(c, 'name')}`), ` · ${pick(c, 'major_name')} · ${lang() === 'en' ? c.kind : c.kind_zh}`);
         show();
         onChange(c);
       },

@@ -26,9 +26,9 @@ export async function renderBoard(main) {
         items.length ? h('ol', { class: 'board-list' }, items.map((c) => h('li', { dataset: { caseId: c.id } },
           h('a', { href: `#/centre/case/${c.id}` },
             h('span', { class: 'tracking' }, c.tracking_no),
-            h('strong', null, c.category_name),
+            h('strong', null, pick(c, 'category_name')),
             h('span', { class: `time-left ${c.time_left_seconds < 0 ? 'over' : ''}` }, timeLeftText(c.time_left_seconds)),
-            h('span', { class: 'muted small' }, [c.unit_name, pick(c, 'state'), c.due_at ? formatTime(c.due_at) : ''].filter(Boolean).join(' · '))))))
+            h('span', { class: 'muted small' }, [pick(c, 'unit_name'), pick(c, 'state'), c.due_at ? formatTime(c.due_at) : ''].filter(Boolean).join(' · '))))))
           : h('p', { class: 'muted small' }, t('centre.board.none')));
     };
     body.replaceChildren(

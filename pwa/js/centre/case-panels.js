@@ -1,7 +1,7 @@
 /** Sections the command centre adds to a case page: triage suggestions, a likely duplicate, routing, a unit's request. */
 
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { lang, paren, pick, t } from '../i18n.js';
 import { stateBadge } from '../badges.js';
 import { h } from '../dom.js';
 import { formatTime } from '../format.js';
@@ -29,7 +29,7 @@ export function triagePanel(c, reload) {
   const suggestions = c.suggestions || [];
   return h('section', { class: 'desk-panel triage-panel' },
     h('h2', null, t('centre.suggestions')),
-    c.category_code ? h('p', { class: 'small' }, `${t('centre.current_category')}：${c.category_name}（${c.category_code}）`) : null,
+    c.category_code ? h('p', { class: 'small' }, `${t('centre.current_category')}${lang() === 'en' ? ': ' : '：'}${pick(c, 'category_name')}${paren(c.category_code)}`) : null,
     suggestions.length
       ? suggestions.map((s, i) => suggestionItem(s, async () => reload(await acceptSuggestion(c, s)),
         { label: i === 0 && c.state === 'new' ? t('centre.accept_and_file') : t('centre.accept_suggestion') }))
@@ -76,7 +76,7 @@ export function duplicatePanel(c, reload) {
 
 function brief(c) {
   return h('div', { class: 'small' },
-    h('p', null, stateBadge(c), ' ', c.category_name || '—'),
+    h('p', null, stateBadge(c), ' ', pick(c, 'category_name') || '—'),
     h('p', { class: 'muted' }, c.description || ''),
     h('p', { class: 'muted' }, formatTime(c.created_at)),
     renderPhotos((c.photos || []).filter((p) => p.kind === 'report')));

@@ -2,7 +2,7 @@
  * (leaflet.heat), the responsibility grids. */
 
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { pick, t } from '../i18n.js';
 import { lightBadge, stateBadge } from '../badges.js';
 import { h, spinner } from '../dom.js';
 import { caseCard, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
@@ -124,8 +124,8 @@ export async function renderMap(main) {
       const light = LIGHT_ORDER.includes(c.light) ? c.light : 'green';
       const icon = L.divIcon({ className: `cluster cluster-${light} single`, html: '<span>1</span>', iconSize: [22, 22] });
       return L.marker([c.lat, c.lng], { icon, title: c.tracking_no, light }).bindPopup(() => h('div', { class: 'map-popup' },
-        h('a', { href: `#/centre/case/${c.id}` }, c.tracking_no), h('div', null, c.category_name || ''),
-        h('div', null, stateBadge(c), ' ', c.unit_name ? lightBadge(c.light) : null), h('div', { class: 'muted' }, c.unit_name)));
+        h('a', { href: `#/centre/case/${c.id}` }, c.tracking_no), h('div', null, pick(c, 'category_name')),
+        h('div', null, stateBadge(c), ' ', c.unit_name ? lightBadge(c.light) : null), h('div', { class: 'muted' }, pick(c, 'unit_name'))));
     }));
   }
 

@@ -1,6 +1,6 @@
 /** Classifier suggestions with their reasons, and the one-click "accept": reclassify, then take in (and file) as allowed. */
 
-import { lang, t } from '../i18n.js';
+import { lang, pick, t } from '../i18n.js';
 import { h } from '../dom.js';
 import { toast } from '../toast.js';
 import { performAction } from '../unit/actions.js';
@@ -47,7 +47,7 @@ export function suggestionItem(s, onAccept, { compact = false, label } = {}) {
   return h('div', { class: 'suggestion', dataset: { code: s.code } },
     h('div', { class: 'suggestion-head' },
       h('span', { class: 'code' }, s.code),
-      h('strong', null, s.name),
+      h('strong', null, pick(s, 'name')),
       h('span', { class: 'confidence muted small', title: t('centre.confidence', { p: pct }) },
         h('span', { class: 'bar', style: { width: pct } }), pct),
       h('button', { type: 'button', class: 'btn btn-primary btn-small accept-suggestion', onclick: async (e) => {
@@ -55,5 +55,5 @@ export function suggestionItem(s, onAccept, { compact = false, label } = {}) {
         button.disabled = true;
         try { await onAccept(); } catch (err) { toast(err.message, 'error'); } finally { button.disabled = false; }
       } }, label || t('centre.accept_suggestion'))),
-    compact ? reasonList(s, 2) : [s.filing_condition ? h('p', { class: 'muted small' }, `${t('desk.filing_condition')}：${s.filing_condition}`) : null, reasonList(s)]);
+    compact ? reasonList(s, 2) : [s.filing_condition ? h('p', { class: 'muted small' }, `${t('desk.filing_condition')}${lang() === 'en' ? ': ' : '：'}${pick(s, 'filing_condition')}`) : null, reasonList(s)]);
 }

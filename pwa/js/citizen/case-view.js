@@ -57,8 +57,9 @@ export function citizenFacts(c, w) {
       c.place_text ? [h('dt', null, t('cv.place')), h('dd', { class: 'place-text', lang: 'zh-CN' }, c.place_text)] : null,
       c.address && c.address !== c.place_text ? [h('dt', null, t('case.reported_address')), h('dd', null, c.address)] : null,
       h('dt', null, t('cv.reported')), h('dd', null, formatTime(c.created_at)),
-      // An organisation's own name is a proper noun: it stays in Chinese, marked so screen readers say it right.
-      c.unit_name ? [h('dt', null, t('cv.unit')), h('dd', { lang: 'zh-CN' }, c.unit_name)] : null),
+      // The organisation's English name where it has one; its Chinese name is marked so screen readers say it right.
+      c.unit_name ? [h('dt', null, t('cv.unit')), pick(c, 'unit_name') === c.unit_name
+        ? h('dd', { lang: 'zh-CN' }, c.unit_name) : h('dd', null, pick(c, 'unit_name'))] : null),
     c.description ? h('p', { class: 'desc' }, c.description) : null,
     c.merged ? h('p', { class: 'muted merged' }, t('case.merged')) : null);
 }

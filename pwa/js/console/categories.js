@@ -2,7 +2,7 @@
  * the standard's, and the city's own 小类. Online only. */
 
 import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { paren, pick, t } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import { h, spinner } from '../dom.js';
 import { toast } from '../toast.js';
@@ -44,7 +44,7 @@ export async function renderCategories(main) {
   }
   if (!here()) return;
   const majors = () => [...new Map(cats.map((c) => [c.major_code, c])).values()];
-  major.append(...majors().map((c) => h('option', { value: c.major_code }, `${c.major_code} ${c.major_name}`)));
+  major.append(...majors().map((c) => h('option', { value: c.major_code }, `${c.major_code} ${pick(c, 'major_name')}`)));
   major.value = majors()[0]?.major_code || ''; // one 大类 at a time: 190-odd rows of limits are too many to read
   draw();
 
@@ -53,7 +53,7 @@ export async function renderCategories(main) {
     const shown = cats.filter((c) => (!major.value || c.major_code === major.value) && (!kind.value || c.kind === kind.value)
       && (!state.value || (state.value === 'off' && !c.enabled) || (state.value === 'changed' && c.limits_changed)
         || (state.value === 'city' && c.city_addition))
-      && (!q || c.code.toLowerCase().includes(q) || c.name.toLowerCase().includes(q)));
+      && (!q || c.code.toLowerCase().includes(q) || c.name.toLowerCase().includes(q) || (c.name_en || '').toLowerCase().includes(q)));
     if (!shown.length) {
       results.replaceChildren(h('p', { class: 'muted empty' }, t('city.cat.none')));
       return;
@@ -62,18 +62,18 @@ export async function renderCategories(main) {
       scrollTable(t('city.categories'), ['code', 'name', 'actions', 'state', 'limits', 'major', 'kind'].map((c) => t(`city.cat.col.${c}`)),
         shown.map((c) => h('tr', { dataset: { code: c.code }, class: c.enabled ? null : 'row-off' },
           h('td', { class: 'mono' }, c.code),
-          h('td', null, c.name, c.city_addition ? h('span', { class: 'badge' }, t('city.cat.city')) : null),
+          h('td', null, pick(c, 'name'), c.city_addition ? h('span', { class: 'badge' }, t('city.cat.city')) : null),
           h('td', { class: 'nowrap' },
             h('button', { type: 'button', class: 'btn btn-small', dataset: { action: c.enabled ? 'disable' : 'enable' },
               onclick: () => toggle(c) }, t(c.enabled ? 'city.cat.disable' : 'city.cat.enable')), ' ',
             h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'limits' }, onclick: () => limits(c) }, t('city.cat.limits')), ' ',
             h('a', { href: historyHref(`category:${c.code}`) }, t('con.history'))),
           h('td', { class: 'nowrap', dataset: { state: c.enabled ? 'on' : 'off' } }, t(c.enabled ? 'city.cat.on' : 'city.cat.off')),
-          h('td', { class: 'limits' }, h('ol', { class: 'limit-list' }, c.standards.map((s) => h('li', { title: s.filing_condition },
-            h('span', { class: s.time_limit !== s.standard_limit ? 'limit-changed' : null }, s.time_limit),
-            s.time_limit !== s.standard_limit ? h('span', { class: 'muted small' }, ` (${t('city.cat.was', { limit: s.standard_limit })})`) : null,
-            h('span', { class: 'muted small condition' }, ` ${s.filing_condition}`))))),
-          h('td', null, `${c.major_code} ${c.major_name}`),
+          h('td', { class: 'limits' }, h('ol', { class: 'limit-list' }, c.standards.map((s) => h('li', { title: pick(s, 'filing_condition') },
+            h('span', { class: s.time_limit !== s.standard_limit ? 'limit-changed' : null }, pick(s, 'time_limit')),
+            s.time_limit !== s.standard_limit ? h('span', { class: 'muted small' }, ` (${t('city.cat.was', { limit: pick(s, 'standard_limit') })})`) : null,
+            h('span', { class: 'muted small condition' }, ` ${pick(s, 'filing_condition')}`))))),
+          h('td', null, `${c.major_code} ${pick(c, 'major_name')}`),
           h('td', null, t(`city.cat.${c.kind}`))))));
   }
 
@@ -90,15 +90,15 @@ export async function renderCategories(main) {
   }
 
   async function toggle(c) {
-    if (c.enabled && !(await confirmDialog({ title: t('city.cat.disable_q', { code: c.code, name: c.name }),
+    if (c.enabled && !(await confirmDialog({ title: t('city.cat.disable_q', { code: c.code, name: pick(c, 'name') }),
       message: t('city.cat.disable_msg'), confirmText: t('city.cat.disable'), danger: true }))) return;
     await save(c, { enabled: !c.enabled });
   }
 
   async function limits(c) {
-    const v = await confirmDialog({ title: t('city.cat.limits_title', { code: c.code, name: c.name }), message: t('city.cat.limit_help'),
+    const v = await confirmDialog({ title: t('city.cat.limits_title', { code: c.code, name: pick(c, 'name') }), message: t('city.cat.limit_help'),
       confirmText: t('con.save'), fields: c.standards.map((s, i) => ({ name: `limit${i}`,
-        label: `${i + 1}. ${s.filing_condition} · ${t('city.cat.limit_hint', { limit: s.standard_limit })}`,
+        label: `${i + 1}. ${pick(s, 'filing_condition')} · ${t('city.cat.limit_hint', { limit: pick(s, 'standard_limit') })}`,
         value: s.time_limit !== s.standard_limit ? s.time_limit : '' })) });
     if (!v) return;
     await save(c, { time_limits: c.standards.map((_, i) => v[`limit${i}`].trim()) });
@@ -107,7 +107,7 @@ export async function renderCategories(main) {
   async function add() {
     const v = await confirmDialog({ title: t('city.cat.new_title'), confirmText: t('con.save'), fields: [
       { name: 'major_code', label: t('city.cat.new_major'), type: 'select', value: major.value || majors()[0]?.major_code,
-        options: majors().map((c) => ({ value: c.major_code, label: `${c.major_code} ${c.major_name}（${t(`city.cat.${c.kind}`)}）` })) },
+        options: majors().map((c) => ({ value: c.major_code, label: `${c.major_code} ${pick(c, 'major_name')}${paren(t(`city.cat.${c.kind}`))}` })) },
       { name: 'name', label: t('city.cat.new_name'), required: true },
       { name: 'synonyms', label: t('city.cat.new_synonyms') },
       { name: 'department', label: t('city.cat.new_dept') },

@@ -51,7 +51,7 @@ registerMessages('zh-CN', {
 
 registerMessages('en', {
   'city.categories': 'Categories', 'city.settings': 'Settings', 'city.grids': 'Grids', 'city.components': 'Components',
-  'city.cat.hint': 'A disabled 小类 leaves the citizen menu and automatic classification and cannot be used for new reports; existing cases keep it. Changed limits apply to cases classified from then on.',
+  'city.cat.hint': 'A disabled sub-category leaves the citizen menu and automatic classification and cannot be used for new reports; existing cases keep it. Changed limits apply to cases classified from then on.',
   'city.cat.major': 'Major category', 'city.cat.all_majors': 'All major categories', 'city.cat.kind': 'Component/event', 'city.cat.all_kinds': 'All',
   'city.cat.component': 'Component', 'city.cat.event': 'Event', 'city.cat.search': 'Code or name', 'city.cat.state': 'State',
   'city.cat.all_states': 'All', 'city.cat.disabled_only': 'Disabled only', 'city.cat.changed_only': 'Changed limits only', 'city.cat.city_only': 'City additions only',

@@ -179,3 +179,5 @@ registerMessages('en', {
   'data.users_ready': 'Checked: {n} users can be imported.', 'data.users_confirm': 'Import {n} users',
   'data.users_done': '{n} users created', 'data.users_once': 'The initial passwords are shown this once: download them now and hand each to its owner; they cannot be shown again.', 'data.users_download': 'Download the initial passwords (CSV)', 'data.close': 'Close',
 });
+registerMessages('zh-CN', { 'con.col.name_en': '英文名称（英文界面显示，可空）' });
+registerMessages('en', { 'con.col.name_en': 'English name (shown in English; optional)' });

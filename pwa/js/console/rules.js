@@ -68,7 +68,7 @@ export async function renderRules(main) {
       { name: 'area_prefix', label: `${t('con.col.area_prefix')} · ${t('con.prefix_hint')}`, value: r?.area_prefix },
       { name: 'target', label: t('con.col.target'), type: 'select', value: r?.target || 'unit', options: TARGETS.map((x) => ({ value: x, label: t(`con.target.${x}`) })) },
       { name: 'unit_id', label: t('con.col.unit'), type: 'select', value: r?.unit_id ? String(r.unit_id) : '',
-        options: [{ value: '', label: t('con.no_unit') }, ...units.map((u) => ({ value: String(u.id), label: u.name }))] },
+        options: [{ value: '', label: t('con.no_unit') }, ...units.map((u) => ({ value: String(u.id), label: pick(u, 'name') }))] },
       { name: 'note', label: t('con.col.note'), type: 'textarea', value: r?.note },
       { name: 'active', label: t('con.active'), type: 'select', value: r && !r.active ? 'no' : 'yes',
         options: [{ value: 'yes', label: t('con.on') }, { value: 'no', label: t('con.off') }] }] });
@@ -143,14 +143,14 @@ export async function renderRules(main) {
         + (r.place.unit_grid ? ` · ${r.place.unit_grid}` : '');
       out.replaceChildren(...[
         h('p', { class: 'sim-verdict', dataset: { unit: r.unit?.code || '' } },
-          h('strong', null, r.unit ? t('con.sim.result', { unit: r.unit.name, rule: r.rule }) : t('con.sim.unrouted'))),
+          h('strong', null, r.unit ? t('con.sim.result', { unit: pick(r.unit, 'name'), rule: r.rule }) : t('con.sim.unrouted'))),
         h('p', { class: 'muted' }, t('con.sim.place', { place: where || '—' })),
         r.component ? h('p', { class: 'muted' }, t('con.sim.component', { code: r.component.code, m: r.component.distance_m })) : null,
-        r.alternatives.length ? h('p', { class: 'muted' }, t('con.sim.also', { units: r.alternatives.map((u) => u.name).join(lang() === 'en' ? ', ' : '、') })) : null,
+        r.alternatives.length ? h('p', { class: 'muted' }, t('con.sim.also', { units: r.alternatives.map((u) => pick(u, 'name')).join(lang() === 'en' ? ', ' : '、') })) : null,
         scrollTable(t('con.sim'), [t('con.sim.col.rule'), t('con.col.target'), t('con.sim.col.outcome'), t('con.sim.col.unit')],
           r.trials.map((x) => h('tr', { class: `trial-${x.outcome}`, dataset: { outcome: x.outcome, ruleId: x.rule_id } },
             h('td', null, x.label), h('td', null, x.rule_unit ? x.rule_unit.name : pick(x, 'target')),
-            h('td', null, pick(x, 'text')), h('td', null, x.unit ? x.unit.name : ''))))].filter(Boolean));
+            h('td', null, pick(x, 'text')), h('td', null, x.unit ? pick(x.unit, 'name') : ''))))].filter(Boolean));
     }
   }
 }

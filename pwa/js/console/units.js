@@ -1,7 +1,7 @@
 /** Responsible units (责任单位): contacts, the 小类 each handles and the areas it covers; routing reads them. Online only. */
 
 import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { pick, t } from '../i18n.js';
 import { confirmDialog } from '../dialog.js';
 import { h, spinner } from '../dom.js';
 import { toast } from '../toast.js';
@@ -35,7 +35,7 @@ export async function renderUnits(main) {
     results.replaceChildren(scrollTable(t('admin.units'),
       ['code', 'name', 'actions', 'kind', 'contact', 'phone', 'categories', 'areas'].map((c) => t(`con.col.${c}`)).concat(t('con.active')),
       units.map((u) => h('tr', { dataset: { unitId: u.id, code: u.code } },
-        h('td', { class: 'mono' }, u.code), h('td', null, u.name),
+        h('td', { class: 'mono' }, u.code), h('td', null, pick(u, 'name')),
         h('td', { class: 'nowrap' },
           h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => edit(u) }, t('con.edit')), ' ',
           h('a', { href: historyHref(`unit:${u.id}`) }, t('con.history'))),
@@ -46,9 +46,10 @@ export async function renderUnits(main) {
   }
 
   async function edit(u) {
-    const v = await confirmDialog({ title: u ? `${t('con.edit')} ${u.name}` : t('con.new_unit'), confirmText: t('con.save'), fields: [
+    const v = await confirmDialog({ title: u ? `${t('con.edit')} ${pick(u, 'name')}` : t('con.new_unit'), confirmText: t('con.save'), fields: [
       { name: 'code', label: t('con.col.code'), value: u?.code, required: true },
       { name: 'name', label: t('con.col.name'), value: u?.name, required: true },
+      { name: 'name_en', label: t('con.col.name_en'), value: u?.name_en },
       { name: 'kind', label: `${t('con.col.kind')} · ${t('con.kind_hint')}`, value: u?.kind || 'department', required: true },
       { name: 'contact', label: t('con.col.contact'), value: u?.contact },
       { name: 'phone', label: t('con.col.phone'), value: u?.phone },
@@ -57,7 +58,7 @@ export async function renderUnits(main) {
       { name: 'active', label: t('con.active'), type: 'select', value: u && !u.active ? 'no' : 'yes',
         options: [{ value: 'yes', label: t('con.on') }, { value: 'no', label: t('con.off') }] }] });
     if (!v) return;
-    const body = { code: v.code.trim(), name: v.name.trim(), kind: v.kind.trim(), contact: v.contact.trim(), phone: v.phone.trim(),
+    const body = { code: v.code.trim(), name: v.name.trim(), name_en: v.name_en.trim(), kind: v.kind.trim(), contact: v.contact.trim(), phone: v.phone.trim(),
       categories: splitList(v.categories).map((c) => c.toUpperCase()), areas: splitList(v.areas), active: v.active === 'yes' };
     try {
       const saved = await api(u ? `org/units/${u.id}` : 'org/units', { method: u ? 'PUT' : 'POST', json: body });

@@ -1,7 +1,7 @@
 /** Users (用户管理): find, create, edit role / unit / grids, reset a password, deactivate, unlock. Online only. */
 
 import { ApiError, api } from '../api.js';
-import { t } from '../i18n.js';
+import { pick, t } from '../i18n.js';
 import { hashQuery } from '../router.js';
 import { confirmDialog } from '../dialog.js';
 import { h, spinner } from '../dom.js';
@@ -74,7 +74,7 @@ export async function renderUsers(main) {
           h('td', null, t(u.active ? 'con.on' : 'con.off'))))));
   }
 
-  const unitOptions = () => [{ value: '', label: t('con.no_unit') }, ...units.map((u) => ({ value: u.code, label: u.name }))];
+  const unitOptions = () => [{ value: '', label: t('con.no_unit') }, ...units.map((u) => ({ value: u.code, label: pick(u, 'name') }))];
 
   async function send(path, method, json) {
     try {

@@ -40,8 +40,10 @@ export async function renderPublicMap(main) {
   const byCode = new Map(items.flatMap((m) => m.codes.map((c) => [c, m])));
   const words = (c) => {
     const m = byCode.get(c.category_code);
-    // Not on the menu: the 小类's own name, which is Chinese (marked so for screen readers).
-    return m ? { text: en ? m.name_en : m.name, lang: null } : { text: c.category_name, lang: 'zh-CN' };
+    // Not on the menu: the 小类's own name, in English where the taxonomy has one (Chinese is marked for screen readers).
+    if (m) return { text: en ? m.name_en : m.name, lang: null };
+    return en && c.category_name_en && c.category_name_en !== c.category_name ? { text: c.category_name_en, lang: null }
+      : { text: c.category_name, lang: 'zh-CN' };
   };
   const status = (c) => (states[c.state] || [c.state_zh, c.state_en])[en ? 1 : 0];
 

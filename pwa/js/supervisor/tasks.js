@@ -2,7 +2,7 @@
 
 import { api, session } from '../api.js';
 import { distanceM, formatDistance } from '../geo.js';
-import { t } from '../i18n.js';
+import { pick, t } from '../i18n.js';
 import { subscribe } from '../live.js';
 import { createMap, pinIcon } from '../map.js';
 import { kvGet, kvSet } from '../store.js';
@@ -36,7 +36,7 @@ export async function renderTasks(main) {
       return h('li', null, h('a', { class: 'list-item', href: `#/task/${c.id}`, dataset: { caseId: c.id, task } },
         h('span', { class: `badge task-${task}` }, t(`task.kind.${task}`)),
         h('div', { class: 'body' },
-          h('div', { class: 'title' }, c.category_name || c.description || c.tracking_no),
+          h('div', { class: 'title' }, pick(c, 'category_name') || c.description || c.tracking_no),
           h('div', { class: 'meta' }, h('span', null, c.tracking_no), h('span', { class: 'place-line' }, c.place_text || c.address || ''),
             h('span', null, formatTime(c.stage_due_at || c.created_at)), c.light !== 'none' ? lightBadge(c.light) : null)),
         d != null ? h('span', { class: 'distance' }, formatDistance(d)) : null));

@@ -1,7 +1,7 @@
 /** One case for desk staff: photos, map, filing condition and time limit, the actions allowed now, the timeline; live. */
 
 import { api } from '../api.js';
-import { lang, t } from '../i18n.js';
+import { lang, paren, pick, t } from '../i18n.js';
 import { onOutboxChange, removeEntry } from '../outbox.js';
 import { kvGet, kvSet } from '../store.js';
 import { lightBadge, renderTimeline, stateBadge } from '../badges.js';
@@ -109,17 +109,17 @@ function row(label, value) {
 function infoPanel(c) {
   const filing = h('dd', { class: 'filing-condition' }, '…');
   categoryByCode(c.category_code).then((cat) => {
-    filing.textContent = cat?.standards?.[c.standard_index]?.filing_condition || '—';
+    filing.textContent = pick(cat?.standards?.[c.standard_index], 'filing_condition') || '—';
   });
   return h('section', { class: 'desk-panel case-info' },
     h('h2', null, t('desk.section.info')),
     h('dl', { class: 'facts' },
-      row(t('case.category'), c.category_code ? `${c.category_name}（${c.category_code}）` : '—'),
+      row(t('case.category'), c.category_code ? `${pick(c, 'category_name')}${paren(c.category_code)}` : '—'),
       c.category_code ? [h('dt', null, t('desk.filing_condition')), filing] : null,
-      row(t('desk.time_limit'), c.time_limit ? `${c.time_limit}${c.urgent ? ` · ${t('desk.urgent')}` : ''}` : null),
+      row(t('desk.time_limit'), c.time_limit ? `${pick(c, 'time_limit')}${c.urgent ? ` · ${t('desk.urgent')}` : ''}` : null),
       row(t('desk.due_at'), c.due_at ? formatTime(c.due_at) : null),
-      row(t('case.unit'), c.unit?.name),
-      row(t('case.description'), c.description),
+      row(t('case.unit'), pick(c.unit, 'name')),
+      row(t('case.description'), c.description ? h('span', { class: 'user-text' }, c.description) : null),
       row(t('case.place'), c.place_text ? h('span', { class: 'place-text' }, c.place_text) : null),
       row(t(c.place_text ? 'case.reported_address' : 'case.address'), c.address !== c.place_text ? c.address : null),
       row(t('desk.grid'), [c.responsibility_grid, c.unit_grid].filter(Boolean).join(' · ')),

@@ -1,7 +1,7 @@
 /** Choosers for action forms (category, unit, supervisor), each degrading to a plain input when its list is missing. */
 
 import { api } from '../api.js';
-import { lang, t } from '../i18n.js';
+import { lang, paren, pick, t } from '../i18n.js';
 import { h } from '../dom.js';
 
 const cache = new Map();
@@ -57,10 +57,10 @@ export function categoryInput(initial, required) {
   const hint = h('span', { class: 'muted small' });
   categories().then((tax) => {
     if (!tax) return;
-    list.replaceChildren(...tax.categories.map((c) => h('option', { value: c.code }, `${c.name} · ${c.major_name}`)));
+    list.replaceChildren(...tax.categories.map((c) => h('option', { value: c.code }, `${pick(c, 'name')} · ${pick(c, 'major_name')}`)));
     const show = () => {
       const c = tax.categories.find((x) => x.code === input.value.trim().toUpperCase());
-      hint.textContent = c ? `${c.name}（${c.kind_zh}）` : '';
+      hint.textContent = c ? `${pick(c, 'name')}${paren(lang() === 'en' ? c.kind : c.kind_zh)}` : '';
     };
     input.addEventListener('input', show);
     show();
@@ -76,7 +76,7 @@ export function categoryInput(initial, required) {
  */
 export function unitSelect(suggested, required) {
   const select = h('select', { name: 'unit_id', required },
-    suggested ? h('option', { value: suggested.id, selected: true }, t('desk.unit.suggested', { name: suggested.name }))
+    suggested ? h('option', { value: suggested.id, selected: true }, t('desk.unit.suggested', { name: pick(suggested, 'name') }))
       : h('option', { value: '' }, '—'));
   const fallback = h('input', { type: 'number', name: 'unit_id_number', min: 1, hidden: true, placeholder: 'ID' });
   units().then((list) => {
@@ -85,7 +85,7 @@ export function unitSelect(suggested, required) {
       return;
     }
     for (const u of list) {
-      if (u.id !== suggested?.id) select.append(h('option', { value: u.id }, u.name));
+      if (u.id !== suggested?.id) select.append(h('option', { value: u.id }, pick(u, 'name')));
     }
   });
   return {
