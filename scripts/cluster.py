@@ -351,7 +351,9 @@ async def drive(cluster: Cluster, args: argparse.Namespace, say: Any) -> dict[st
         await asyncio.gather(*phones)
         load_s = time.monotonic() - load_started
         say(f"load stopped after {load_s:.0f} s; waiting for the job queue to drain")
-        drained = await drain(db, timeout=90)
+        # Redaction jobs (1–2 s of CPU a photo, one worker a process) are the slow part of the queue: on a busy
+        # 2-core CI machine a hundred photos take minutes. The bound is for a stuck queue, not a slow one.
+        drained = await drain(db, timeout=240)
         last = await db.fetchval("SELECT coalesce(max(seq), 0) FROM event")
         deadline = time.monotonic() + 30
         while any(s.cursor < last for s in subscribers) and time.monotonic() < deadline:
