@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Api, page_session
-from tests.browser.helpers import ensure_category
 from tests.browser.desk_fixtures import PHONE, open_as
+from tests.browser.helpers import ensure_category
 from tests.helpers import point_in
 
 pytestmark = pytest.mark.browser
