@@ -65,8 +65,7 @@ export async function createMap(el, { center, zoom, outlines = true, canvas = fa
   const map = L.map(el, { preferCanvas: canvas, zoomControl: false });
   // Leaflet names its zoom buttons in English: named in the page's language instead (screen readers read them).
   L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
-  import('./maps/basemap.js').then((m) => { if (el.isConnected) m.addBasemap(L, map); })
-    .catch((err) => console.warn('basemap', err));
+  import('./maps/basemap.js').then((m) => m.addBasemap(L, map)).catch((err) => console.warn('basemap', err));
   const gridLayer = !outlines ? Promise.resolve(null) : grids().then((fc) => {
     const layer = L.geoJSON(fc, {
       style: { color: '#0a5bb5', weight: 1.5, opacity: 0.8, fillColor: '#0a5bb5', fillOpacity: 0.05 },

@@ -184,7 +184,7 @@ def test_public_list_holds_no_personal_data(client):
     r = client.get("/api/v1/public/cases")
     assert r.status_code == 200
     item = next(i for i in r.json()["items"] if i["tracking_no"] == case["tracking_no"])
-    assert set(item) == {"tracking_no", "state", "state_zh", "state_en", "category_code", "category_name", "lng",
+    assert set(item) == {"tracking_no", "state", "state_zh", "state_en", "category_code", "category_name", "category_name_en", "lng",
                          "lat", "created_at", "closed_at", "thumb_urls"}
     assert case["description"] not in r.text and "程文磊" not in r.text
     assert round(item["lng"], 3) == item["lng"]  # about 100 m, not the reporter's doorstep

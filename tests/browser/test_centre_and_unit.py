@@ -100,7 +100,7 @@ def test_centre_queues_board_and_map(browser: Any, live_server: str, city: dict[
         expect(group).to_have_text("3")
         expect(group).to_have_class(re.compile(r"\bcluster-red\b"))
         group.click()
-        expect(page.locator(".leaflet-marker-icon.cluster.single")).not_to_have_count(0)
+        expect(page.locator(".leaflet-marker-icon.cluster.single")).not_to_have_count(0, timeout=20_000)
         page.wait_for_timeout(600)  # the zoom animation
         # Click the map just beside a case marker: a responsibility grid lists its cases, as the API counts them.
         marker = page.locator(".leaflet-marker-icon.cluster").first.bounding_box()

@@ -25,12 +25,5 @@ export async function caseMap(el, c, field = false) {
   if (field) {
     import('../maps/navigate.js').then((m) => { if (el.isConnected) stop = m.fieldNav(L, map, el, c); });
   }
-  // A map removed in the middle of a zoom animation throws from the animation's next frame (Leaflet reads a pane
-  // that is gone): stop panning, and let a running zoom end first.
-  return () => {
-    stop();
-    map.stop();
-    if (map._animatingZoom) map.once('zoomend', () => map.remove());
-    else map.remove();
-  };
+  return () => { stop(); map.remove(); };
 }
