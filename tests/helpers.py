@@ -145,3 +145,10 @@ def redact_queued(client: Any, analyser: Any = None) -> int:
     if analyser is not None:
         ctx.extras[redaction.ANALYSER_KEY] = analyser
     return int(client.blocking_portal.call(drain, ctx.engine, redaction.handlers(ctx)))
+
+
+def assert_error(r: Any, status: int, code: str) -> None:
+    """An error answer: this status, this stable code, and a message in both languages."""
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["code"] == code and error["message_zh"] and error["message_en"]

@@ -11,7 +11,7 @@ import pytest
 from backend.db import close_database, open_database
 from backend.settings import Settings
 from tests.evaluation.example import City, build
-from tests.helpers import login
+from tests.helpers import assert_error, login
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 API = "/api/v1/evaluation"
@@ -35,12 +35,6 @@ def world(settings: Settings) -> Iterator[tuple[Any, City, dict[str, int]]]:
     city, ids = asyncio.run(write())
     with TestClient(create_app(settings)) as client:
         yield client, city, ids
-
-
-def _error(r: Any, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    error = r.json()["error"]
-    assert error["code"] == code and error["message_zh"] and error["message_en"]
 
 
 def test_the_centre_sees_every_unit_with_scores_grades_and_the_previous_period(world: Any) -> None:
@@ -70,32 +64,32 @@ def test_a_unit_sees_only_its_own_figures(world: Any) -> None:
     drill = client.get(f"{API}/units/{city.unit_a}/figures/rework_rate", params=MARCH, headers=staff).json()
     assert [c["tracking_no"] for c in drill["numerator"]["cases"]] == ["EX0002"]
     assert drill["denominator"]["total"] == 4
-    _error(client.get(f"{API}/units/{city.unit_b}", params=MARCH, headers=staff), 403, "evaluation.other_unit")
-    _error(client.get(f"{API}/units/{city.unit_b}/figures/due", params=MARCH, headers=staff), 403,
+    assert_error(client.get(f"{API}/units/{city.unit_b}", params=MARCH, headers=staff), 403, "evaluation.other_unit")
+    assert_error(client.get(f"{API}/units/{city.unit_b}/figures/due", params=MARCH, headers=staff), 403,
            "evaluation.other_unit")
-    _error(client.get(f"{API}/areas", params=MARCH, headers=staff), 403, "auth.role_forbidden")
+    assert_error(client.get(f"{API}/areas", params=MARCH, headers=staff), 403, "auth.role_forbidden")
     for user in ("supervisor01", "citizen01"):
-        _error(client.get(f"{API}/units", params=MARCH, headers=login(client, user)), 403, "auth.role_forbidden")
+        assert_error(client.get(f"{API}/units", params=MARCH, headers=login(client, user)), 403, "auth.role_forbidden")
     assert client.get(f"{API}/units", params=MARCH).status_code == 401
 
 
 def test_bad_input_gets_a_stable_code_in_both_languages(world: Any) -> None:
     client, city, _ = world
     h = login(client, "dispatcher01")
-    _error(client.get(f"{API}/units", params={"from": "2026-03-31", "to": "2026-03-01"}, headers=h), 422,
+    assert_error(client.get(f"{API}/units", params={"from": "2026-03-31", "to": "2026-03-01"}, headers=h), 422,
            "evaluation.period_reversed")
-    _error(client.get(f"{API}/units", params={"from": "2025-01-01", "to": "2026-03-01"}, headers=h), 422,
+    assert_error(client.get(f"{API}/units", params={"from": "2025-01-01", "to": "2026-03-01"}, headers=h), 422,
            "evaluation.period_too_long")
-    _error(client.get(f"{API}/units", params={**MARCH, "as_of": "2026-02-01T00:00:00+08:00"}, headers=h), 422,
+    assert_error(client.get(f"{API}/units", params={**MARCH, "as_of": "2026-02-01T00:00:00+08:00"}, headers=h), 422,
            "evaluation.bad_as_of")
-    _error(client.get(f"{API}/units/999999", params=MARCH, headers=h), 404, "evaluation.unknown_unit")
-    _error(client.get(f"{API}/units/999999/figures/due", params=MARCH, headers=h), 404, "evaluation.unknown_unit")
-    _error(client.get(f"{API}/areas/street/999999999/figures/closure_rate", params=MARCH, headers=h), 404,
+    assert_error(client.get(f"{API}/units/999999", params=MARCH, headers=h), 404, "evaluation.unknown_unit")
+    assert_error(client.get(f"{API}/units/999999/figures/due", params=MARCH, headers=h), 404, "evaluation.unknown_unit")
+    assert_error(client.get(f"{API}/areas/street/999999999/figures/closure_rate", params=MARCH, headers=h), 404,
            "evaluation.unknown_area")
-    _error(client.get(f"{API}/areas", params={**MARCH, "level": "planet"}, headers=h), 422, "evaluation.bad_level")
-    _error(client.get(f"{API}/units/{city.unit_a}/figures/happiness", params=MARCH, headers=h), 404,
+    assert_error(client.get(f"{API}/areas", params={**MARCH, "level": "planet"}, headers=h), 422, "evaluation.bad_level")
+    assert_error(client.get(f"{API}/units/{city.unit_a}/figures/happiness", params=MARCH, headers=h), 404,
            "evaluation.unknown_figure")
-    _error(client.get(f"{API}/supervisors/{city.dispatcher}/figures/valid_report_rate", params=MARCH, headers=h),
+    assert_error(client.get(f"{API}/supervisors/{city.dispatcher}/figures/valid_report_rate", params=MARCH, headers=h),
            404, "evaluation.unknown_person")
 
 
@@ -126,11 +120,11 @@ def test_a_city_changes_its_weights_and_the_change_is_audited(world: Any) -> Non
     assert row["score"] == 60.0 and row["grade"] == "D"  # 60 is below the new C line of 61
     audit = client.get("/api/v1/admin/audit", params={"action": "settings.changed"}, headers=admin).json()
     assert any(e["target"] == "evaluation.scheme" for e in audit)
-    _error(client.put(f"{API}/scheme", json={"grades": {"A": 50, "B": 75}}, headers=admin), 422,
+    assert_error(client.put(f"{API}/scheme", json={"grades": {"A": 50, "B": 75}}, headers=admin), 422,
            "evaluation.bad_scheme")
-    _error(client.put(f"{API}/scheme", json={"weights": {"unit": {"speed": 5}}}, headers=admin), 422,
+    assert_error(client.put(f"{API}/scheme", json={"weights": {"unit": {"speed": 5}}}, headers=admin), 422,
            "evaluation.bad_scheme")
-    _error(client.put(f"{API}/scheme", json={"grades": {"A": 95}}, headers=login(client, "dispatcher01")), 403,
+    assert_error(client.put(f"{API}/scheme", json={"grades": {"A": 95}}, headers=login(client, "dispatcher01")), 403,
            "auth.role_forbidden")
 
 

@@ -13,7 +13,7 @@ from backend.cases.tables import TimelineEntry
 from backend.db import close_database, open_database
 from backend.settings import Settings
 from tests.evaluation.example import City, build, t
-from tests.helpers import login
+from tests.helpers import assert_error, login
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 API = "/api/v1/evaluation/followups"
@@ -47,12 +47,6 @@ def world(settings: Settings) -> Iterator[tuple[Any, City, dict[str, int]]]:
         yield client, city, ids
 
 
-def _error(r: Any, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    error = r.json()["error"]
-    assert error["code"] == code and error["message_zh"] and error["message_en"]
-
-
 def test_the_worklist_lists_dissatisfied_ratings_and_reopenings_with_the_phone_for_callers_only(world: Any) -> None:
     client, _, ids = world
     body = client.get(API, params=MARCH, headers=login(client, "operator01")).json()
@@ -70,10 +64,10 @@ def test_the_worklist_lists_dissatisfied_ratings_and_reopenings_with_the_phone_f
     assert "13800001111" not in client.get(API, params=MARCH, headers=login(client, "dispatcher01")).text
     assert client.get(API, params={"from": "2026-04-01", "to": "2026-04-30"},
                       headers=login(client, "operator01")).json()["items"] == []
-    _error(client.get(API, params=MARCH, headers=login(client, "staff_ld_water")), 403, "auth.role_forbidden")
-    _error(client.get(API, params={**MARCH, "status": "later"}, headers=login(client, "operator01")), 422,
+    assert_error(client.get(API, params=MARCH, headers=login(client, "staff_ld_water")), 403, "auth.role_forbidden")
+    assert_error(client.get(API, params={**MARCH, "status": "later"}, headers=login(client, "operator01")), 422,
            "followup.bad_status")
-    _error(client.get(API, params={"from": "2026-03-31", "to": "2026-03-01"}, headers=login(client, "operator01")),
+    assert_error(client.get(API, params={"from": "2026-03-31", "to": "2026-03-01"}, headers=login(client, "operator01")),
            422, "evaluation.period_reversed")
 
 
@@ -93,7 +87,7 @@ def test_a_call_is_recorded_with_who_and_when_and_settles_the_item(world: Any) -
     assert [i["tracking_no"] for i in pending["items"]] == ["EX0002"] and pending["done"] == 1
     finished = client.get(API, params={**MARCH, "status": "done"}, headers=operator).json()["items"]
     assert [i["entry"] for i in finished] == [ids["reopen"]]
-    _error(client.post(url, json={"outcome": "resolved"}, headers=operator), 409, "followup.done")
+    assert_error(client.post(url, json={"outcome": "resolved"}, headers=operator), 409, "followup.done")
 
     audit = client.get("/api/v1/admin/audit", params={"action": "followup.recorded"}, headers=login(client, "admin"))
     entries = audit.json()
@@ -104,17 +98,17 @@ def test_a_call_is_recorded_with_who_and_when_and_settles_the_item(world: Any) -
 def test_bad_calls_are_refused_with_stable_codes(world: Any) -> None:
     client, _, ids = world
     operator = login(client, "operator01")
-    _error(client.post(f"{API}/{ids['liked']}/calls", json={"outcome": "resolved"}, headers=operator), 404,
+    assert_error(client.post(f"{API}/{ids['liked']}/calls", json={"outcome": "resolved"}, headers=operator), 404,
            "followup.unknown")  # a satisfied rating is nothing to call about
     for entry in (999999, 2**40):
-        _error(client.post(f"{API}/{entry}/calls", json={"outcome": "resolved"}, headers=operator), 404,
+        assert_error(client.post(f"{API}/{entry}/calls", json={"outcome": "resolved"}, headers=operator), 404,
                "followup.unknown")
-    _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "maybe"}, headers=operator), 422,
+    assert_error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "maybe"}, headers=operator), 422,
            "followup.bad_outcome")
     r = client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "x" * 501}, headers=operator)
     assert r.status_code == 400 and r.json()["error"]["code"] == "request.invalid"
-    _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "a\u0000b"},
+    assert_error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved", "note": "a\u0000b"},
                        headers=operator), 422, "followup.bad_note")
-    _error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved"},
+    assert_error(client.post(f"{API}/{ids['reopen']}/calls", json={"outcome": "resolved"},
                        headers=login(client, "dispatcher01")), 403, "auth.role_forbidden")
     assert client.get(API, params=MARCH, headers=operator).json()["pending"] == 2  # nothing was recorded
