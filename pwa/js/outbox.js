@@ -89,10 +89,14 @@ async function keep(part) {
     token: s?.token ?? null, attempts: 0, error: null, result: null };
   await (await db()).put('outbox', entry);
   changed();
-  requestSync(); // not awaited: where service workers are blocked it would never settle
   await flushOutbox();
   // Gone: the person cancelled the upload (cancelUpload), and the form that sent it keeps what they entered.
-  return (await (await db()).get('outbox', entry.key)) ?? { ...entry, status: 'cancelled' };
+  const after = await (await db()).get('outbox', entry.key);
+  // Still to send (offline, a busy server): ask the browser to wake the service worker for it even if the app is
+  // closed. Not before this page's own attempt: an online sync fires at once, and the service worker would take the
+  // upload from the page (no progress, no cancel). Not awaited: where service workers are blocked it never settles.
+  if (after?.status === 'pending') requestSync();
+  return after ?? { ...entry, status: 'cancelled' };
 }
 
 /**
@@ -134,6 +138,7 @@ export async function retryEntry(key) {
   await d.put('outbox', e);
   changed();
   await flushOutbox();
+  if ((await d.get('outbox', key))?.status === 'pending') requestSync();
 }
 
 /** Ask the browser to wake the service worker when the network returns (Background Sync, where supported).
@@ -349,5 +354,11 @@ function reportForm(e) {
 /** Send on app start and whenever the browser comes back online. */
 export function startOutbox() {
   globalThis.addEventListener('online', () => flushOutbox(true));
+  // Leaving the app with something still to send (a page closed mid-upload): the service worker takes it over.
+  globalThis.document?.addEventListener('visibilitychange', async () => {
+    if (document.visibilityState !== 'hidden') return;
+    const waiting = (await (await db()).getAll('outbox')).some((e) => e.status === 'pending' || e.status === 'sending');
+    if (waiting) requestSync();
+  });
   flushOutbox();
 }

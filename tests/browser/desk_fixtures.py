@@ -24,7 +24,7 @@ def open_as(browser: Any, base: str, username: str | None, viewport: dict[str, i
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
     page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("pageerror", lambda e: page.errors.append(f"{e}\n{e.stack}"))  # the stack says where
     page.goto(f"{base}/#/login")
     if username:
         page.fill("input[name=username]", username)

@@ -205,6 +205,10 @@ def test_an_upload_cancelled_keeps_the_form_and_its_retry_reuses_the_key(phone: 
     page.route("**/api/v1/reports", hold_the_first)
     page.set_input_files("#photo-gallery", str(GEOTAGGED_JPEG))
     expect(page.locator(".shot img")).to_have_count(1)
+    # The photo's position has replaced the phone's and its address is filled in, as the person sees: the retry below
+    # sends the same report (one changed in between is a different report, with a key of its own).
+    expect(page.locator(".loc-line")).to_contain_text("照片拍摄位置")
+    expect(page.locator("#report-address")).to_have_value(re.compile("街道"))  # its address, looked up
     page.locator(".chip[data-menu=manhole]").click()
     page.fill("#report-desc", "井盖松动，车过会响（取消后重新上传）")
     page.get_by_role("button", name="提交").click()

@@ -94,7 +94,7 @@ export async function renderMap(main) {
         layer.on('click', () => selectGrid(code, name, layer));
       },
     });
-    if (!fitted) { map.fitBounds(gridLayer.getBounds()); fitted = true; }
+    if (!fitted) { map.fitBounds(gridLayer.getBounds(), { animate: false }); fitted = true; }
     draw();
   });
 
@@ -110,14 +110,20 @@ export async function renderMap(main) {
         page.items.length ? page.items.map((c) => caseCard(c, `#/centre/case/${c.id}`)) : h('p', { class: 'muted' }, t('desk.empty'))));
   }
 
+  /** Show or hide the layers as the checkboxes say; the case markers are rebuilt only when the cases changed (a
+   * live update or a toggle must not replace a marker under the user's pointer, nor close an open group). */
+  let drawn = null;
   function draw() {
-    markers.clearLayers();
     if (gridLayer) {
       if (show.grids && !map.hasLayer(gridLayer)) gridLayer.addTo(map).bringToBack();
       if (!show.grids && map.hasLayer(gridLayer)) map.removeLayer(gridLayer);
     }
     if (show.heat && !map.hasLayer(heat)) heat.addTo(map);
     if (!show.heat && map.hasLayer(heat)) map.removeLayer(heat);
+    const key = show.cases ? JSON.stringify(cases) : '';
+    if (key === drawn) return;
+    drawn = key;
+    markers.clearLayers();
     if (!show.cases) return;
     // One marker per case, with its light; the plugin groups near ones (a click on a group zooms to its cases).
     markers.addLayers(cases.map((c) => {
@@ -140,7 +146,9 @@ export async function renderMap(main) {
     heat.setLatLngs(hm.points.map(([lng, lat, w]) => [lat, lng, w]));
     status.textContent = [t('centre.map.count', { n: open.total }) + (open.truncated ? t('centre.map.truncated', { n: open.total }) : ''),
       t('centre.map.heat_total', { n: hm.total })].join(' · ');
-    if (!fitted && cases.length) { map.fitBounds(L.latLngBounds(cases.map((c) => [c.lat, c.lng])).pad(0.2)); fitted = true; }
+    // The first view is set at once: markercluster computes its groups for the map's zoom, and an animated first fit
+    // racing with the first markers left them grouped for the zoom before it (a click on a group then did nothing).
+    if (!fitted && cases.length) { map.fitBounds(L.latLngBounds(cases.map((c) => [c.lat, c.lng])).pad(0.2), { animate: false }); fitted = true; }
     draw();
   }
 

@@ -20,6 +20,16 @@ export function basemapConfig() {
   return { preset: 'demo', crs: 'wgs84', layers: [] };
 }
 
+/** Whether a map is still on the page (`map.remove()` drops its panes). */
+const alive = (map) => Boolean(map.getPane('mapPane'));
+
+/** Listen to a map's events until it is removed: Leaflet can still fire a late moveend (a zoom animation's end timer)
+ * after `map.remove()`, when the map has no panes to measure. */
+function onMap(map, types, fn) {
+  map.on(types, fn);
+  map.once('unload', () => map.off(types, fn));
+}
+
 /** Keep GCJ-02 tiles over the WGS-84 points they show: shift their pane by the offset at the view's centre. */
 function shiftForGcj(map, pane) {
   const place = () => {
@@ -29,7 +39,7 @@ function shiftForGcj(map, pane) {
     const d = map.project([c.lat, c.lng], z).subtract(map.project([g.lat, g.lng], z));
     pane.style.transform = `translate(${Math.round(d.x)}px, ${Math.round(d.y)}px)`;
   };
-  map.on('moveend zoomend viewreset', place);
+  onMap(map, 'moveend zoomend viewreset', place);
   place();
 }
 
@@ -83,7 +93,7 @@ function roadLabels(L, map, roads) {
       m.setLatLng([lat, lng]);
     }
   };
-  map.on('moveend', place);
+  onMap(map, 'moveend', place);
   place();
   return marks.map(({ m }) => m);
 }
@@ -100,12 +110,13 @@ async function demoLayers(L, map) {
   const [districts, streets, communities, roads, landmarks] = await Promise.all(
     ['org/districts', 'org/streets', 'org/communities', 'places/layers/roads', 'places/layers/landmarks']
       .map((p) => cachedGet(p).catch(() => ({ features: [] }))));
+  if (!alive(map)) return null; // the page moved on while the layers loaded
   const opts = { pane, interactive: false };
   // Roads as wide as streets close up, thin lines from afar (a city of 400 m blocks would be all road otherwise).
   const width = (f, close, far) => (map.getZoom() >= 15 ? close : far) * (f.properties.class === 'major' ? 1.5 : 1);
   const casing = L.geoJSON(roads, { ...opts, style: (f) => ({ color: '#d3cab9', weight: width(f, 7, 2.5), lineCap: 'butt' }) });
   const fill = L.geoJSON(roads, { ...opts, style: (f) => ({ color: f.properties.class === 'major' ? '#fff1b8' : '#fff', weight: width(f, 4.5, 1.2) }) });
-  map.on('zoomend', () => { casing.setStyle(casing.options.style); fill.setStyle(fill.options.style); });
+  onMap(map, 'zoomend', () => { casing.setStyle(casing.options.style); fill.setStyle(fill.options.style); });
   const group = L.layerGroup([
     L.geoJSON(communities, { ...opts, style: { color: '#cfc6b8', weight: 1, dashArray: '3 4', fillColor: '#fbf8f1', fillOpacity: 0.9 } }),
     L.geoJSON(streets, { ...opts, style: { color: '#a99f90', weight: 1.5, fill: false } }),
@@ -126,9 +137,10 @@ async function demoLayers(L, map) {
  * Add the configured base map to a Leaflet map.
  * @param {object} L the Leaflet namespace
  * @param {object} map
- * @returns {Promise<object>} the base layer group
+ * @returns {Promise<object|null>} the base layer group (null when the map was removed meanwhile)
  */
 export async function addBasemap(L, map) {
+  if (!alive(map)) return null; // removed before this module loaded
   ensureStyles();
   const cfg = basemapConfig();
   const el = map.getContainer();
@@ -136,7 +148,7 @@ export async function addBasemap(L, map) {
     const z = map.getZoom();
     el.dataset.zoomBand = ZOOM_BANDS.filter(([min]) => z >= min).pop()[1];
   };
-  map.on('zoomend', band);
+  onMap(map, 'zoomend', band);
   band();
   if (!cfg.layers?.length) return demoLayers(L, map);
   let pane;
