@@ -54,6 +54,7 @@ ACTIONS = {
     "taxonomy.category_added": ("新增案件类别", "Category added"),
     "org.component_moved": ("移动部件位置", "Component moved"),
     "followup.recorded": ("记录回访", "Follow-up call recorded"),
+    "followup.contacts_viewed": ("查看回访联系方式", "Follow-up contacts viewed"),
 }
 OUTCOMES = ("ok", "denied", "failed")
 _SECRET_WORDS = ("password", "token", "secret", "authorization", "sig", "hash", "cookie")

@@ -14,8 +14,10 @@ from backend.accounts.guards import admin_only, centre_only, roles
 from backend.accounts.roles import CENTRE_ROLES, Role
 from backend.audit.service import record_request
 from backend.context import Ctx
+from backend.db import write_transaction
 from backend.evaluation import services
 from backend.evaluation.followup import CALLERS
+from backend.evaluation.tables import FollowUpCall
 from backend.evaluation.schemas import (
     Drill,
     EvaluationTable,
@@ -137,19 +139,26 @@ class FollowUpController(Controller):
     @get("/", operation_id="followUps", guards=[centre_only],
          summary="待回访 Dissatisfied ratings and reopened cases of a period (the citizen's contact: hotline seats only)")
     async def worklist(
-        self, ctx: Ctx, actor: CurrentActor, date_from: First = None, date_to: Last = None,
-        status: Annotated[str, QueryParameter(description="pending | done | all")] = "pending",
+        self, request: Request[Any, Any, Any], ctx: Ctx, actor: CurrentActor, date_from: First = None,
+        date_to: Last = None, status: Annotated[str, QueryParameter(description="pending | done | all")] = "pending",
     ) -> FollowUpList:
-        return await services.followups(ctx, actor, services.period(ctx, date_from, date_to, None), status)
+        out = await services.followups(ctx, actor, services.period(ctx, date_from, date_to, None), status)
+        shown = sorted({i.case_id for i in out.items if i.contact is not None and (i.contact.name or i.contact.phone)})
+        if shown:  # citizens' names and phone numbers were shown: who saw whose, kept (PIPL), not the numbers
+            await record_request(request, "followup.contacts_viewed", actor_id=actor.id, actor_name=actor.username,
+                                 details={"cases": shown[:200], "count": len(shown)})
+        return out
 
     @post("/{entry:int}/calls", operation_id="recordFollowUp", guards=[roles(*CALLERS)], status_code=201,
           summary="记录回访 Record a call back and its outcome (operator, shift lead; audited)")
     async def record(self, request: Request[Any, Any, Any], ctx: Ctx, actor: CurrentActor, entry: FromPath[int],
                      data: JSONBody[FollowUpCallIn]) -> FollowUpItem:
-        item = await services.record_call(ctx, actor, entry, data.outcome, data.note)
-        # The note may name the citizen: the audit keeps the outcome and the note's length, not its words.
-        await record_request(request, "followup.recorded", actor_id=actor.id, actor_name=actor.username,
-                             target=f"case:{item.case_id}", details={
-                                 "entry": entry, "kind": item.kind, "outcome": data.outcome,
-                                 "note_chars": len(data.note.strip())})
+        # The call and its audit entry are one write: neither is kept without the other.
+        async with write_transaction(FollowUpCall._meta.db):
+            item = await services.record_call(ctx, actor, entry, data.outcome, data.note)
+            # The note may name the citizen: the audit keeps the outcome and the note's length, not its words.
+            await record_request(request, "followup.recorded", actor_id=actor.id, actor_name=actor.username,
+                                 target=f"case:{item.case_id}", details={
+                                     "entry": entry, "kind": item.kind, "outcome": data.outcome,
+                                     "note_chars": len(data.note.strip())})
         return item

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, Router, get, patch, post
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.accounts.auth import CurrentActor, provide_actor
 from backend.accounts.guards import admin_only
@@ -17,6 +17,7 @@ from backend.accounts.throttle import RATE_LIMIT_STORE, Limit, client_address
 from backend.audit.service import record_request
 from backend.context import Ctx
 from backend.errors import AppError
+from backend.idempotency import IdemKey
 from backend.interop import catalogue, clients, open311, webhooks
 from backend.interop.wire import bad_request, error_response, render, split_format
 from backend.settings import Settings
@@ -86,8 +87,7 @@ async def service_definition(ctx: Ctx, segment: FromPath[str], jurisdiction_id: 
       summary="Open311 提交服务请求 Post a request (form-encoded, api_key in the form)")
 async def create_request(
     request: Request[Any, Any, Any], ctx: Ctx,
-    idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=80,
-                                                           pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
+    idempotency_key: IdemKey = None,
 ) -> Response[bytes]:
     fmt = "xml" if request.url.path.endswith(".xml") else "json"
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):

@@ -64,6 +64,13 @@ def test_the_worklist_lists_dissatisfied_ratings_and_reopenings_with_the_phone_f
     assert "13800001111" not in client.get(API, params=MARCH, headers=login(client, "dispatcher01")).text
     assert client.get(API, params={"from": "2026-04-01", "to": "2026-04-30"},
                       headers=login(client, "operator01")).json()["items"] == []
+    # Who saw which citizens' contacts is in the audit log (the hotline seat's one look above; the others saw none),
+    # without the numbers themselves.
+    viewed = client.get("/api/v1/admin/audit", params={"action": "followup.contacts_viewed"},
+                        headers=login(client, "admin"))
+    assert [(e["actor_name"], e["details"]["count"]) for e in viewed.json()] == [("operator01", 2)]
+    assert sorted(viewed.json()[0]["details"]["cases"]) == sorted(i["case_id"] for i in body["items"])
+    assert "13800001111" not in viewed.text
     assert_error(client.get(API, params=MARCH, headers=login(client, "staff_ld_water")), 403, "auth.role_forbidden")
     assert_error(client.get(API, params={**MARCH, "status": "later"}, headers=login(client, "operator01")), 422,
            "followup.bad_status")

@@ -13,9 +13,8 @@ const SCREENS = {
   '#/admin': ['calendar', 'renderCalendar'], '#/admin/users': ['users', 'renderUsers'],
   '#/admin/units': ['units', 'renderUnits'], '#/admin/rules': ['rules', 'renderRules'],
   '#/admin/interop': ['interop', 'renderInterop'], '#/admin/audit': ['audit', 'renderAudit'],
-  '#/admin/jobs': ['jobs', 'renderJobs'],
-  '#/admin/data': ['data', 'renderData'],
-  '#/admin/jobs': ['jobs', 'renderJobs'], '#/admin/categories': ['categories', 'renderCategories'],
+  '#/admin/jobs': ['jobs', 'renderJobs'], '#/admin/data': ['data', 'renderData'],
+  '#/admin/categories': ['categories', 'renderCategories'],
   '#/admin/settings': ['settings', 'renderSettings'], '#/admin/grids': ['grids', 'renderGrids'],
   '#/admin/components': ['components', 'renderComponents'],
 };
