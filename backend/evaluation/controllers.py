@@ -17,7 +17,6 @@ from backend.context import Ctx
 from backend.db import write_transaction
 from backend.evaluation import services
 from backend.evaluation.followup import CALLERS
-from backend.evaluation.tables import FollowUpCall
 from backend.evaluation.schemas import (
     Drill,
     EvaluationTable,
@@ -27,6 +26,7 @@ from backend.evaluation.schemas import (
     SchemeIn,
     SchemeOut,
 )
+from backend.evaluation.tables import FollowUpCall
 
 First = Annotated[date | None, QueryParameter(name="from", description="first day (local); default: this month")]
 Last = Annotated[date | None, QueryParameter(name="to", description="last day (local), included; default: today")]
