@@ -20,7 +20,6 @@ export const SHELL = [
   '/js/centre/board.js',
   '/js/centre/case-panels.js',
   '/js/centre/index.js',
-  '/js/centre/map.js',
   '/js/centre/nav.js',
   '/js/centre/queues.js',
   '/js/centre/rules.js',

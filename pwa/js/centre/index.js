@@ -5,7 +5,6 @@ import { renderCasePage } from '../unit/case-page.js';
 import { ensureDeskCss } from '../unit/desk.js';
 import { renderBoard } from './board.js';
 import { duplicatePanel, requestPanel, routingPanel, triagePanel } from './case-panels.js';
-import { renderMap } from './map.js';
 import { renderQueues } from './queues.js';
 
 /**
@@ -16,7 +15,7 @@ export function registerCentreRoutes(route) {
   ensureDeskCss();
   route('#/centre', (main) => renderQueues(main));
   route('#/centre/board', (main) => renderBoard(main));
-  route('#/centre/map', (main) => renderMap(main));
+  route('#/centre/map', (main) => import('../maps/centre-map.js').then((m) => m.renderMap(main)));
   route('#/centre/case/:id', (main, { id }) => renderCasePage(main, Number(id), {
     back: ['#/centre', t('desk.back_centre')],
     panels: [requestPanel, duplicatePanel, triagePanel, routingPanel],

@@ -1,5 +1,5 @@
 /** The centre's city map: open cases clustered by light (leaflet.markercluster), a heatmap by category and dates
- * (leaflet.heat), the responsibility grids. */
+ * (leaflet.heat), the responsibility grids. Desk only and online only: loaded on demand, not part of the shell. */
 
 import { api } from '../api.js';
 import { pick, t } from '../i18n.js';
@@ -8,7 +8,7 @@ import { h, spinner } from '../dom.js';
 import { caseCard, ensureDeskCss, liveReload, pageHead } from '../unit/desk.js';
 import { createMap, loadLeaflet, responsibilityGrids } from '../map.js';
 import { categories } from '../unit/pickers.js';
-import { centreNav } from './nav.js';
+import { centreNav } from '../centre/nav.js';
 
 /** The heat ramp, blue → yellow → red (the legend's ramp swatch shows the same). */
 const HEAT_GRADIENT = { 0.2: '#2c7bb6', 0.45: '#00c0a0', 0.65: '#ffe14d', 1: '#d7191c' };
@@ -58,7 +58,7 @@ export async function renderMap(main) {
     loadLeaflet('markercluster', 'heat')]);
   map.setMaxZoom(18); // markercluster needs the map's own (the base map's layers come later); 18 as the tiles'
   // The legend top right: on a short screen the map's bottom corners lie under the desk's fixed bottom bar.
-  import('../maps/legend.js').then(({ addLegend }) => addLegend(L, map, [
+  import('./legend.js').then(({ addLegend }) => addLegend(L, map, [
     ...['green', 'yellow', 'red'].map((light) => ({ swatch: `dot cluster-${light}`, label: t(`legend.${light}`) })),
     { swatch: 'count', label: t('legend.count') },
     { swatch: 'line', label: t('legend.rgrid') },
