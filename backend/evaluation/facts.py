@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
@@ -20,6 +21,7 @@ from piccolo.table import Table
 
 from backend.cases import clock
 from backend.cases.tables import Case, TimelineEntry
+from backend.cases.timelimits import TimeLimit
 from backend.db import insert_many, is_postgres, write_transaction
 from backend.evaluation.tables import EvalCase, EvalCursor, EvalEpisode, EvalRating, EvalTask
 from backend.settings import Settings
@@ -175,7 +177,7 @@ def frozen_deadlines(episodes: Iterable[Mapping[str, Any]], tasks: Iterable[Mapp
 
 def base_due_for(settings: Settings, case: Mapping[str, Any]) -> DueFn:
     calendar = clock.calendar(settings)
-    limit = clock.limit_of(_Limit(case.get("time_limit") or ""))
+    limit = _limit(case.get("time_limit") or "")
 
     def due(start: datetime) -> datetime | None:
         try:
@@ -189,6 +191,12 @@ def base_due_for(settings: Settings, case: Mapping[str, Any]) -> DueFn:
 @dataclass
 class _Limit:
     time_limit: str
+
+
+@lru_cache(maxsize=256)
+def _limit(text: str) -> TimeLimit:
+    """A case's time limit, parsed once per text (a city has a few dozen; parsing was a tenth of a build)."""
+    return clock.limit_of(_Limit(text))
 
 
 async def _high_water(engine: Any) -> int:
