@@ -14,7 +14,6 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
-from piccolo.querystring import QueryString
 from piccolo.table import sort_table_classes
 
 from backend.apps import APP_REGISTRY
@@ -197,20 +196,18 @@ def is_postgres(engine: Engine[Any]) -> bool:
 
 
 async def insert_many(engine: Engine[Any], table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows in the current transaction with the driver's ``executemany``: one prepared statement, no
-    query text per row. The values reach the driver as through a Piccolo insert (the same SQLite adapters, asyncpg's
-    own types), so what is stored is the same. Outside a transaction, Piccolo's raw path runs row by row."""
+    """Insert many rows with the driver's ``executemany``: one prepared statement, no query text per row. The values
+    reach the driver as through a Piccolo insert (the same SQLite adapters, asyncpg's own types), so what is stored
+    is the same. Runs in the current transaction, or in a write transaction of its own."""
     if not rows:
         return
-    names = ", ".join(f'"{c}"' for c in columns)
     tx = engine.current_transaction.get()
     if tx is None:
-        one = f'INSERT INTO "{table}" ({names}) VALUES (' + ", ".join("{}" for _ in columns) + ")"
-        for row in rows:
-            await engine.run_querystring(QueryString(one, *row))
+        async with write_transaction(engine):
+            await insert_many(engine, table, columns, rows)
         return
-    marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1)) if is_postgres(engine) else ", ".join(
-        "?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(f"${i}" if is_postgres(engine) else "?" for i in range(1, len(columns) + 1))
     await tx.connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
 
 
