@@ -195,6 +195,22 @@ def is_postgres(engine: Engine[Any]) -> bool:
     return isinstance(engine, PostgresEngine)
 
 
+async def insert_many(engine: Engine[Any], table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows with the driver's ``executemany``: one prepared statement, no query text per row. The values
+    reach the driver as through a Piccolo insert (the same SQLite adapters, asyncpg's own types), so what is stored
+    is the same. Runs in the current transaction, or in a write transaction of its own."""
+    if not rows:
+        return
+    tx = engine.current_transaction.get()
+    if tx is None:
+        async with write_transaction(engine):
+            await insert_many(engine, table, columns, rows)
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(f"${i}" if is_postgres(engine) else "?" for i in range(1, len(columns) + 1))
+    await tx.connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+
+
 async def open_database(settings: Settings) -> Engine[Any]:
     """The engine for these settings, bound to every table, with its pool started (PostgreSQL)."""
     engine = build_engine(settings)

@@ -8,6 +8,7 @@ over a year, each with a plausible timeline (report, file, dispatch, sometimes a
 fail and are reworked —, close, sometimes a rating; the newest stay open), written with the driver's bulk path. The
 evaluation facts are then built from the timeline (timed), and each query runs ``--runs`` times. The baseline, timed
 in the same run, is a primary-key lookup of one case: each query's p95 is printed with its ratio to the baseline's.
+``--reuse --rebuild-facts`` deletes the facts of the database already there and times building them again.
 """
 
 from __future__ import annotations
@@ -208,6 +209,15 @@ async def run(args: argparse.Namespace) -> None:
             t = time.perf_counter()
             built = await sync(settings, engine)
             print(f"evaluation facts built for {built:,} cases in {time.perf_counter() - t:.1f} s")
+        if args.rebuild_facts:
+            from backend.evaluation.tables import EvalCase, EvalCursor, EvalEpisode, EvalRating, EvalTask
+
+            for table in (EvalEpisode, EvalTask, EvalRating, EvalCase, EvalCursor):
+                await table.delete(force=True)
+            t = time.perf_counter()
+            built = await sync(settings, engine)
+            took = time.perf_counter() - t
+            print(f"evaluation facts rebuilt for {built:,} cases in {took:.1f} s ({1000 * took / built:.3f} ms a case)")
         total = await Case.count()
         entries = (await Case.raw("SELECT COUNT(*) AS n FROM timeline_entry"))[0]["n"]
         print(f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {total:,} cases, {entries:,} timeline "
@@ -260,6 +270,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (its database must exist); default SQLite")
     parser.add_argument("--data-dir", default="/tmp/suishoupai-bench-stats")
     parser.add_argument("--reuse", dest="fresh", action="store_false", help="measure the database already there")
+    parser.add_argument("--rebuild-facts", action="store_true",
+                        help="with --reuse: delete the evaluation facts and time building them again from the timeline")
     args = parser.parse_args()
     settings = Settings(data_dir=Path(args.data_dir), database_url=args.database_url, log_level="WARNING")
     if args.fresh and settings.is_sqlite:

@@ -103,12 +103,14 @@ async def counts(subject: str, p: Period, level: str | None = None) -> dict[str,
         rows = await EvalCase.raw(
             f"SELECT {column} AS k, {', '.join(sums)} FROM {table} WHERE {' OR '.join(anys)} GROUP BY {column}",
             *args, *any_args)
+        cells = [(f"n{i}", out[name]) for i, (name, _) in enumerate(members)]  # thousands of rows for the grids
         for r in rows:
-            if r["k"] is None or r["k"] == "":
+            k = r["k"]
+            if k is None or k == "":
                 continue
-            for i, (name, _) in enumerate(members):
-                if r[f"n{i}"]:
-                    out[name][r["k"]] = int(r[f"n{i}"])
+            for cell, per_key in cells:
+                if n := r[cell]:
+                    per_key[k] = int(n)
     return out
 
 
