@@ -28,6 +28,7 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
   main.append(spinner());
   let disposeMap = () => {};
   let shown = -1;
+  let drawn = -1; // the version on the page
   let current = null; // the case as last drawn
   let queuedShown = ''; // the statuses of this case's queued actions as last drawn
   const here = stillHere();
@@ -36,8 +37,13 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
     if (c.version < shown || !here()) return;
     shown = c.version;
     current = c;
+    const formBefore = main.querySelector('.action-form');
     const queued = (await queuedActions(c.id)).filter((e) => e.status !== 'sent');
     if (c.version < shown || !here()) return;
+    // The same case again (an action's answer and its outbox entry both bring it) never closes a form the person
+    // opened while this was on its way; a newer version, or the form that asked for this redraw, does.
+    const formNow = main.querySelector('.action-form');
+    if (formNow && formNow !== formBefore && c.version <= drawn) return;
     queuedShown = JSON.stringify(queued.map((e) => [e.key, e.status]));
     disposeMap();
     const left = h('div', { class: 'desk-col' }, infoPanel(c), photosPanel(c), h('section', { class: 'desk-panel' },
@@ -58,6 +64,7 @@ export async function renderCasePage(main, id, { back, panels = [], skip = () =>
           c.urgent ? h('span', { class: 'badge badge-urgent' }, t('desk.urgent')) : null, priorityBadge(c),
           c.followers ? h('span', { class: 'followers small' }, t('case.followers', { n: c.followers })) : null),
         h('div', { class: 'desk-case-grid' }, right, left)));
+    drawn = c.version;
     disposeMap = await caseMap(main.querySelector('#case-map'), c, field).catch(() => () => {});
   };
   // Someone filling a form keeps it: the next action reloads anyway. Asked again once the GET is back, since the
