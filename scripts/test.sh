@@ -21,8 +21,10 @@ bash scripts/setup.sh --dev
 eval "$(bash scripts/services.sh start)"
 trap 'bash scripts/services.sh stop' EXIT
 set +e
-# Every core (at most four workers); see tests/conftest.py for how tests are grouped.
-.venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist loadfile "$@"
+# Every core (at most four workers); see tests/conftest.py for how tests are grouped. A worker that crashes ends the
+# run (a failure either way): with a replacement worker, xdist's per-file scheduling was once seen waiting forever.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist loadfile \
+  --max-worker-restart=0 "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then echo "no tests ran" >&2; exit 1; fi
