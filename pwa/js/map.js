@@ -32,13 +32,15 @@ export function loadLeaflet(...plugins) {
   leafletReady ??= (async () => {
     addCss(LEAFLET_CSS);
     await import('leaflet');
-    const { Map } = window.L;
+    const { Map, Control } = window.L;
     // An answer that arrives after its page moved on must not draw on the map that page removed (Leaflet would throw
     // finding no panes): layers and controls added to a removed map are dropped, wherever they come from.
     for (const name of ['addLayer', 'addControl']) {
       const add = Map.prototype[name];
       Map.prototype[name] = function addIfAlive(x) { return this.getPane('mapPane') ? add.call(this, x) : this; };
     }
+    const addTo = Control.prototype.addTo; // control.addTo(map) does not go through map.addControl
+    Control.prototype.addTo = function addToIfAlive(map) { return map.getPane('mapPane') ? addTo.call(this, map) : this; };
     return window.L;
   })();
   return Promise.all([leafletReady, ...plugins.map((name) => {
