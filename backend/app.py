@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ctx = AppContext(settings=settings, engine=engine, bus=EventBus(channels), cases=case_access())
         app.state.ctx = ctx
         app.state.live = live = LiveService(channels, settings, redis_down, topic_rules())
-        worker = None
+        workers: list[Worker] = []
         redactors: list[Worker] = []
         escalator = Escalator(ctx)
         uploads = UploadExpiry(ctx)
@@ -168,9 +168,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await cityconfig.sync(ctx)  # the city's settings and category changes before the first request
             config_loop.start()
             if settings.run_worker:
-                worker = Worker(engine, job_handlers(ctx), settings.worker_poll_seconds)
-                ctx.extras["wake"] = worker.wake
-                worker.start()
+                handlers = job_handlers(ctx)
+                workers = [Worker(engine, handlers, settings.worker_poll_seconds) for _ in range(settings.job_workers)]
+
+                def wake() -> None:
+                    for w in workers:
+                        w.wake()
+
+                ctx.extras["wake"] = wake
+                for worker in workers:
+                    worker.start()
                 # Redaction on workers of its own, so a queue of photos never holds up triage (bounded concurrency).
                 redactors = [Worker(engine, redaction.handlers(ctx), settings.worker_poll_seconds)
                              for _ in range(settings.redaction_workers)]
@@ -202,7 +209,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await notify_feed.stop()
             await escalator.stop()
             await uploads.stop()
-            if worker:
+            for worker in workers:
                 await worker.stop()
             for redactor in redactors:
                 await redactor.stop()

@@ -146,6 +146,9 @@ class Settings:
     sweep_interval_minutes: int = 60  # how often the sweeper removes orphans, loose photos and expired tokens
     unattached_photo_hours: int = 24  # a finished photo no case claimed is removed after this long
     run_worker: bool = True
+    # Job workers per process (triage, notifications, webhooks …): each runs one job at a time. Triage reads before it
+    # takes the write lock, so a second worker reads the next case while the first one writes.
+    job_workers: int = 2
     worker_poll_seconds: float = 0.5
     escalation_interval_seconds: float = 60.0
     taxonomy_path: str = ""  # empty: the packaged taxonomy
@@ -275,6 +278,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_USER and LOGIN_MAX_FAILURES must be at least 1")
         if self.max_photos < 1 or self.max_upload_mb < 1 or self.workers < 1:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
+        if not 1 <= self.job_workers <= 16:
+            raise SettingsError(f"{PREFIX}JOB_WORKERS must be within [1, 16]")
         if not 0 <= self.redaction_workers <= 16:
             raise SettingsError(f"{PREFIX}REDACTION_WORKERS must be within [0, 16]")
         if self.sweep_interval_minutes < 1 or self.unattached_photo_hours < 1:

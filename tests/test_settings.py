@@ -45,6 +45,7 @@ def test_an_unknown_variable_is_refused_by_name():
     ("STAGE_LIMIT_MINUTES", "lunch=60", "unknown stage 'lunch'"),
     ("AUDIT_RETENTION_DAYS", "30", "at least 180"),
     ("LOG_LEVEL", "chatty", "LOG_LEVEL"),
+    ("JOB_WORKERS", "0", "JOB_WORKERS must be within \\[1, 16\\]"),
 ])
 def test_a_bad_value_is_refused_with_the_variable_named(name, raw, says):
     with pytest.raises(SettingsError, match=says):

@@ -88,6 +88,7 @@ class CaseChange:
     _steps: list[_Step] = field(default_factory=list)
     _jobs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _dirty: bool = False
+    _new: bool = False  # made in this change: no one follows it yet
 
     @property
     def actor_role(self) -> str:
@@ -102,6 +103,7 @@ class CaseChange:
         await name_place(self.ctx, case)
         await case.save()
         self.case = case
+        self._new = True
         return case
 
     def record(
@@ -167,7 +169,8 @@ class CaseChange:
         if self._steps:
             await TimelineEntry.insert(*(step.entry for step in self._steps))
         # Followers (follow.py) hear what the reporter hears: on the live channel and from the notifier.
-        followers = [f"reporter:{u}" for u in await follower_ids(case.id)] if case is not None and self._steps else []
+        followers = ([f"reporter:{u}" for u in await follower_ids(case.id)]
+                     if case is not None and self._steps and not self._new else [])
         for step in self._steps:
             self.events.append(await append_event(step.kind, [*step.topics, *followers], step.payload,
                                                   case.id if case else None))

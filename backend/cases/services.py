@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from backend.cases.views import load_case, render_case
 from backend.context import AppContext
 from backend.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from backend.live.log import EventKind
-from backend.photos.service import Checked, discard_photo, ingest
+from backend.photos.service import Checked, Stored, forget, record, store_upload
 from backend.photos.tables import Photo
 
 log = logging.getLogger("suishoupai.cases")
@@ -125,37 +125,32 @@ async def create_report(
     replayed = await _replay(actor, "report", key, body_hash)
     if replayed is not None:
         return await render_case(ctx.settings, actor, await load_case(replayed)), True
-    photos: list[Photo] = []
+    if len(data.photo_ids) + len(uploads) > ctx.settings.max_photos:
+        raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
+                           f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
+    stored: list[Stored] = []
     try:
-        # All or nothing: a bad or unstorable Nth photo, a failed commit or a client gone mid-way removes the photos
-        # already stored for this report.
+        # All or nothing: the photos are processed and stored first, then recorded in the case's own transaction.
+        # A bad or unstorable Nth photo, a failed commit or a client gone mid-way leaves no row, and the objects
+        # already stored for this report are removed (after a crash, by the sweeper).
         for checked, name in uploads:
-            photos.append(await ingest(ctx, actor, checked, name, "report"))
+            stored.append(await store_upload(ctx, actor, checked, name, "report"))
         result = await _create_case(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
-                                    [*data.photo_ids, *(p.id for p in photos)], source, on_created)
+                                    data.photo_ids, source, on_created, stored)
     except BaseException:
-        await _discard_all(ctx, photos)
+        await asyncio.shield(forget(ctx, stored))
         raise
     if result[1]:  # a concurrent retry won the race: these copies are not needed
-        await _discard_all(ctx, photos)
+        await forget(ctx, stored)
     return result
-
-
-async def _discard_all(ctx: AppContext, photos: list[Photo]) -> None:
-    """Best effort, and shielded from the request's cancellation; what fails here the sweeper removes later."""
-    for photo in photos:
-        try:
-            await asyncio.shield(discard_photo(ctx, photo))
-        except Exception:
-            log.warning("could not remove photo %s of a failed report; the sweeper will", photo.id, exc_info=True)
 
 
 async def _create_case(
     ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, body_hash: str, flags: list[str],
     category: Any, photo_ids: list[int], source: str | None = None,
-    on_created: Callable[[Case], Awaitable[None]] | None = None,
+    on_created: Callable[[Case], Awaitable[None]] | None = None, uploads: Sequence[Stored] = (),
 ) -> tuple[CaseView, bool]:
-    if len(photo_ids) > ctx.settings.max_photos:
+    if len(photo_ids) + len(uploads) > ctx.settings.max_photos:
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
     async with case_change(ctx, None, actor) as change:
@@ -187,7 +182,8 @@ async def _create_case(
             created_at=now,
             updated_at=now,
         ))
-        await _attach_photos(actor, case, photo_ids, "report")
+        await _attach_photos(actor, case, photo_ids, "report")  # photos uploaded before, on their own
+        photo_ids = [*photo_ids, *[(await record(upload, case.id)).id for upload in uploads]]
         change.record("report", from_state="", kind=EventKind.CASE_CREATED, text=("收到新上报", "New report received"),
                       note=case.description[:500], photo_ids=photo_ids, bump=False,
                       data={"hint_code": data.category_code or "", "flags": flags})

@@ -91,7 +91,8 @@ def _held(job: Job) -> Any:
 
 async def renew(job: Job) -> bool:
     """Extend this claim's lease; False when the claim was lost (the lease ran out and another worker took it)."""
-    rows = await Job.update({Job.locked_until: _now() + LEASE}).where(_held(job)).returning(Job.id)
+    async with write_transaction(Job._meta.db):  # in the writers' queue, not in SQLite's busy loop
+        rows = await Job.update({Job.locked_until: _now() + LEASE}).where(_held(job)).returning(Job.id)
     return bool(rows)
 
 
@@ -105,7 +106,10 @@ async def finish(job: Job, error: str | None) -> bool:
     else:
         values = {Job.status: "pending", Job.run_after: _now() + backoff(job.attempts), Job.last_error: error,
                   Job.locked_until: None}
-    rows = await Job.update(values).where(_held(job)).returning(Job.id)
+    # In the writers' queue like every other write: SQLite's busy handler sleeps and lets newcomers overtake, so an
+    # update on its own could wait behind a stream of requests while the next job waits for this worker.
+    async with write_transaction(Job._meta.db):
+        rows = await Job.update(values).where(_held(job)).returning(Job.id)
     if not rows:
         log.warning("job %s (%s): lease lost before it finished; the new claim decides", job.id, job.kind)
     elif error is not None and job.attempts >= MAX_ATTEMPTS:

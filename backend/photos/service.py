@@ -1,7 +1,9 @@
 """Photo intake: store the original, record it, run the pipeline, and serve derivatives to those who may see them.
 
-Every upload is checked from its bytes at once (type, structure, size). The pipeline then runs in a worker thread;
-a durable 'photo' job written with the row finishes the work after a crash, so an accepted photo is never lost.
+Every upload is checked from its bytes at once (type, structure, size). The pipeline then runs in a worker thread,
+and the photo is recorded, ready, once its original and derivatives are stored. A direct upload to the store is
+recorded before it is processed: there a durable 'photo' job written with the row finishes the work after a crash,
+so an accepted photo is never lost.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from backend.db import write_transaction
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from backend.instruments import PHOTO_SECONDS
 from backend.jobs.queue import enqueue
-from backend.jobs.tables import Job
 from backend.loops import Loop
 from backend.photos.budget import DecodeBudget
 from backend.photos.exif import ExifInfo, read_exif
@@ -46,7 +47,7 @@ from backend.settings import Settings
 log = logging.getLogger("suishoupai.photos")
 KINDS = ("report", "verify", "after", "check")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif": "heif"}
-# A crashed inline run is retried by the worker only after this delay, so the two never race.
+# A direct upload's processing, crashed half-way, is retried by the worker only after this delay, so the two never race.
 RECOVERY_DELAY = timedelta(seconds=60)
 # Decodes run in worker threads, at most one per core and together within the pipeline's memory budget.
 _decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1), idle=release_memory)
@@ -114,98 +115,152 @@ async def _existing(actor: Actor, scope: str, key: str | None, body_hash: str) -
     return await Photo.objects().output(load_json=True).get(Photo.id == int(answer["photo_id"]))
 
 
-async def ingest(
-    ctx: AppContext, actor: Actor, checked: Checked, filename: str, kind: str, idem_key: str | None = None,
-    *, process_now: bool = True,
-) -> Photo:
-    """Store one checked original and record it (with its recovery job); then process it unless told not to."""
+@dataclass
+class Stored:
+    """An upload processed and stored, with its row built but not yet written (``record``, inside a transaction)."""
+
+    photo: Photo
+    keys: list[str]
+
+
+async def store_upload(ctx: AppContext, actor: Actor, checked: Checked, filename: str, kind: str) -> Stored:
+    """Process one checked upload and store its original and derivatives; nothing is recorded yet.
+
+    A photo the pipeline refuses (e.g. truncated) is refused before anything is stored; a failure while storing
+    removes what was stored. Between here and the commit of ``record`` the objects have no row: a failure there is
+    cleaned up by the caller (``forget``), a crash by the sweeper. So there is nothing to finish after a crash.
+    """
     if kind not in KINDS:
         raise InvalidInput(f"未知照片类型：{kind}", f"Unknown photo kind: {kind}", code="photo.bad_kind",
                            details={"allowed": list(KINDS)})
+    result = await _derive(ctx, checked.data, checked)
+    if isinstance(result, AppError):
+        raise result  # broken beyond its header: tell the uploader now, and keep nothing
+    key = _key("originals", checked.kind)
+    display_key, thumb_key = _derivative_keys(key)
+    stored = Stored(Photo(
+        kind=kind, uploader=actor.id, filename=safe_filename(filename), content_type=CONTENT_TYPES[checked.kind],
+        size=len(checked.data), original_key=key, sha256=checked.sha256, exif_lat=checked.exif_lat,
+        exif_lng=checked.exif_lng, exif_time=checked.exif_time, created_at=_now(),
+        **{column._meta.name: value for column, value in _ready(result, display_key, thumb_key).items()},
+    ), [])
+    try:
+        for object_key, data, content_type in ((key, checked.data, CONTENT_TYPES[checked.kind]),
+                                               (display_key, result.display.data, "image/jpeg"),
+                                               (thumb_key, result.thumbnail.data, "image/jpeg")):
+            stored.keys.append(object_key)
+            await ctx.store.put(object_key, data, len(data), content_type, max_bytes=ctx.settings.max_upload_bytes)
+    except BaseException:
+        await forget(ctx, [stored])
+        raise
+    return stored
+
+
+async def record(stored: Stored, case_id: int | None = None) -> Photo:
+    """Write a stored upload's row, ready, with its redaction queued: inside the caller's write transaction (the
+    transaction that makes its case, with ``case_id``)."""
+    stored.photo.case = case_id
+    await stored.photo.save()
+    await redaction.schedule(stored.photo.id, stored.photo.display_key, new=True)
+    return stored.photo
+
+
+async def forget(ctx: AppContext, uploads: list[Stored]) -> None:
+    """Remove the objects of stored uploads whose rows were not (or will not be) committed."""
+    await _remove(ctx, [key for stored in uploads for key in stored.keys])
+
+
+async def ingest(ctx: AppContext, actor: Actor, checked: Checked, filename: str, kind: str,
+                 idem_key: str | None = None) -> Photo:
+    """One upload on its own (not part of a report): stored, then recorded in a transaction of its own. The write
+    lock is taken once, only for the row."""
     body_hash = idempotency.request_hash({"kind": kind, "sha256": checked.sha256})
     existing = await _existing(actor, UPLOAD_SCOPE, idem_key, body_hash)
     if existing is not None:
         return existing
-    key = _key("originals", checked.kind)
-    await ctx.store.put(key, checked.data, len(checked.data), CONTENT_TYPES[checked.kind],
-                        max_bytes=ctx.settings.max_upload_bytes)
+    stored = await store_upload(ctx, actor, checked, filename, kind)
     try:
         async with write_transaction(ctx.engine):
             existing = await _existing(actor, UPLOAD_SCOPE, idem_key, body_hash)
-            if existing is not None:
-                await ctx.store.delete(key)
-                return existing
-            photo = Photo(
-                kind=kind, uploader=actor.id, status="pending",
-                filename=safe_filename(filename), content_type=CONTENT_TYPES[checked.kind], size=len(checked.data),
-                original_key=key, sha256=checked.sha256, exif_lat=checked.exif_lat, exif_lng=checked.exif_lng,
-                exif_time=checked.exif_time, created_at=_now(),
-            )
-            await photo.save()
-            await idempotency.remember(actor.id, UPLOAD_SCOPE, idem_key, body_hash, {"photo_id": photo.id})
-            recovery = await enqueue("photo", {"photo_id": photo.id}, delay=RECOVERY_DELAY)
+            if existing is None:
+                photo = await record(stored)
+                await idempotency.remember(actor.id, UPLOAD_SCOPE, idem_key, body_hash, {"photo_id": photo.id})
     except BaseException:
-        # Nothing half-written: an original without its row is removed again.
-        await ctx.store.delete(key)
+        await forget(ctx, [stored])  # nothing half-written: no object outlives a row that was never committed
         raise
-    if process_now:
-        failure = await process_photo(ctx, photo.id, checked=checked)
-        # Processed (or refused) here: the recovery job would only find that out, at the cost of a claim and a finish
-        # on the job worker that triages every case. A crash before this line leaves it in place, as intended.
-        await Job.delete().where((Job.id == recovery) & (Job.status == "pending"))
-        if failure is not None:
-            # Broken beyond its header (e.g. truncated): tell the uploader now, and keep nothing.
-            await discard_photo(ctx, photo)
-            raise failure
-        return await Photo.objects().output(load_json=True).get(Photo.id == photo.id)  # type: ignore[return-value]
-    return photo
+    if existing is not None:  # the same upload, retried while the first was on its way: the first one stands
+        await forget(ctx, [stored])
+        return existing
+    return await Photo.objects().output(load_json=True).get(Photo.id == photo.id)  # type: ignore[return-value]
+
+
+async def _remove(ctx: AppContext, keys: list[str]) -> None:
+    """Remove objects that no row will name; a store that fails here leaves them to the sweeper and hides nothing."""
+    for key in keys:
+        try:
+            await ctx.store.delete(key)
+        except Exception:  # the error being handled is the one to report; the sweeper removes what stays
+            log.warning("photo object %s left for the sweeper (could not be removed now)", key, exc_info=True)
 
 
 async def ingest_bytes(ctx: AppContext, actor: Actor, data: bytes, filename: str, kind: str) -> Photo:
     return await ingest(ctx, actor, await check_upload(ctx, data), filename, kind)
 
 
+def _derivative_keys(original_key: str) -> tuple[str, str]:
+    base = original_key.removeprefix("originals/").rsplit(".", 1)[0]
+    return f"display/{base}.jpg", f"thumb/{base}.jpg"
+
+
+async def _derive(ctx: AppContext, data: bytes, checked: Checked | None) -> ProcessedPhoto | AppError:
+    """The pipeline (in a worker thread, within the decode budget), or why the photo cannot be used."""
+    known = Known(checked.kind, checked.exif, checked.sha256) if checked is not None and checked.exif else None
+    try:
+        max_pixels = ctx.settings.max_image_pixels
+        with PHOTO_SECONDS.time():
+            return await _decodes.run(decode_cost(data, max_pixels), process, data, max_pixels=max_pixels,
+                                      known=known)
+    except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
+        return exc
+
+
 async def process_photo(ctx: AppContext, photo_id: int, checked: Checked | None = None) -> AppError | None:
     """Run the pipeline on a stored original and record the results; safe to repeat. Returns why it failed.
 
-    ``checked``: the upload as checked on its way in (bytes, type, EXIF, hash), so nothing is found twice; without it
-    (the recovery job) the original is read back from the store and checked from scratch.
+    For an original recorded before it was processed (a direct upload to the store, confirmed; its 'photo' job
+    finishes the work after a crash). ``checked``: the upload as checked on its way in (bytes, type, EXIF, hash), so
+    nothing is found twice; without it (the recovery job) the original is read back from the store and checked again.
     """
     photo = await Photo.objects().get(Photo.id == photo_id)
     if photo is None or photo.status in ("ready", "failed", "awaiting_upload"):
         return None
     data = checked.data if checked is not None else await ctx.store.get(photo.original_key)
-    known = Known(checked.kind, checked.exif, checked.sha256) if checked is not None and checked.exif else None
-    try:
-        max_pixels = ctx.settings.max_image_pixels
-        with PHOTO_SECONDS.time():
-            result: ProcessedPhoto = await _decodes.run(decode_cost(data, max_pixels), process, data,
-                                                        max_pixels=max_pixels, known=known)
-    except (InvalidInput, UnsupportedMedia, PayloadTooLarge) as exc:
-        await Photo.update({Photo.status: "failed", Photo.error: exc.code, Photo.processed_at: _now()}).where(
+    result = await _derive(ctx, data, checked)
+    if isinstance(result, AppError):
+        await Photo.update({Photo.status: "failed", Photo.error: result.code, Photo.processed_at: _now()}).where(
             Photo.id == photo_id)
-        return exc
-    base = photo.original_key.removeprefix("originals/").rsplit(".", 1)[0]
-    display_key, thumb_key = f"display/{base}.jpg", f"thumb/{base}.jpg"
+        return result
+    display_key, thumb_key = _derivative_keys(photo.original_key)
     await ctx.store.put(display_key, result.display.data, len(result.display.data), "image/jpeg")
     await ctx.store.put(thumb_key, result.thumbnail.data, len(result.thumbnail.data), "image/jpeg")
     async with write_transaction(ctx.engine):
-        await _record_ready(photo_id, result, display_key, thumb_key)
+        await Photo.update(_ready(result, display_key, thumb_key)).where(Photo.id == photo_id)
         # In the same transaction: a ready photo always has its redaction queued, and stays private until it is done.
         await redaction.schedule(photo_id, display_key)
     return None
 
 
-async def _record_ready(photo_id: int, result: ProcessedPhoto, display_key: str, thumb_key: str) -> None:
+def _ready(result: ProcessedPhoto, display_key: str, thumb_key: str) -> dict[Any, Any]:
+    """A processed photo's columns."""
     exif = result.exif
-    await Photo.update({
+    return {
         Photo.status: "ready", Photo.display_key: display_key, Photo.thumb_key: thumb_key, Photo.phash: result.phash,
         Photo.width: result.width, Photo.height: result.height, Photo.exif_alt: exif.altitude_m,
         Photo.exif: {"make": exif.make, "model": exif.model, "orientation": exif.orientation,
                      "gps_time": exif.gps_time.isoformat() if exif.gps_time else None,
                      "warnings": list(exif.warnings)},
         Photo.warnings: [q.code for q in result.quality], Photo.processed_at: _now(),
-    }).where(Photo.id == photo_id)
+    }
 
 
 async def photo_job(ctx: AppContext, payload: dict[str, Any]) -> None:

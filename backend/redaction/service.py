@@ -3,16 +3,23 @@
 A photo's display image reaches anyone outside its case's staff (the public map and list, a citizen looking at an
 after-photo) only as the derivative made here, with faces and plates pixelated. Until that succeeded there is no public
 image at all: a pending, failed or unavailable redaction keeps the photo private, and its row says why for staff.
-The job runs on its own workers (``settings.redaction_workers`` per process, one photo each), never in a request.
+The job runs on its own workers (``settings.redaction_workers`` per process, one photo each), never in a request, and
+its models run in threads at the lowest CPU priority (``IDLE_NICE``): a photo costs about two seconds of CPU, so at
+busy times the redactions wait for idle CPU instead of slowing the reports and the cases people are waiting on, and
+catch up when it is quiet (the photo stays private meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import math
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,15 +42,19 @@ HIDDEN = ("face", "plate")  # what is pixelated; phone numbers on adverts and sh
 THUMB_EDGE, THUMB_QUALITY, DISPLAY_QUALITY = 400, 75, 82
 MARGIN = 0.15  # each side of a box grows by this share of its size: detectors cut faces and plates tight
 ANALYSER_KEY = "redaction.analyser"  # ctx.extras: a twin for tests; absent, the process's models
+IDLE_NICE = 19  # the models' threads: the lowest priority, so the CPU goes to requests and the other jobs first
+MODEL_THREADS = 16  # threads made as needed: one per redaction worker (settings allow up to 16)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def schedule(photo_id: int, display_key: str) -> None:
-    """Record that the photo awaits redaction and queue the job: call inside the transaction that made it ready."""
-    await Redaction.delete().where(Redaction.photo == photo_id)
+async def schedule(photo_id: int, display_key: str, *, new: bool = False) -> None:
+    """Record that the photo awaits redaction and queue the job: call inside the transaction that made it ready
+    (``new``: the photo's row was written in that same transaction, so it has no earlier redaction to replace)."""
+    if not new:
+        await Redaction.delete().where(Redaction.photo == photo_id)
     await Redaction.insert(Redaction(photo=photo_id, status="pending", created_at=_now()))
     await enqueue(JOB_KIND, {"photo_id": photo_id, "display_key": display_key})
 
@@ -111,6 +122,26 @@ def _analyse(analyser: Analyser, data: bytes) -> tuple[list[Finding], bytes, byt
     return findings, _jpeg(public, DISPLAY_QUALITY), _jpeg(thumb, THUMB_QUALITY), w, h, time.perf_counter() - started
 
 
+def _idle_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux keeps a nice value per thread, and the threads ONNX Runtime
+    starts for the models inherit it from the thread that loads them, which is one of these)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IDLE_NICE)
+
+
+_model_threads: ThreadPoolExecutor | None = None
+_model_threads_lock = threading.Lock()
+
+
+def model_threads() -> ThreadPoolExecutor:
+    """The process's threads for loading and running the models, all at idle priority."""
+    global _model_threads
+    with _model_threads_lock:
+        if _model_threads is None:
+            _model_threads = ThreadPoolExecutor(MODEL_THREADS, "redaction", initializer=_idle_priority)
+        return _model_threads
+
+
 def _analyser(ctx: AppContext) -> Analyser:
     twin = ctx.extras.get(ANALYSER_KEY)
     return twin if twin is not None else shared_analyser()
@@ -128,8 +159,9 @@ async def redact_photo(ctx: AppContext, payload: dict[str, Any]) -> None:
         return
     data = await ctx.store.get(str(payload["display_key"]))
     try:
-        analyser = await asyncio.to_thread(_analyser, ctx)
-        findings, display, thumb, w, h, seconds = await asyncio.to_thread(_analyse, analyser, data)
+        loop, threads = asyncio.get_running_loop(), model_threads()
+        analyser = await loop.run_in_executor(threads, _analyser, ctx)
+        findings, display, thumb, w, h, seconds = await loop.run_in_executor(threads, _analyse, analyser, data)
     except Unavailable as exc:
         log.error("redaction: models unavailable (%s): photo %s stays private", exc, photo_id)
         await _mark(photo_id, "unavailable", f"redaction.unavailable: {exc}")

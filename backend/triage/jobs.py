@@ -1,7 +1,7 @@
 """The triage job: what happens to a case right after it is reported, in the background, durably and only once.
 
-One write transaction classifies, locates, snaps to a surveyed component, routes, checks for duplicates, writes the
-'triage' timeline entry and one event — then files and dispatches on its own when the city allows it (policy below).
+It classifies, locates, snaps to a surveyed component, routes and checks for duplicates, then one write transaction
+writes the 'triage' timeline entry and one event — then files and dispatches on its own when the city allows it (policy below).
 
 Auto-dispatch policy (``settings.auto_dispatch``): only a supervisor's report (state ``pending_filing``: the supervisor
 stood on the spot, so it counts as verified) whose category is sure (a supervisor's code, or confidence at or above
@@ -126,16 +126,37 @@ async def _auto_dispatch(change: CaseChange) -> None:
                            data={"auto": True, "rule": case.routing_rule}, text=AUTO_TEXT["dispatch"])
 
 
-async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
+async def _prepare(ctx: AppContext, case: Case) -> dict[str, Any]:
+    """Everything triage reads (classifier, places, components, rules, duplicates), written onto ``case``; returns what
+    the timeline records."""
     triage: Triage = ctx.triage
+    await triage.refresh()  # components and rules edited anywhere count
+    await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)  # and the city's settings, categories
+    data = await _classify_and_locate(triage, case)
+    data.update(await _route(triage, case))
+    return data
+
+
+async def triage_case(ctx: AppContext, payload: dict[str, Any]) -> None:
+    # The reads run first, on a copy of the case and outside the write lock (SQLite has one writer for the whole
+    # process, and every report waits behind whoever holds it). In the transaction, if the case is still as it was
+    # read, only the writes remain; if anything changed in between (an operator acted, another process triaged it),
+    # the reads are done again under the lock. Duplicates are looked for among earlier cases, which the copy sees.
+    draft = await Case.objects().output(load_json=True).get(Case.id == payload["case_id"])
+    if draft is None or draft.triaged_at is not None:
+        return
+    read = draft.to_dict()
+    data = await _prepare(ctx, draft)
     async with case_change(ctx, payload["case_id"], missing_ok=True) as change:
         case = change.case
         if case is None or case.triaged_at is not None:
             return  # already done: a job re-run after a crash must not triage twice
-        await triage.refresh()  # components and rules edited anywhere count; inside, so the job opens one connection
-        await cityconfig.city_config(ctx).sync(ctx, current=triage.config_stamp)  # and the city's settings, categories
-        data = await _classify_and_locate(triage, case)
-        data.update(await _route(triage, case))
+        if case.to_dict() == read:
+            for name, value in draft.to_dict().items():
+                if value != read[name]:
+                    setattr(case, name, value)
+        else:
+            data = await _prepare(ctx, case)
         case.triaged_at = clock.now()
         change.record("triage", from_state=case.state, kind=EventKind.CASE_TRIAGED, data=data,
                       text=("已完成自动分拣", "Triaged automatically"))

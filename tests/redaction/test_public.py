@@ -137,3 +137,26 @@ def test_a_citizen_sees_the_after_photo_only_redacted(client):
     citizen = _pixels(client.get(f"/api/v1/photos/{after}/display", headers=f.h("citizen01")))
     staff = _pixels(client.get(f"/api/v1/photos/{after}/display", headers=f.h("staff_ld_water")))
     assert _difference(citizen, staff, (600, 700, 300, 300)) > 10 and _difference(citizen, staff, (0, 0, 400, 300)) < 4
+
+
+def test_the_models_run_at_idle_priority_and_the_other_threads_keep_theirs():
+    """A photo's analysis (about two seconds of CPU) yields the CPU to requests and other jobs: its threads, and the
+    ONNX Runtime threads they start, run at the lowest priority; the threads that serve people are left as they were."""
+    import os
+    import threading
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = nice()
+    assert redaction.model_threads().submit(nice).result() == redaction.IDLE_NICE
+    spawned: list[int] = []
+
+    def start_child() -> None:  # a thread started by the library from a model thread, as ONNX Runtime's pool is
+        child = threading.Thread(target=lambda: spawned.append(nice()))
+        child.start()
+        child.join()
+
+    redaction.model_threads().submit(start_child).result()
+    assert spawned == [redaction.IDLE_NICE]
+    assert nice() == before  # this thread (as the event loop's) was not touched

@@ -19,11 +19,11 @@ from backend.triage.jobs import triage_case
 from tests.helpers import counted, get_case, login, point_in
 from tests.triage.triage_helpers import component, ctx, offset, run, submit
 
-# lock, signatures of components and rules, duplicates by distance, report photos of the window, identical photos,
-# update, timeline (one insert for all steps), the triage event; auto-dispatch: the unit, an event for filing and one
+# the case read before the write transaction and locked in it, signatures of components and rules, duplicates by
+# distance, report photos of the window, identical photos, update, timeline (one insert for all steps), the triage event; auto-dispatch: the unit, an event for filing and one
 # for dispatching (each step is its own change, as if an operator had done it); the case's followers (their topics
 # hear the events); PostgreSQL: the event-order lock.
-MAX_STATEMENTS = 13
+MAX_STATEMENTS = 14
 
 
 async def _triage_counted(app_ctx: Any, case_id: int) -> list[str]:
@@ -111,3 +111,61 @@ def test_a_component_surveyed_by_another_process_is_snapped_to_by_the_next_case(
     component_id = run(client, survey)
     case = submit(client, sup, lng, lat, category_code="C0102", description="燃气井盖松动")
     assert case["component_id"] == component_id and case["suggested_unit"]["code"] == "ld_gas"
+
+
+def test_the_write_lock_is_held_only_for_the_writes(quiet_client, monkeypatch):
+    """The reads (rules, components, duplicates, the photos of the window) run before the write transaction: every
+    report waits behind whoever holds the one writer, so triage must not hold it while it reads."""
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    client = quiet_client
+    engine = ctx(client).engine
+    seen: list[tuple[bool, str]] = []
+    for engine_class in (SQLiteEngine, PostgresEngine):
+        original = engine_class.run_querystring
+
+        async def recording(self: Any, querystring: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            seen.append((engine.current_transaction.get() is not None, str(querystring)))
+            return await _original(self, querystring, *args, **kw)
+
+        monkeypatch.setattr(engine_class, "run_querystring", recording)
+    sup = login(client, "supervisor01")
+    lng, lat = offset(*component("C0105", 2)["geometry"]["coordinates"], north_m=5)
+    case_id = _report(client, sup, lng, lat)
+    seen.clear()
+    run(client, triage_case, ctx(client), {"case_id": case_id})
+    assert get_case(client, sup, case_id)["state"] == "dispatched"
+    inside = [sql for in_tx, sql in seen if in_tx]
+    outside = [sql for in_tx, sql in seen if not in_tx]
+    assert inside and outside
+    for table in ('"routing_rule"', '"component"', '"photo"'):
+        assert not [s for s in inside if f"FROM {table}" in s], "\n".join(inside)
+        assert [s for s in outside if f"FROM {table}" in s] or table == '"component"', "\n".join(outside)
+    assert len(inside) < len(outside) + 4, "\n".join(inside)
+
+
+def test_a_case_changed_between_the_reads_and_the_write_is_triaged_as_it_now_is(quiet_client, monkeypatch):
+    from backend.cases.tables import Case
+    from backend.triage import jobs
+
+    client = quiet_client
+    sup = login(client, "supervisor01")
+    lng, lat = offset(*component("C0105", 3)["geometry"]["coordinates"], north_m=5)
+    case_id = _report(client, sup, lng, lat)
+    calls: list[str] = []
+    prepare = jobs._prepare
+
+    async def then_an_operator_acts(app_ctx: Any, case: Any) -> dict[str, Any]:
+        data = await prepare(app_ctx, case)
+        calls.append(case.category_code)
+        if len(calls) == 1:  # after the reads, before the write: the category is changed by someone else
+            await Case.update({Case.category_code: "E0401", Case.version: Case.version + 1}).where(Case.id == case_id)
+        return data
+
+    monkeypatch.setattr(jobs, "_prepare", then_an_operator_acts)
+    run(client, triage_case, ctx(client), {"case_id": case_id})
+    assert calls == ["C0105", "E0401"]  # read again under the lock, from the case as it now is
+    case = get_case(client, sup, case_id)
+    assert case["category_code"] == "E0401"
+    assert [t["action"] for t in case["timeline"]].count("triage") == 1
