@@ -36,7 +36,7 @@ from backend.context import AppContext
 from backend.db import is_postgres, write_transaction
 from backend.errors import IllegalTransition, InvalidInput, NotFound
 from backend.jobs.queue import enqueue
-from backend.live.log import EventKind, append_event, serialize_event_writes
+from backend.live.log import EventKind, append_events, serialize_event_writes
 
 SYSTEM_ROLE = "system"
 
@@ -171,9 +171,9 @@ class CaseChange:
         # Followers (follow.py) hear what the reporter hears: on the live channel and from the notifier.
         followers = ([f"reporter:{u}" for u in await follower_ids(case.id)]
                      if case is not None and self._steps and not self._new else [])
-        for step in self._steps:
-            self.events.append(await append_event(step.kind, [*step.topics, *followers], step.payload,
-                                                  case.id if case else None))
+        if self._steps:
+            self.events.extend(await append_events([(step.kind, [*step.topics, *followers], step.payload,
+                                                     case.id if case else None) for step in self._steps]))
         for kind, payload in self._jobs:
             await enqueue(kind, payload)
 

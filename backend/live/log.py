@@ -59,6 +59,21 @@ async def append_event(kind: str, topics: list[str], payload: dict[str, Any], ca
     return _as_event({"seq": rows[0]["seq"], "at": at, "kind": kind, "topics": unique, "payload": payload})
 
 
+async def append_events(items: list[tuple[str, list[str], dict[str, Any], int | None]]) -> list[dict[str, Any]]:
+    """Write several events (kind, topics, payload, case id) with one statement in the caller's transaction, in this
+    order, and return them as published. The log's seq is assigned in the order of the rows (one sequence, one
+    statement), so the sorted seqs returned are theirs in order."""
+    if len(items) == 1:
+        return [await append_event(*items[0])]
+    at = datetime.now(UTC)
+    rows = [(kind, sorted(set(topics)), payload, case_id) for kind, topics, payload, case_id in items]
+    seqs = sorted(int(r["seq"]) for r in await Event.insert(*(
+        Event(at=at, kind=kind, case_id=case_id, topics=topics, payload=payload) for kind, topics, payload, case_id in rows
+    )).returning(Event.seq))
+    return [_as_event({"seq": seq, "at": at, "kind": kind, "topics": topics, "payload": payload})
+            for seq, (kind, topics, payload, _) in zip(seqs, rows, strict=True)]
+
+
 async def scan_log(after: int, limit: int = 500) -> list[dict[str, Any]]:
     """The next ``limit`` events with seq > ``after``, in seq order, whatever their topics (markers excluded)."""
     rows = await Event.select().output(load_json=True).where(Event.seq > after).order_by(Event.seq).limit(limit)

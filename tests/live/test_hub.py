@@ -144,3 +144,28 @@ def test_a_broadcast_encodes_each_view_once_however_many_citizens_get_it(monkeyp
     encoded.clear()
     hub._dispatch({**event, "seq": 3, "topics": ["case:7", "reporter:1"]})
     assert sorted(e["topics"] for e in encoded) == [["case:7"], ["case:7", "reporter:1"]]  # in any order
+
+
+def test_events_written_together_keep_their_order_in_the_log_and_on_the_socket(client: Any) -> None:
+    """A change of several steps (triage, then filing, then dispatch) writes its events with one statement: the log
+    gives them ascending seqs in the steps' order, and a subscriber receives them in that order."""
+    from backend.live.log import append_events, scan_log
+
+    ws, _, _ = start(client, "operator01", topics=["command"])
+
+    async def go() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        ctx = client.app.state.ctx
+        async with write_transaction(ctx.engine):
+            await serialize_event_writes(ctx.engine)
+            made = await append_events([("case.triaged", ["command"], {"text_en": "first"}, None),
+                                        ("case.updated", ["command", "unit:1"], {"text_en": "second"}, None),
+                                        ("case.updated", ["command", "command"], {"text_en": "third"}, None)])
+        await ctx.bus.publish(made)
+        return made, await scan_log(made[0]["seq"] - 1)
+
+    made, logged = client.blocking_portal.call(go)
+    seqs = [e["seq"] for e in made]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert [(e["seq"], e["text_en"]) for e in logged[:3]] == list(zip(seqs, ["first", "second", "third"]))
+    assert [e["kind"] for e in logged[:3]] == ["case.triaged", "case.updated", "case.updated"]
+    assert [e["text_en"] for e in events(ws, 3)] == ["first", "second", "third"]
