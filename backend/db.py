@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import weakref
+from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -22,6 +26,63 @@ from backend.settings import Settings
 BUSY_TIMEOUT_S = 30.0
 SQLITE_IDLE_CONNECTIONS = 4  # kept open between statements; more may be open at once, the rest are closed after use
 log = logging.getLogger("suishoupai.db")
+
+
+# Set for the job workers' work (triage, notifications …): their SQLite writes go before the requests' writes that
+# are waiting. A report is worth little to anyone until its case is triaged and sent on, and with one writer for the
+# whole process, requests in arrival order would leave the few workers at the back of a queue of every phone.
+_WRITE_FIRST: ContextVar[bool] = ContextVar("write_first", default=False)
+
+
+@contextlib.contextmanager
+def writes_first() -> Iterator[None]:
+    """Within this block (and the tasks it starts), this task's write transactions wait ahead of the others."""
+    token = _WRITE_FIRST.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_FIRST.reset(token)
+
+
+class WriterQueue:
+    """One writer at a time, handed over in arrival order, those marked ``writes_first`` ahead of the rest.
+
+    Handed over directly: on release the next waiter owns the lock before it even runs, so no newcomer can slip in.
+    A waiter cancelled (or timed out) after it was handed the lock passes it on."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._rest: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    async def acquire(self) -> None:
+        if not self._held:
+            self._held = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        line = self._first if _WRITE_FIRST.get() else self._rest
+        line.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # it was ours already: pass it on
+            else:
+                line.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for line in (self._first, self._rest):
+            while line:
+                waiter = line.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: now by that waiter
+                    return
+        self._held = False
 
 
 class _Lease:
@@ -54,19 +115,19 @@ class PooledSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, **kwargs)
         self._idle: list[Any] = []
         self._keep = idle
-        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriterQueue] = (
             weakref.WeakKeyDictionary())
 
     @property
     def busy_seconds(self) -> float:
         return float(self.connection_kwargs.get("timeout", BUSY_TIMEOUT_S))
 
-    def write_lock(self) -> asyncio.Lock:
-        """This event loop's queue of writers (an engine may serve several loops, each with its own lock)."""
+    def write_lock(self) -> WriterQueue:
+        """This event loop's queue of writers (an engine may serve several loops, each with its own queue)."""
         loop = asyncio.get_running_loop()
         lock = self._write_locks.get(loop)
         if lock is None:
-            lock = self._write_locks[loop] = asyncio.Lock()
+            lock = self._write_locks[loop] = WriterQueue()
         return lock
 
     async def _open(self) -> Any:
@@ -140,20 +201,20 @@ def all_tables() -> list[Any]:
 
 
 class _FairWrite:
-    """A SQLite write transaction entered in arrival order within this process.
+    """A SQLite write transaction entered in arrival order within this process (``writes_first`` work ahead).
 
     SQLite has one writer; a writer that finds it taken sleeps and polls (the busy handler), so newcomers overtake
     it and a steady stream of requests can starve the job worker's writes for many seconds. Here the process's own
-    writers queue on an asyncio lock (first come, first served) before they ask SQLite, which then only arbitrates
-    between processes. Waiting longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
+    writers queue (``WriterQueue``) before they ask SQLite, which then only arbitrates between processes. Waiting longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
     A transaction inside another (Piccolo runs it as part of the outer one) takes nothing more."""
 
     __slots__ = ("_engine", "_lock", "_tx")
+    _lock: WriterQueue | None
 
     def __init__(self, engine: PooledSQLiteEngine) -> None:
         self._engine = engine
         self._tx: Any = None
-        self._lock: asyncio.Lock | None = None
+        self._lock = None
 
     async def __aenter__(self) -> Any:
         if self._engine.current_transaction.get() is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from backend.db import PooledSQLiteEngine, close_database, prepare_sqlite, write_transaction
+from backend.db import PooledSQLiteEngine, WriterQueue, close_database, prepare_sqlite, write_transaction, writes_first
 
 
 def make_engine(tmp_path: Path, **kwargs: object) -> PooledSQLiteEngine:
@@ -98,6 +98,55 @@ def test_writers_of_one_process_go_in_arrival_order(tmp_path: Path) -> None:
         return order
 
     assert asyncio.run(work()) == [0, 1, 2, 3, 4, 5]
+
+
+def test_the_job_workers_writes_go_before_the_waiting_requests_and_a_timed_out_waiter_passes_its_turn_on(
+        tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, timeout=5)
+
+    async def work() -> list[str]:
+        order: list[str] = []
+        first_in = asyncio.Event()
+
+        async def writer(name: str) -> None:
+            async with write_transaction(engine) as tx:
+                if name == "holder":
+                    first_in.set()
+                    await asyncio.sleep(0.05)  # the others arrive while this one holds the writer
+                order.append(name)
+                await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = n + 1 WHERE id = 1")
+
+        async def worker(name: str) -> None:
+            with writes_first():  # as jobs.queue.run_one marks a job's work
+                await writer(name)
+
+        holder = asyncio.create_task(writer("holder"))
+        await first_in.wait()
+        tasks = []
+        for name, fn in (("request 1", writer), ("job 1", worker), ("request 2", writer), ("job 2", worker)):
+            tasks.append(asyncio.create_task(fn(name), context=contextvars.Context()))
+            await asyncio.sleep(0)  # each one queued before the next is created
+        await asyncio.gather(holder, *tasks)
+        await close_database(engine)
+        return order
+
+    assert asyncio.run(work()) == ["holder", "job 1", "job 2", "request 1", "request 2"]
+
+    async def handed_over_while_cancelled() -> tuple[bool, bool]:
+        queue = WriterQueue()
+        await queue.acquire()
+        late = asyncio.create_task(queue.acquire())
+        after = asyncio.create_task(queue.acquire())
+        await asyncio.sleep(0)
+        queue.release()  # handed to `late` …
+        late.cancel()  # … which gives up before it runs: the turn goes on to `after`
+        await asyncio.gather(late, return_exceptions=True)
+        await asyncio.wait_for(after, 1)
+        held_by_after = queue.held
+        queue.release()
+        return held_by_after, queue.held
+
+    assert asyncio.run(handed_over_while_cancelled()) == (True, False)
 
 
 def test_a_nested_write_transaction_joins_the_outer_one(tmp_path: Path) -> None:

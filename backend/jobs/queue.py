@@ -21,7 +21,7 @@ from typing import Any
 
 from piccolo.columns import Column
 
-from backend.db import is_postgres, write_transaction
+from backend.db import is_postgres, write_transaction, writes_first
 from backend.jobs.tables import Job
 from backend.loops import Loop
 
@@ -128,7 +128,13 @@ async def _keep_renewing(job: Job) -> None:
 
 
 async def run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
-    """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do."""
+    """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do. Its writes wait ahead
+    of the requests' (``writes_first``): the few workers carry every report on to its unit."""
+    with writes_first():
+        return await _run_one(engine, handlers)
+
+
+async def _run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     job = await claim(engine, list(handlers))
     if job is None:
         return False
