@@ -205,7 +205,8 @@ class _FairWrite:
 
     SQLite has one writer; a writer that finds it taken sleeps and polls (the busy handler), so newcomers overtake
     it and a steady stream of requests can starve the job worker's writes for many seconds. Here the process's own
-    writers queue (``WriterQueue``) before they ask SQLite, which then only arbitrates between processes. Waiting longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
+    writers queue (``WriterQueue``) before they ask SQLite, which then only arbitrates between processes. Waiting
+    longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
     A transaction inside another (Piccolo runs it as part of the outer one) takes nothing more."""
 
     __slots__ = ("_engine", "_lock", "_tx")

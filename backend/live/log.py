@@ -67,9 +67,9 @@ async def append_events(items: list[tuple[str, list[str], dict[str, Any], int | 
         return [await append_event(*items[0])]
     at = datetime.now(UTC)
     rows = [(kind, sorted(set(topics)), payload, case_id) for kind, topics, payload, case_id in items]
-    seqs = sorted(int(r["seq"]) for r in await Event.insert(*(
-        Event(at=at, kind=kind, case_id=case_id, topics=topics, payload=payload) for kind, topics, payload, case_id in rows
-    )).returning(Event.seq))
+    events = [Event(at=at, kind=kind, case_id=case_id, topics=topics, payload=payload)
+              for kind, topics, payload, case_id in rows]
+    seqs = sorted(int(r["seq"]) for r in await Event.insert(*events).returning(Event.seq))
     return [_as_event({"seq": seq, "at": at, "kind": kind, "topics": topics, "payload": payload})
             for seq, (kind, topics, payload, _) in zip(seqs, rows, strict=True)]
 

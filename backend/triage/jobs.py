@@ -1,7 +1,8 @@
 """The triage job: what happens to a case right after it is reported, in the background, durably and only once.
 
 It classifies, locates, snaps to a surveyed component, routes and checks for duplicates, then one write transaction
-writes the 'triage' timeline entry and one event — then files and dispatches on its own when the city allows it (policy below).
+writes the 'triage' timeline entry and one event — and files and dispatches on its own when the city allows it
+(policy below).
 
 Auto-dispatch policy (``settings.auto_dispatch``): only a supervisor's report (state ``pending_filing``: the supervisor
 stood on the spot, so it counts as verified) whose category is sure (a supervisor's code, or confidence at or above
