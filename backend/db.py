@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import sort_table_classes
 
 from backend.apps import APP_REGISTRY
+from backend.instruments import DB_WRITE_HOLD, DB_WRITE_WAIT
 from backend.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
@@ -209,7 +211,7 @@ class _FairWrite:
     longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
     A transaction inside another (Piccolo runs it as part of the outer one) takes nothing more."""
 
-    __slots__ = ("_engine", "_lock", "_tx")
+    __slots__ = ("_engine", "_lock", "_queue", "_since", "_tx")
     _lock: WriterQueue | None
 
     def __init__(self, engine: PooledSQLiteEngine) -> None:
@@ -220,10 +222,15 @@ class _FairWrite:
     async def __aenter__(self) -> Any:
         if self._engine.current_transaction.get() is None:
             lock = self._engine.write_lock()
+            self._queue = "first" if _WRITE_FIRST.get() else "rest"
+            asked = time.perf_counter()
             try:
                 await asyncio.wait_for(lock.acquire(), timeout=self._engine.busy_seconds)
             except TimeoutError:
                 raise sqlite3.OperationalError("database is locked (waited for this process's other writers)") from None
+            finally:
+                self._since = time.perf_counter()
+                DB_WRITE_WAIT.labels(self._queue).observe(self._since - asked)
             self._lock = lock
         try:
             self._tx = self._engine.transaction(transaction_type=TransactionType.immediate)
@@ -242,6 +249,7 @@ class _FairWrite:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+            DB_WRITE_HOLD.labels(self._queue).observe(time.perf_counter() - self._since)
 
 
 def write_transaction(engine: Engine[Any]) -> Any:

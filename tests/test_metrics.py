@@ -86,6 +86,10 @@ def test_scrape_counts_requests_by_route_template_and_reads_the_database(open_cl
     assert value(after, "suishoupai_jobs_due") == 0
     assert value(after, "suishoupai_jobs_by_status", status="done") >= 1
     assert ("suishoupai_websocket_connections", ()) in after
+    if client.app.state.ctx.settings.is_sqlite:  # SQLite's one writer: the report's transaction, the triage job's
+        assert delta("suishoupai_db_write_hold_seconds_count", queue="rest") >= 1
+        assert delta("suishoupai_db_write_hold_seconds_count", queue="first") >= 2  # its claim, the triage, its finish
+        assert delta("suishoupai_db_write_wait_seconds_count") >= 3
 
 
 def test_scrape_counts_open_websockets(open_client):
