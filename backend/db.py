@@ -22,7 +22,6 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import sort_table_classes
 
 from backend.apps import APP_REGISTRY
-from backend.instruments import DB_WRITE_HOLD, DB_WRITE_WAIT
 from backend.settings import Settings
 
 BUSY_TIMEOUT_S = 30.0
@@ -202,6 +201,14 @@ def all_tables() -> list[Any]:
     return sort_table_classes(tables)
 
 
+def _instruments() -> Any:
+    """The metrics, imported at first use: prometheus-client opens its per-process files when they are defined, and a
+    command that only imports this module (``migrate`` before ``serve`` prepares the metrics folder) must not."""
+    from backend import instruments
+
+    return instruments
+
+
 class _FairWrite:
     """A SQLite write transaction entered in arrival order within this process (``writes_first`` work ahead).
 
@@ -230,7 +237,7 @@ class _FairWrite:
                 raise sqlite3.OperationalError("database is locked (waited for this process's other writers)") from None
             finally:
                 self._since = time.perf_counter()
-                DB_WRITE_WAIT.labels(self._queue).observe(self._since - asked)
+                _instruments().DB_WRITE_WAIT.labels(self._queue).observe(self._since - asked)
             self._lock = lock
         try:
             self._tx = self._engine.transaction(transaction_type=TransactionType.immediate)
@@ -249,7 +256,7 @@ class _FairWrite:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-            DB_WRITE_HOLD.labels(self._queue).observe(time.perf_counter() - self._since)
+            _instruments().DB_WRITE_HOLD.labels(self._queue).observe(time.perf_counter() - self._since)
 
 
 def write_transaction(engine: Engine[Any]) -> Any:
