@@ -114,9 +114,9 @@ async def ensure(engine: Any, tz: str) -> bool:
         selects = []
         for dim, column in DIMENSIONS.items():
             value = f"COALESCE(CAST({column} AS TEXT), '')"
-            name = "category_name" if dim == "category" else "''"
+            name, by_name = ("category_name", ", category_name") if dim == "category" else ("''", "")
             selects.append(f"SELECT '{dim}', {day}, {value}, category_code, {name}, COUNT(*) FROM {source} "
-                           f"GROUP BY {day}, {value}, category_code, {name}")
+                           f"GROUP BY {day}, {value}, category_code{by_name}")
         sql = with_ + " UNION ALL ".join(selects)
         await CaseDayCount.raw(
             f"INSERT INTO case_day_count (dim, day, value, category_code, category_name, n) {sql}")

@@ -2,7 +2,8 @@
 
 The counts are filled when the statistics first read them (``backend/cases/daycounts.py``: the city's time zone is a
 setting, which a migration does not see), then kept current by the case recorder. One row per dimension, day, value,
-category (and category name): the unique index is the upsert's conflict target and the reads' range.
+category (and category name); the next migration adds their unique index (Piccolo runs a migration's raw SQL before
+its new tables).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -14,10 +15,6 @@ from piccolo.columns.indexes import IndexMethod
 ID = "2026-12-05T01:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "cases: daily counts for the statistics"
-
-STATEMENTS = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS case_day_count_key ON case_day_count (dim, day, value, category_code, category_name)",
-)
 
 
 def _params(**extra: object) -> dict[str, object]:
@@ -50,12 +47,4 @@ async def forwards() -> MigrationManager:
             manager.add_column(table_class_name=CLASSES[tablename], tablename=tablename, column_name=name,
                                db_column_name=name, column_class_name=column_class.__name__,
                                column_class=column_class, params=params, schema=None)
-
-    async def run() -> None:
-        import backend.piccolo_conf as conf
-
-        for sql in STATEMENTS:
-            await conf.DB.run_ddl(sql)
-
-    manager.add_raw(run)
     return manager
