@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -189,6 +190,7 @@ async def p95(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 async def run(args: argparse.Namespace) -> None:
     from backend.accounts.roles import Role
     from backend.accounts.services import Actor
+    from backend.cases import daycounts
     from backend.cases.tables import Case
     from backend.evaluation import engine as ev
     from backend.evaluation import followup
@@ -218,6 +220,9 @@ async def run(args: argparse.Namespace) -> None:
             built = await sync(settings, engine)
             took = time.perf_counter() - t
             print(f"evaluation facts rebuilt for {built:,} cases in {took:.1f} s ({1000 * took / built:.3f} ms a case)")
+        t = time.perf_counter()
+        if await daycounts.ensure(engine, settings.timezone):  # the first statistics read would build them
+            print(f"statistics day counts built in {time.perf_counter() - t:.1f} s")
         total = await Case.count()
         entries = (await Case.raw("SELECT COUNT(*) AS n FROM timeline_entry"))[0]["n"]
         print(f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}, {total:,} cases, {entries:,} timeline "
@@ -246,6 +251,14 @@ async def run(args: argparse.Namespace) -> None:
             ("stats: by state, whole year", lambda: stat_counts.counts(settings, engine, "state", "none", None, None)),
             ("stats: by unit, per month, whole year",
              lambda: stat_counts.counts(settings, engine, "unit", "month", None, None)),
+            # The same four counts from the cases themselves (the code before the day counts), in the same run.
+            ("before: by category, per day, one month",
+             lambda: stat_counts.direct(settings, engine, "category", "day", month.start, june_end)),
+            ("before: by district, per week, a quarter",
+             lambda: stat_counts.direct(settings, engine, "district", "week", quarter_start, june_end)),
+            ("before: by state, whole year", lambda: stat_counts.direct(settings, engine, "state", "none", None, None)),
+            ("before: by unit, per month, whole year",
+             lambda: stat_counts.direct(settings, engine, "unit", "month", None, None)),
             ("stats: heatmap, one month", lambda: stat_services.heatmap(None, month.start, june_end)),
             ("stats: heatmap at zoom 13, one month",
              lambda: stat_services.heatmap(None, month.start, june_end, zoom=13)),
@@ -254,11 +267,13 @@ async def run(args: argparse.Namespace) -> None:
             ("follow-up worklist (回访), one month", lambda: followup.worklist(caller, month, "all")),
         ]
         base = None
+        print("load average (1, 5, 15 min) before the queries: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         print(f"{'query':<44} {'p95 ms':>9} {'median':>9} {'x baseline':>11}")
         for name, work in queries:
             q95, med = await p95(work, args.runs)
             base = base or q95
             print(f"{name:<44} {q95:9.1f} {med:9.1f} {q95 / base:11.0f}")
+        print("load average (1, 5, 15 min) after the queries: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     finally:
         await close_database(engine)
 

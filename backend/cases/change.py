@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.accounts.services import Actor
-from backend.cases import clock
+from backend.cases import clock, daycounts
 from backend.cases.follow import follower_ids
 from backend.cases.lifecycle import STATE_NAMES, State, Transition
 from backend.cases.schemas import PLACE_FIELDS, ActionIn
@@ -89,6 +89,7 @@ class CaseChange:
     _jobs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _dirty: bool = False
     _new: bool = False  # made in this change: no one follows it yet
+    _counted: frozenset[daycounts.Key] | None = None  # the day-count rows the case stands in, as last saved
 
     @property
     def actor_role(self) -> str:
@@ -104,7 +105,14 @@ class CaseChange:
         await case.save()
         self.case = case
         self._new = True
+        await self._count(case)
         return case
+
+    async def _count(self, case: Case) -> None:
+        """Move the case in the statistics' day counts (daycounts.py) as it was just saved."""
+        now = daycounts.keys(case, self.ctx.settings.timezone)
+        await daycounts.apply(self.ctx.engine, daycounts.delta(self._counted, now))
+        self._counted = now
 
     def record(
         self, action: str, *, from_state: str, text: tuple[str, str], kind: EventKind = EventKind.CASE_UPDATED, note: str = "",
@@ -166,6 +174,7 @@ class CaseChange:
         case = self.case
         if case is not None and self._dirty:
             await case.save()
+            await self._count(case)
         if self._steps:
             await TimelineEntry.insert(*(step.entry for step in self._steps))
         # Followers (follow.py) hear what the reporter hears: on the live channel and from the notifier.
@@ -217,6 +226,7 @@ async def case_change(
             await serialize_event_writes(ctx.engine)
         else:
             change.case = await lock_case(ctx, case_id)
+            change._counted = daycounts.keys(change.case, ctx.settings.timezone)
             if change.case is None and not missing_ok:
                 raise NotFound(f"案件不存在：{case_id}", f"No such case: {case_id}", code="case.not_found")
         yield change

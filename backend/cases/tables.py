@@ -3,6 +3,7 @@ app's migrations made live in backend/idempotency.py, shared with photos)."""
 
 from piccolo.columns import (
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Integer,
@@ -128,3 +129,27 @@ class CaseFollow(Table):
     user = ForeignKey(User, index=True)
     kind = Varchar(length=8)  # nearby | device
     created_at = Timestamptz()
+
+
+class CaseDayCount(Table):
+    """How many cases reported on one local day (the city's time zone) have one value of one statistics dimension, per
+    category: the statistics' counts over long ranges add these up instead of reading every case. Kept current by the
+    case recorder, built from ``case`` the first time they are read (``daycounts.py``)."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
+    dim = Varchar(length=12)  # category | source | state | unit | district | street | community
+    day = Date()
+    value = Varchar(length=32)  # the dimension's value as text ('' for none)
+    category_code = Varchar(length=8, default="")
+    category_name = Varchar(length=64, default="")  # only for dim "category" (the counts name a category by it)
+    n = Integer(default=0)
+
+
+class CaseDayCountBuild(Table):
+    """The day counts were built from ``case`` in this time zone (no row: not yet; they are built when first read)."""
+
+    id: Serial  # Piccolo adds this primary key itself; named here for type checkers
+
+    timezone = Varchar(length=64)
+    built_at = Timestamptz()

@@ -1,15 +1,20 @@
-"""Counts of cases by one dimension over day, week or month buckets in local time: GROUP BY in the database."""
+"""Counts of cases by one dimension over day, week or month buckets in local time: GROUP BY in the database.
+
+Over whole local days, the dimensions the case recorder keeps day counts of (``backend/cases/daycounts.py``) are
+summed from those rows, so a year costs the same however many cases it holds; the unit grid, the lights and ranges
+that do not start and end at a local midnight are counted from the cases themselves (``direct``).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.cases import clock
+from backend.cases import clock, daycounts
 from backend.cases.lifecycle import STATE_NAMES, WITH_UNIT, State
-from backend.cases.tables import Case
+from backend.cases.tables import Case, CaseDayCount
 from backend.db import is_postgres
 from backend.org.tables import Community, District, Street, Unit
 from backend.settings import Settings
@@ -22,14 +27,13 @@ BUCKETS = ("none", "day", "week", "month")
 SOURCE_NAMES = {"citizen": "市民", "supervisor": "监督员", "open311": "Open311", "hotline": "热线"}
 
 
-def _bucket_sql(bucket: str, postgres: bool, offset_hours: int) -> str:
+def _bucket_sql(bucket: str, postgres: bool, local: str) -> str:
+    """The bucket's first day of a local time: ``local`` is a PostgreSQL timestamp, or SQLite's arguments of date()."""
     if bucket == "none":
         return "'all'"
     if postgres:
-        unit = {"day": "day", "week": "week", "month": "month"}[bucket]
         # Grouped as a date (formatting every row as text cost a third of the query); printed as YYYY-MM-DD below.
-        return f"CAST(date_trunc('{unit}', created_at AT TIME ZONE '{{tz}}') AS DATE)"
-    local = f"created_at, '{offset_hours:+d} hours'"
+        return f"CAST(date_trunc('{bucket}', {local}) AS DATE)"
     return {"day": f"date({local})", "week": f"date({local}, '-6 days', 'weekday 1')",
             "month": f"strftime('%Y-%m-01', {local})"}[bucket]
 
@@ -55,9 +59,45 @@ async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: d
     tz = settings.timezone
     if by == "light":
         return await _lights(settings, bucket, start, end, category)
+    if by in daycounts.DIMENSIONS and daycounts.aligned(start, tz) and daycounts.aligned(end, tz):
+        await daycounts.ensure(engine, tz)
+        return await from_day_counts(settings, engine, by, bucket, start, end, category)
+    return await direct(settings, engine, by, bucket, start, end, category)
+
+
+async def from_day_counts(settings: Settings, engine: Any, by: str, bucket: str, start: datetime | None,
+                          end: datetime | None, category: str | None = None) -> Counts:
+    """``counts`` summed from the day counts (built already; ``start`` and ``end`` local midnights or none)."""
+    tz = settings.timezone
+    where: list[str] = ["dim = {}", "n <> 0"]
+    args: list[object] = [by]
+    if start is not None:
+        where.append("day >= {}")
+        args.append(daycounts.local_day(start, tz))
+    if end is not None:
+        where.append("day < {}")
+        args.append(daycounts.local_day(end, tz))
+    if category:
+        where.append("category_code LIKE {}")
+        args.append(category + "%")
+    postgres = is_postgres(engine)
+    bucket_literal = _bucket_sql(bucket, postgres, "CAST(day AS TIMESTAMP)" if postgres else "day")
+    name = ", MIN(category_name) AS nm" if by == "category" else ""
+    rows = await CaseDayCount.raw(
+        f"SELECT value AS k, {bucket_literal} AS b, SUM(n) AS n{name} FROM case_day_count "
+        f"WHERE {' AND '.join(where)} GROUP BY 1, 2", *args)
+    return await _named(by, bucket, rows)
+
+
+async def direct(settings: Settings, engine: Any, by: str, bucket: str, start: datetime | None, end: datetime | None,
+                 category: str | None = None) -> Counts:
+    """``counts`` from the cases themselves: a GROUP BY over every case of the range."""
+    tz = settings.timezone
     column = DIMENSIONS[by]
-    offset = int((datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)).total_seconds() // 3600)
-    bucket_sql = _bucket_sql(bucket, is_postgres(engine), offset).replace("{tz}", tz.replace("'", ""))
+    postgres = is_postgres(engine)
+    zone = tz.replace("'", "")
+    local = f"created_at AT TIME ZONE '{zone}'" if postgres else f"created_at, '{daycounts.utc_offset_hours(tz):+d} hours'"
+    bucket_sql = _bucket_sql(bucket, postgres, local)
     where: list[str] = ["1 = 1"]
     args: list[object] = []
     if start is not None:
@@ -76,6 +116,10 @@ async def counts(settings: Settings, engine: Any, by: str, bucket: str, start: d
     rows = await Case.raw(
         f'SELECT {key} AS k, {bucket_literal} AS b, COUNT(*) AS n{name} FROM "case" WHERE {" AND ".join(where)} '
         "GROUP BY 1, 2", *args)
+    return await _named(by, bucket, rows)
+
+
+async def _named(by: str, bucket: str, rows: list[dict[str, Any]]) -> Counts:
     names = await _names(by)
     if by == "category":
         names = {str(r["k"]): r["nm"] for r in rows if r["k"]}
