@@ -111,7 +111,9 @@ class CaseChange:
     async def _count(self, case: Case) -> None:
         """Move the case in the statistics' day counts (daycounts.py) as it was just saved."""
         now = daycounts.keys(case, self.ctx.settings.timezone)
-        await daycounts.apply(self.ctx.engine, daycounts.delta(self._counted, now))
+        # case_change took the event-log lock already for a new case and for a change with steps (before the flush).
+        await daycounts.apply(self.ctx.engine, daycounts.delta(self._counted, now),
+                              event_lock_held=self._new or bool(self._steps))
         self._counted = now
 
     def record(

@@ -56,11 +56,13 @@ def delta(before: frozenset[Key] | None, after: frozenset[Key] | None) -> dict[K
     return dict(out)
 
 
-async def apply(engine: Any, change: Mapping[Key, int]) -> None:
-    """Add ``change`` to the rows, in the caller's transaction (one upsert statement)."""
+async def apply(engine: Any, change: Mapping[Key, int], *, event_lock_held: bool = False) -> None:
+    """Add ``change`` to the rows, in the caller's transaction (one upsert statement). ``event_lock_held``: the caller
+    already holds the event-log lock (a change with steps, or a new case)."""
     if not change:
         return
-    await serialize_event_writes(engine)  # a build (``ensure``) holds it: it never sees half of a change
+    if not event_lock_held:
+        await serialize_event_writes(engine)  # a build (``ensure``) holds it: it never sees half of a change
     values, args = [], []
     for (dim, day, value, code, name), n in sorted(change.items()):
         values.append("({}, {}, {}, {}, {}, {})")

@@ -20,10 +20,10 @@ from tests.helpers import counted, get_case, login, point_in
 from tests.triage.triage_helpers import component, ctx, offset, run, submit
 
 # the case read before the write transaction and locked in it, signatures of components and rules, duplicates by
-# distance, report photos of the window, identical photos, update, timeline (one insert for all steps), the events
-# (one insert for all steps); auto-dispatch: the unit; the case's followers (their topics hear the events);
+# distance, report photos of the window, identical photos, update, the statistics' day counts (one upsert), timeline
+# (one insert for all steps), the events (one insert for all steps); auto-dispatch: the unit; the case's followers (their topics hear the events);
 # PostgreSQL: the event-order lock.
-MAX_STATEMENTS = 12
+MAX_STATEMENTS = 13
 
 
 async def _triage_counted(app_ctx: Any, case_id: int) -> list[str]:
