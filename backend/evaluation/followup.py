@@ -36,8 +36,27 @@ def sees_contact(actor: Actor) -> bool:
     return actor.role in CALLERS
 
 
-async def _items(entries: list[dict[str, Any]], actor: Actor) -> list[FollowUpItem]:
-    """``entries``: {entry, kind, case_id, at, unit_id} rows; the rest is looked up in a few queries."""
+async def _calls(ids: list[int]) -> dict[int, list[FollowUpCallOut]]:
+    """The calls made about each entry, oldest first."""
+    calls: dict[int, list[FollowUpCallOut]] = {}
+    if not ids:
+        return calls
+    for c in await FollowUpCall.select().where(FollowUpCall.entry.is_in(ids)).order_by(FollowUpCall.id):
+        zh, en, _ = OUTCOMES.get(c["outcome"], (c["outcome"], c["outcome"], False))
+        calls.setdefault(c["entry"], []).append(FollowUpCallOut(
+            at=c["called_at"], caller_name=c["caller_name"], outcome=c["outcome"], outcome_zh=zh, outcome_en=en,
+            note=c["note"]))
+    return calls
+
+
+def _done(made: list[FollowUpCallOut]) -> bool:
+    return bool(made) and OUTCOMES.get(made[-1].outcome, ("", "", False))[2]
+
+
+async def _items(entries: list[dict[str, Any]], actor: Actor,
+                 calls: dict[int, list[FollowUpCallOut]] | None = None) -> list[FollowUpItem]:
+    """``entries``: {entry, kind, case_id, at, unit_id} rows; the rest is looked up in a few queries (``calls``:
+    already looked up)."""
     if not entries:
         return []
     ids = [e["entry"] for e in entries]
@@ -50,12 +69,8 @@ async def _items(entries: list[dict[str, Any]], actor: Actor) -> list[FollowUpIt
         Case.reporter.anonymous.as_alias("reporter_anonymous"),
     ).where(Case.id.is_in(case_ids))}
     units = {r["id"]: r["name"] for r in await Unit.select(Unit.id, Unit.name)}
-    calls: dict[int, list[FollowUpCallOut]] = {}
-    for c in await FollowUpCall.select().where(FollowUpCall.entry.is_in(ids)).order_by(FollowUpCall.id):
-        zh, en, _ = OUTCOMES.get(c["outcome"], (c["outcome"], c["outcome"], False))
-        calls.setdefault(c["entry"], []).append(FollowUpCallOut(
-            at=c["called_at"], caller_name=c["caller_name"], outcome=c["outcome"], outcome_zh=zh, outcome_en=en,
-            note=c["note"]))
+    if calls is None:
+        calls = await _calls(ids)
     show = sees_contact(actor)
     out = []
     for e in entries:
@@ -63,7 +78,7 @@ async def _items(entries: list[dict[str, Any]], actor: Actor) -> list[FollowUpIt
         if case is None:
             continue
         made = calls.get(e["entry"], [])
-        done = bool(made) and OUTCOMES.get(made[-1].outcome, ("", "", False))[2]
+        done = _done(made)
         contact = None
         if show:
             anonymous = bool(case["reporter_anonymous"])
@@ -87,10 +102,13 @@ async def worklist(actor: Actor, p: Period, status: str) -> FollowUpList:
     entries += [{"entry": r["id"], "kind": "reopened", "case_id": r["case"], "at": r["at"], "unit_id": None}
                 for r in reopened]
     entries.sort(key=lambda e: (_utc(e["at"]), e["entry"]), reverse=True)
-    items = await _items(entries, actor)
-    counts = {"pending": sum(i.status == "pending" for i in items), "done": sum(i.status == "done" for i in items)}
-    shown = [i for i in items if status == "all" or i.status == status]
-    return FollowUpList(items=shown[:LIST_LIMIT], total=len(shown), truncated=len(shown) > LIST_LIMIT,
+    # The status of every entry from its calls (one query); the items (case, words, contact) only for the page shown.
+    calls = await _calls([e["entry"] for e in entries])
+    done = {e["entry"] for e in entries if _done(calls.get(e["entry"], []))}
+    counts = {"done": len(done), "pending": len(entries) - len(done)}
+    shown = [e for e in entries if status == "all" or (e["entry"] in done) == (status == "done")]
+    items = await _items(shown[:LIST_LIMIT], actor, calls)
+    return FollowUpList(items=items, total=len(shown), truncated=len(shown) > LIST_LIMIT,
                         pending=counts["pending"], done=counts["done"], contact_hidden=not sees_contact(actor))
 
 
