@@ -51,20 +51,13 @@ def _as_event(row: dict[str, Any]) -> dict[str, Any]:
 
 async def append_event(kind: str, topics: list[str], payload: dict[str, Any], case_id: int | None = None) -> dict[str, Any]:
     """Write one event in the caller's transaction and return it as published (with its seq)."""
-    at = datetime.now(UTC)
-    unique = sorted(set(topics))
-    rows = await Event.insert(Event(at=at, kind=kind, case_id=case_id, topics=unique, payload=payload)).returning(
-        Event.seq
-    )
-    return _as_event({"seq": rows[0]["seq"], "at": at, "kind": kind, "topics": unique, "payload": payload})
+    return (await append_events([(kind, topics, payload, case_id)]))[0]
 
 
 async def append_events(items: list[tuple[str, list[str], dict[str, Any], int | None]]) -> list[dict[str, Any]]:
-    """Write several events (kind, topics, payload, case id) with one statement in the caller's transaction, in this
-    order, and return them as published. The log's seq is assigned in the order of the rows (one sequence, one
-    statement), so the sorted seqs returned are theirs in order."""
-    if len(items) == 1:
-        return [await append_event(*items[0])]
+    """Write events (kind, topics, payload, case id) with one statement in the caller's transaction, in this order,
+    and return them as published. The log's seq is assigned in the order of the rows (one sequence, one statement),
+    so the sorted seqs returned are theirs in order."""
     at = datetime.now(UTC)
     rows = [(kind, sorted(set(topics)), payload, case_id) for kind, topics, payload, case_id in items]
     events = [Event(at=at, kind=kind, case_id=case_id, topics=topics, payload=payload)
