@@ -139,9 +139,12 @@ def test_live_events_to_a_reporter_carry_only_their_own_case(settings):
         case = f.report()
 
         def watch(username: str, topics: list[str]) -> Any:
+            # Logged in first, as the app does: an open test-client session keeps the loop busy (tests/live/conftest.py)
+            # and a login made while the server waits for the credential can outlast its 5 s (auth.timeout).
+            credential = token(client, username)
             ws = client.websocket_connect("/ws").__enter__()
             client.live_sessions.append(ws)
-            ws.send_json({"type": "auth", "token": token(client, username)})
+            ws.send_json({"type": "auth", "token": credential})
             assert ws.receive_json(timeout=5)["type"] == "welcome"
             ws.send_json({"type": "subscribe", "topics": topics})
             assert ws.receive_json(timeout=10)["type"] == "subscribed"

@@ -16,9 +16,11 @@ from tests.live.conftest import Churn, close, open_client, token
 def connect(client: Any, username: str | None, credential: str | None = None) -> Any:
     """Open /ws and authenticate as ``username`` (or with ``credential``; neither: send nothing); the test client
     closes it when it shuts down."""
+    # Logged in before connecting, as the app does: the server gives a connection 5 s for its credential, and a
+    # login beside open test-client sessions (they keep the loop busy) can take longer on a slow machine.
+    credential = credential or (token(client, username) if username else None)
     session = client.websocket_connect("/ws").__enter__()
     client.live_sessions.append(session)
-    credential = credential or (token(client, username) if username else None)
     if credential is not None:
         session.send_json({"type": "auth", "token": credential})
     return session
