@@ -232,7 +232,11 @@ class _FairWrite:
             self._queue = "first" if _WRITE_FIRST.get() else "rest"
             asked = time.perf_counter()
             try:
-                await asyncio.wait_for(lock.acquire(), timeout=self._engine.busy_seconds)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the acquire as a task of its own and,
+                # when the caller is cancelled just as the lock is handed to it, returns as if nothing happened, so
+                # the cancellation is lost (a job's lease renewal, cancelled at the end of its job, renewed forever).
+                async with asyncio.timeout(self._engine.busy_seconds):
+                    await lock.acquire()
             except TimeoutError:
                 raise sqlite3.OperationalError("database is locked (waited for this process's other writers)") from None
             finally:
@@ -243,8 +247,19 @@ class _FairWrite:
             self._tx = self._engine.transaction(transaction_type=TransactionType.immediate)
             return await self._tx.__aenter__()
         except BaseException:
+            await asyncio.shield(self._abandon())
             self._unlock()
             raise
+
+    async def _abandon(self) -> None:
+        """A transaction that failed or was cancelled while it began: its connection may hold SQLite's write lock
+        (BEGIN ran in the connection's thread all the same), and nobody else would ever roll it back or return it."""
+        conn = getattr(self._tx, "connection", None)
+        if conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error, ValueError):  # no transaction began; a connection already closed
+            await conn.execute("ROLLBACK")  # queued behind the BEGIN on the connection's own thread
+        await conn.close()  # back to the pool, or closed if it is still not clean
 
     async def __aexit__(self, *exc: object) -> Any:
         try:

@@ -197,3 +197,42 @@ def test_one_engine_serves_several_event_loops(tmp_path: Path) -> None:
         return rows[0]["n"]
 
     assert asyncio.run(read()) == 3
+
+
+def test_a_writer_cancelled_just_as_the_lock_reaches_it_is_cancelled_and_leaves_the_lock_free(tmp_path: Path) -> None:
+    """On Python 3.11 ``asyncio.wait_for`` lost a cancellation that came as the lock was handed over: the writer went
+    on as if nothing had happened (a job's lease renewal, cancelled at the end of its job, renewed it forever)."""
+    engine = make_engine(tmp_path)
+
+    async def work() -> tuple[list[tuple[bool, str]], int]:
+        seen: list[tuple[bool, str]] = []  # (cancel() found the task still running, how it ended)
+        for yields in range(8):  # the cancellation at each point of the hand-over and of BEGIN
+            holder = write_transaction(engine)
+            await holder.__aenter__()
+
+            async def second() -> None:
+                async with write_transaction(engine) as tx:
+                    await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = n + 100")
+
+            task = asyncio.create_task(second(), context=contextvars.Context())
+            await asyncio.sleep(0.01)  # waiting in line
+            await holder.__aexit__(None, None, None)  # hands the lock over
+            for _ in range(yields):
+                await asyncio.sleep(0)
+            pending = task.cancel()
+            try:
+                await task
+                seen.append((pending, "ran"))
+            except asyncio.CancelledError:
+                seen.append((pending, "cancelled"))
+            async with asyncio.timeout(5):  # the lock, and SQLite's, are free again
+                async with write_transaction(engine) as tx:
+                    await engine._run_in_existing_connection(tx.connection, "UPDATE item SET n = n + 1")
+        rows = await engine._run_in_new_connection("SELECT n FROM item")
+        await close_database(engine)
+        return seen, rows[0]["n"]
+
+    seen, n = asyncio.run(work())
+    assert all(how == "cancelled" for pending, how in seen if pending), seen  # a cancel that came in time is honoured
+    assert any(pending for pending, _ in seen), seen
+    assert n == 8 + 100 * sum(how == "ran" for _, how in seen)  # a cancelled writer's update was rolled back

@@ -117,9 +117,13 @@ async def finish(job: Job, error: str | None) -> bool:
     return bool(rows)
 
 
-async def _keep_renewing(job: Job) -> None:
-    while True:
-        await asyncio.sleep(HEARTBEAT)
+async def _keep_renewing(job: Job, done: asyncio.Event) -> None:
+    while not done.is_set():  # the event as well as the cancel: a cancellation can be lost in a library's await
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(HEARTBEAT):
+                await done.wait()
+        if done.is_set():
+            return
         try:
             if not await renew(job):
                 return
@@ -138,7 +142,8 @@ async def _run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     job = await claim(engine, list(handlers))
     if job is None:
         return False
-    heartbeat = asyncio.create_task(_keep_renewing(job), name=f"job-{job.id}-lease")
+    done = asyncio.Event()
+    heartbeat = asyncio.create_task(_keep_renewing(job, done), name=f"job-{job.id}-lease")
     try:
         await handlers[job.kind](job.payload)
     except Exception as exc:
@@ -147,6 +152,7 @@ async def _run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     else:
         outcome = None
     finally:
+        done.set()
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
