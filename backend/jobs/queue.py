@@ -118,7 +118,9 @@ async def finish(job: Job, error: str | None) -> bool:
 
 
 async def _keep_renewing(job: Job, done: asyncio.Event) -> None:
-    while not done.is_set():  # the event as well as the cancel: a cancellation can be lost in a library's await
+    """Renew the lease every beat until ``done`` is set (told by the event as well as by the cancel: a cancellation
+    can be lost in a library's await)."""
+    while True:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(HEARTBEAT):
                 await done.wait()
