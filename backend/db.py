@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import sort_table_classes
 
 from backend.apps import APP_REGISTRY
@@ -87,13 +87,16 @@ class WriterQueue:
 
 
 class _Lease:
-    """A pooled aiosqlite connection handed to Piccolo: closing it gives it back to the engine instead."""
+    """A pooled aiosqlite connection handed to Piccolo: closing it gives it back to the engine instead.
 
-    __slots__ = ("_conn", "_engine")
+    ``inline``: its statements run on the calling thread (see ``write_transaction``)."""
+
+    __slots__ = ("_conn", "_engine", "inline")
 
     def __init__(self, conn: Any, engine: PooledSQLiteEngine) -> None:
         object.__setattr__(self, "_conn", conn)
         object.__setattr__(self, "_engine", engine)
+        object.__setattr__(self, "inline", False)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -103,6 +106,38 @@ class _Lease:
 
     async def close(self) -> None:
         await self._engine.release(self._conn)
+
+
+class _InlineTransaction(SQLiteTransaction):
+    """A write transaction whose statements run on the calling thread (``write_transaction(inline=True)``).
+
+    BEGIN IMMEDIATE is tried at once without waiting; only when another process holds SQLite's writer does it wait,
+    in the connection's own thread, for the busy timeout. COMMIT (a WAL append: well under a millisecond here) and
+    ROLLBACK run here too."""
+
+    async def begin(self) -> None:
+        lease = self.connection
+        object.__setattr__(lease, "inline", True)
+        raw = lease._conn._conn
+        timeout_ms = int(self.engine.busy_seconds * 1000)  # type: ignore[attr-defined]
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            raw.execute(f"BEGIN {self.transaction_type.value}")
+            return
+        except sqlite3.OperationalError as exc:
+            if raw.in_transaction or "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        await lease._conn.execute(f"BEGIN {self.transaction_type.value}")  # another process writes: wait for it
+
+    async def commit(self) -> None:
+        self.connection._conn._conn.execute("COMMIT")
+        self._committed = True
+
+    async def rollback(self) -> None:
+        self.connection._conn._conn.execute("ROLLBACK")
+        self._rolled_back = True
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -132,7 +167,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         return lock
 
     async def _open(self) -> Any:
-        conn = aiosqlite.connect(**self.connection_kwargs)
+        # Used from the event loop's thread too, by short write transactions (``write_transaction(inline=True)``),
+        # never at the same time as from its own thread: the transaction's owner awaits each statement in turn.
+        conn = aiosqlite.connect(**self.connection_kwargs, check_same_thread=False)
         conn._thread.daemon = True  # an idle pooled connection must not keep a finished process alive
         await conn
         conn.row_factory = dict_factory  # type: ignore[assignment]  # Piccolo reads rows as dicts
@@ -150,16 +187,32 @@ class PooledSQLiteEngine(SQLiteEngine):
         else:
             await conn.close()
 
+    # Each statement is one trip to the connection's thread and back (execute and fetch together). Piccolo's own
+    # way is four in a transaction (``PRAGMA foreign_keys`` again, execute, fetch, close the cursor) and three
+    # outside; each trip waits for the event loop's turn, and in a write transaction the whole process waits with
+    # it: under load the trips, not SQLite, were most of the time the one writer held the lock.
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
                                      table: Any = None) -> Any:
         if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING: Piccolo's own way
             return await super()._run_in_new_connection(query, args, query_type, table)
         lease = await self.get_connection()
         try:
-            async with lease.execute(query, args or []) as cursor:  # autocommit: isolation_level is None
-                return await cursor.fetchall()
+            return await lease.execute_fetchall(query, args or [])  # autocommit: isolation_level is None
         finally:
             await lease.close()
+
+    async def _run_in_existing_connection(self, connection: Any, query: str, args: list[Any] | None = None,
+                                          query_type: str = "generic", table: Any = None) -> Any:
+        if query_type == "insert" and self.get_version_sync() < 3.35:
+            return await super()._run_in_existing_connection(connection, query, args, query_type, table)
+        # The connection came from this engine: foreign keys and the row factory were set when it was opened.
+        if getattr(connection, "inline", False):
+            cursor = connection._conn._conn.execute(query, args or [])  # the sqlite3 connection itself, this thread
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        return await connection.execute_fetchall(query, args or [])
 
     async def close_idle(self) -> None:
         idle, self._idle = self._idle, []
@@ -218,11 +271,12 @@ class _FairWrite:
     longer than the busy timeout fails as SQLite itself would ("database is locked": 503).
     A transaction inside another (Piccolo runs it as part of the outer one) takes nothing more."""
 
-    __slots__ = ("_engine", "_lock", "_queue", "_since", "_tx")
+    __slots__ = ("_engine", "_inline", "_lock", "_queue", "_since", "_tx")
     _lock: WriterQueue | None
 
-    def __init__(self, engine: PooledSQLiteEngine) -> None:
+    def __init__(self, engine: PooledSQLiteEngine, inline: bool = False) -> None:
         self._engine = engine
+        self._inline = inline
         self._tx: Any = None
         self._lock = None
 
@@ -244,7 +298,8 @@ class _FairWrite:
                 _instruments().DB_WRITE_WAIT.labels(self._queue).observe(self._since - asked)
             self._lock = lock
         try:
-            self._tx = self._engine.transaction(transaction_type=TransactionType.immediate)
+            kind = _InlineTransaction if self._inline else SQLiteTransaction
+            self._tx = kind(engine=self._engine, transaction_type=TransactionType.immediate)
             return await self._tx.__aenter__()
         except BaseException:
             await asyncio.shield(self._abandon())
@@ -274,10 +329,17 @@ class _FairWrite:
             _instruments().DB_WRITE_HOLD.labels(self._queue).observe(time.perf_counter() - self._since)
 
 
-def write_transaction(engine: Engine[Any]) -> Any:
-    """A transaction for read-then-write work: SQLite takes the write lock up front instead of failing later."""
+def write_transaction(engine: Engine[Any], *, inline: bool = False) -> Any:
+    """A transaction for read-then-write work: SQLite takes the write lock up front instead of failing later.
+
+    ``inline`` (SQLite): for short transactions of small statements on the hot path (a case's change, a job's claim
+    and outcome). BEGIN and COMMIT still run in the connection's thread (BEGIN may wait for another process's writer,
+    COMMIT may write a checkpoint), but the statements between them run on the event loop's thread: SQLite's write
+    lock is already held, so none of them waits, and each takes microseconds instead of a trip to the thread and back
+    through a busy event loop, which under load was most of the time the one writer was held (docs/benchmarks.md,
+    "Statements on the loop's thread"). Not for bulk work: a long statement here would stop the event loop."""
     if isinstance(engine, PooledSQLiteEngine):
-        return _FairWrite(engine)
+        return _FairWrite(engine, inline)
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()

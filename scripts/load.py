@@ -299,6 +299,19 @@ class LoadResult:
             lines.append(f"server at the end     jobs due {m.get('suishoupai_jobs_due', 0):,.0f}, the oldest waiting "
                          f"{m.get('suishoupai_jobs_oldest_due_age_seconds', 0):,.1f} s; photo processing mean "
                          f"{photo * 1000:,.0f} ms (decode budget wait included)")
+            def by_queue(name: str) -> dict[str, float]:
+                return {q: m.get(f'suishoupai_db_write_{name}{{queue="{q}"}}', 0.0) for q in ("first", "rest")}
+
+            held, waits = by_queue("hold_seconds_sum"), by_queue("wait_seconds_sum")
+            counts = by_queue("hold_seconds_count")
+            if sum(counts.values()) and r.accepted:
+                lines.append(f"database writer        held {sum(held.values()) * 1000 / r.accepted:,.1f} ms per report "
+                             f"({sum(counts.values()) / r.accepted:.1f} write transactions; jobs "
+                             f"{held['first'] * 1000 / max(counts['first'], 1):,.1f} ms, requests "
+                             f"{held['rest'] * 1000 / max(counts['rest'], 1):,.1f} ms each, waited "
+                             f"{waits['first'] * 1000 / max(counts['first'], 1):,.0f} / "
+                             f"{waits['rest'] * 1000 / max(counts['rest'], 1):,.0f} ms each); busy "
+                             f"{sum(held.values()) / r.seconds * 100:.0f} % of the run")
         lines.append("errors                " + (", ".join(f"{k}: {v}" for k, v in sorted(self.errors.items()))
                                                  if self.errors else "0"))
         return "\n".join(lines)
@@ -337,7 +350,7 @@ async def _scrape(client: httpx.AsyncClient) -> dict[str, float]:
     samples = {}
     for line in response.text.splitlines():
         name, _, value = line.partition(" ")
-        if name.startswith("suishoupai_") and "{" not in name:
+        if name.startswith("suishoupai_") and ("{" not in name or name.startswith("suishoupai_db_write")):
             with contextlib.suppress(ValueError):
                 samples[name] = float(value)
     return samples
@@ -632,7 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last cases' events")
     parser.add_argument("--keep", action="store_true", help="keep the embedded server's data dir")
     parser.add_argument("--server-pid", type=int, help="with --url: the server's pid, for its CPU time per report")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the embedded server (repeatable), e.g. SUISHOUPAI_REDACTION_WORKERS=0")
     args = parser.parse_args(argv)
+    server_env = dict(item.partition("=")[::2] for item in args.server_env)
 
     def load(url: str, pid: int | None) -> LoadResult:
         return asyncio.run(run_load(url, args.phones, args.subscribers, args.duration, rate=args.rate,
@@ -641,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         result = load(args.url, args.server_pid)
     else:
-        with EmbeddedServer(keep=args.keep) as server:
+        with EmbeddedServer(keep=args.keep, env=server_env) as server:
             assert server.proc is not None
             sys.stderr.write(f"embedded server {server.url} (pid {server.proc.pid}) on {server.data_dir}\n")
             result = load(server.url, server.proc.pid)

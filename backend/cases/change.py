@@ -221,7 +221,7 @@ async def case_change(
     (a background job whose case is gone has nothing to do).
     """
     change = CaseChange(ctx, actor)
-    async with write_transaction(ctx.engine):
+    async with write_transaction(ctx.engine, inline=True):
         if case_id is None:
             # A new case: the event-log lock first, so a retry of the same report (any process) waits for the first
             # one's commit and then finds its idempotency record instead of making a second case.

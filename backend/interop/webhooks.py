@@ -201,7 +201,7 @@ async def feed_once(ctx: AppContext) -> bool:
     cursor = await InteropCursor.select(InteropCursor.seq).where(InteropCursor.name == FEED).first()
     if cursor is not None and await last_seq() <= int(cursor["seq"]):
         return False  # nothing new: no write lock taken (SQLite has one writer, the reports need it)
-    async with write_transaction(ctx.engine):
+    async with write_transaction(ctx.engine, inline=True):
         query = InteropCursor.select(InteropCursor.seq).where(InteropCursor.name == FEED)
         if is_postgres(ctx.engine):
             query = query.lock_rows()  # another process's feed waits, then reads the moved cursor

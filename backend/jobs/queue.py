@@ -51,38 +51,45 @@ async def enqueue(kind: str, payload: dict[str, Any], delay: timedelta = timedel
     return int(rows[0]["id"])
 
 
+def _due(kinds: list[str], now: datetime) -> Any:
+    return Job.kind.is_in(kinds) & (
+        ((Job.status == "pending") & (Job.run_after <= now)) | ((Job.status == "running") & (Job.locked_until < now))
+    )
+
+
+async def _any_due(kinds: list[str], now: datetime) -> bool:
+    """Whether a job looks due, read without the write lock: an idle worker (two are woken for each new job, and
+    every worker polls) must not take SQLite's one writer from the requests only to find nothing."""
+    return bool(await Job.select(Job.id).where(_due(kinds, now)).limit(1))
+
+
+async def _take(engine: Any, kinds: list[str], now: datetime) -> Job | None:
+    """Within a write transaction: the oldest due job (pending, or running with an expired lease), under a new lease."""
+    query = Job.objects().output(load_json=True).where(_due(kinds, now)).order_by(Job.id).limit(1)
+    if is_postgres(engine):
+        query = query.lock_rows(skip_locked=True)
+    jobs = await query
+    if not jobs:
+        return None
+    job = jobs[0]
+    if job.status == "running":
+        log.warning("job %s (%s): its worker's lease ran out on attempt %s; claimed again", job.id, job.kind,
+                    job.attempts)
+    job.status = "running"
+    job.attempts += 1
+    job.locked_until = now + LEASE
+    job.claimed_by = uuid.uuid4().hex
+    await job.save([Job.status, Job.attempts, Job.locked_until, Job.claimed_by])
+    return job
+
+
 async def claim(engine: Any, kinds: list[str]) -> Job | None:
     """Take the oldest due job (pending, or running with an expired lease) under a new lease."""
     now = _now()
-    async with write_transaction(engine):
-        query = (
-            Job.objects()
-            .output(load_json=True)
-            .where(
-                Job.kind.is_in(kinds)
-                & (
-                    ((Job.status == "pending") & (Job.run_after <= now))
-                    | ((Job.status == "running") & (Job.locked_until < now))
-                )
-            )
-            .order_by(Job.id)
-            .limit(1)
-        )
-        if is_postgres(engine):
-            query = query.lock_rows(skip_locked=True)
-        jobs = await query
-        if not jobs:
-            return None
-        job = jobs[0]
-        if job.status == "running":
-            log.warning("job %s (%s): its worker's lease ran out on attempt %s; claimed again", job.id, job.kind,
-                        job.attempts)
-        job.status = "running"
-        job.attempts += 1
-        job.locked_until = now + LEASE
-        job.claimed_by = uuid.uuid4().hex
-        await job.save([Job.status, Job.attempts, Job.locked_until, Job.claimed_by])
-        return job
+    if not await _any_due(kinds, now):
+        return None
+    async with write_transaction(engine, inline=True):
+        return await _take(engine, kinds, now)
 
 
 def _held(job: Job) -> Any:
@@ -91,29 +98,54 @@ def _held(job: Job) -> Any:
 
 async def renew(job: Job) -> bool:
     """Extend this claim's lease; False when the claim was lost (the lease ran out and another worker took it)."""
-    async with write_transaction(Job._meta.db):  # in the writers' queue, not in SQLite's busy loop
+    async with write_transaction(Job._meta.db, inline=True):  # in the writers' queue, not in SQLite's busy loop
         rows = await Job.update({Job.locked_until: _now() + LEASE}).where(_held(job)).returning(Job.id)
     return bool(rows)
 
 
-async def finish(job: Job, error: str | None) -> bool:
-    """Record the outcome of this claim; False (nothing written) when the claim was lost meanwhile."""
-    values: dict[Column | str, Any]
+def _outcome(job: Job, error: str | None) -> dict[Column | str, Any]:
     if error is None:
-        values = {Job.status: "done", Job.finished_at: _now(), Job.last_error: "", Job.locked_until: None}
-    elif job.attempts >= MAX_ATTEMPTS:
-        values = {Job.status: "failed", Job.finished_at: _now(), Job.last_error: error, Job.locked_until: None}
-    else:
-        values = {Job.status: "pending", Job.run_after: _now() + backoff(job.attempts), Job.last_error: error,
-                  Job.locked_until: None}
-    # In the writers' queue like every other write: SQLite's busy handler sleeps and lets newcomers overtake, so an
-    # update on its own could wait behind a stream of requests while the next job waits for this worker.
-    async with write_transaction(Job._meta.db):
-        rows = await Job.update(values).where(_held(job)).returning(Job.id)
-    if not rows:
+        return {Job.status: "done", Job.finished_at: _now(), Job.last_error: "", Job.locked_until: None}
+    if job.attempts >= MAX_ATTEMPTS:
+        return {Job.status: "failed", Job.finished_at: _now(), Job.last_error: error, Job.locked_until: None}
+    return {Job.status: "pending", Job.run_after: _now() + backoff(job.attempts), Job.last_error: error,
+            Job.locked_until: None}
+
+
+def _log_outcome(job: Job, error: str | None, written: bool) -> None:
+    if not written:
         log.warning("job %s (%s): lease lost before it finished; the new claim decides", job.id, job.kind)
     elif error is not None and job.attempts >= MAX_ATTEMPTS:
         log.error("job %s (%s) failed %s times: dead letter (%s)", job.id, job.kind, job.attempts, error)
+
+
+async def finish(job: Job, error: str | None) -> bool:
+    """Record the outcome of this claim; False (nothing written) when the claim was lost meanwhile."""
+    return (await finish_then_claim(job, error, None))[0]
+
+
+async def finish_then_claim(job: Job, error: str | None, kinds: list[str] | None) -> tuple[bool, Job | None]:
+    """Record the outcome of this claim and, when ``kinds`` are given and one looks due, claim the next job in the
+    same write transaction: a busy worker takes the writer once between two jobs instead of twice.
+    Returns (outcome written, next job); the outcome is not written when the claim was lost meanwhile."""
+    engine = Job._meta.db
+    now = _now()
+    more = bool(kinds) and await _any_due(kinds or [], now)
+    # In the writers' queue like every other write: SQLite's busy handler sleeps and lets newcomers overtake, so an
+    # update on its own could wait behind a stream of requests while the next job waits for this worker.
+    async with write_transaction(engine, inline=True):
+        rows = await Job.update(_outcome(job, error)).where(_held(job)).returning(Job.id)
+        following = await _take(engine, kinds or [], now) if more else None
+    _log_outcome(job, error, bool(rows))
+    return bool(rows), following
+
+
+async def release(job: Job) -> bool:
+    """Give back a claim never worked on (a worker stopping with its next job claimed): due again at once, the
+    attempt not counted."""
+    async with write_transaction(Job._meta.db, inline=True):
+        rows = await Job.update({Job.status: "pending", Job.attempts: Job.attempts - 1, Job.locked_until: None,
+                                 Job.claimed_by: ""}).where(_held(job)).returning(Job.id)
     return bool(rows)
 
 
@@ -137,13 +169,16 @@ async def run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
     """Claim and run one job, renewing its lease meanwhile; False when there was nothing to do. Its writes wait ahead
     of the requests' (``writes_first``): the few workers carry every report on to its unit."""
     with writes_first():
-        return await _run_one(engine, handlers)
+        job = await claim(engine, list(handlers))
+        if job is None:
+            return False
+        await work(job, handlers)
+        return True
 
 
-async def _run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
-    job = await claim(engine, list(handlers))
-    if job is None:
-        return False
+async def work(job: Job, handlers: Mapping[str, Handler], claim_next: Callable[[], bool] = lambda: False) -> Job | None:
+    """Run a claimed job, renewing its lease meanwhile, and record its outcome; when ``claim_next()`` says so at the
+    end, the next due job of these kinds is claimed in the same transaction and returned."""
     done = asyncio.Event()
     heartbeat = asyncio.create_task(_keep_renewing(job, done), name=f"job-{job.id}-lease")
     try:
@@ -158,8 +193,7 @@ async def _run_one(engine: Any, handlers: Mapping[str, Handler]) -> bool:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
-    await finish(job, outcome)
-    return True
+    return (await finish_then_claim(job, outcome, list(handlers) if claim_next() else None))[1]
 
 
 async def drain(engine: Any, handlers: Mapping[str, Handler], limit: int = 10_000) -> int:
@@ -192,7 +226,30 @@ async def retry(job_id: int) -> bool:
 
 
 class Worker(Loop):
-    """Runs jobs in the background; ``wake()`` skips the wait when new work was just enqueued."""
+    """Runs jobs in the background; ``wake()`` skips the wait when new work was just enqueued. While jobs keep
+    coming, each one's outcome and the next one's claim are one write transaction."""
 
     def __init__(self, engine: Any, handlers: Mapping[str, Handler], poll_seconds: float) -> None:
-        super().__init__("suishoupai-worker", lambda: run_one(engine, handlers), poll_seconds)
+        super().__init__("suishoupai-worker", self._round, poll_seconds)
+        self._engine = engine
+        self._handlers = handlers
+        self._next: Job | None = None
+
+    async def _round(self) -> bool:
+        with writes_first():
+            job, self._next = self._next, None
+            if job is None:
+                job = await claim(self._engine, list(self._handlers))
+            if job is None:
+                return False
+            self._next = await work(job, self._handlers, lambda: not self._stopping)
+            return True
+
+    async def stop(self) -> None:
+        await super().stop()
+        job, self._next = self._next, None
+        if job is not None:  # claimed with the last outcome, never started: due again now, not when its lease ends
+            try:
+                await release(job)
+            except Exception:  # its lease runs out all the same, and another worker takes it then
+                log.warning("job %s: could not give back its claim", job.id, exc_info=True)

@@ -246,7 +246,7 @@ async def feed_once(ctx: AppContext, channels: dict[str, Channel]) -> bool:
     cursor = await NotifyCursor.select(NotifyCursor.seq).where(NotifyCursor.name == FEED).first()
     if cursor is not None and await last_seq() <= int(cursor["seq"]):
         return False  # nothing new: no write lock taken
-    async with write_transaction(ctx.engine):
+    async with write_transaction(ctx.engine, inline=True):
         query = NotifyCursor.select(NotifyCursor.seq).where(NotifyCursor.name == FEED)
         if is_postgres(ctx.engine):
             query = query.lock_rows()

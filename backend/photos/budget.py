@@ -12,9 +12,13 @@ thread lock and the waiters woken through their own loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import os
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,18 +32,30 @@ class _Waiter:
     future: asyncio.Future[None]
 
 
+def lower_priority(nice: int) -> Callable[[], None]:
+    """A thread initializer that lowers the calling thread's CPU priority by ``nice`` (Linux keeps it per thread)."""
+
+    def lower() -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+    return lower
+
+
 class DecodeBudget:
     """At most ``slots`` holders at once, whose costs add up to at most ``capacity``.
 
     ``idle`` is called in the worker thread of the last ``run`` of a burst, when no other is running or waiting: the
     place to hand memory back to the system once, rather than after every decode.
+    ``nice``: the ``run`` threads' CPU priority below the process's (threads of their own, made as needed).
     """
 
-    def __init__(self, capacity: int, slots: int, idle: Callable[[], object] | None = None) -> None:
+    def __init__(self, capacity: int, slots: int, idle: Callable[[], object] | None = None, nice: int = 0) -> None:
         if capacity < 1 or slots < 1:
             raise ValueError("a decode budget needs a positive capacity and at least one slot")
         self.capacity = capacity
         self.slots = slots
+        self._threads = ThreadPoolExecutor(slots, "decode", initializer=lower_priority(nice)) if nice else None
         self._idle = idle
         self._used = 0
         self._running = 0
@@ -130,8 +146,13 @@ class DecodeBudget:
                     if last:
                         self._idle()
 
+        work: asyncio.Future[T]
         try:
-            work = asyncio.ensure_future(asyncio.to_thread(call))
+            if self._threads is None:
+                work = asyncio.ensure_future(asyncio.to_thread(call))
+            else:
+                context = contextvars.copy_context()
+                work = asyncio.get_running_loop().run_in_executor(self._threads, context.run, call)
         except BaseException:
             self._release(taken)
             raise

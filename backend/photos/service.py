@@ -49,8 +49,12 @@ KINDS = ("report", "verify", "after", "check")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heic": "heic", "heif": "heif"}
 # A direct upload's processing, crashed half-way, is retried by the worker only after this delay, so the two never race.
 RECOVERY_DELAY = timedelta(seconds=60)
-# Decodes run in worker threads, at most one per core and together within the pipeline's memory budget.
-_decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1), idle=release_memory)
+# Decodes run in worker threads, at most one per core and together within the pipeline's memory budget, a little
+# below the process's CPU priority: when the CPU is short, the event loop (requests' answers, live events, and the
+# job workers that carry cases to their units) goes first and new photos wait, instead of triage falling behind
+# intake (docs/benchmarks.md, "Statements on the loop's thread").
+DECODE_NICE = 6
+_decodes = DecodeBudget(DECODE_MEMORY, slots=max(1, os.cpu_count() or 1), idle=release_memory, nice=DECODE_NICE)
 
 
 # Idempotency scopes: a key names one direct upload, or one grant of an upload to the object store.

@@ -210,3 +210,71 @@ async def test_kill_9_mid_job_another_worker_finishes_it_within_seconds(engine, 
     assert done == [424242]
     job = await _job(job_id)
     assert (job.status, job.attempts) == ("done", 2)
+
+
+def _count_write_transactions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    taken: list[int] = []
+    real = queue.write_transaction
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        taken.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "write_transaction", counting)
+    return taken
+
+
+async def test_an_idle_worker_takes_no_write_transaction(engine, monkeypatch):
+    """Two workers are woken for every new job and each polls: finding nothing must not take SQLite's one writer."""
+    taken = _count_write_transactions(monkeypatch)
+
+    async def handler(payload: dict[str, Any]) -> None:
+        return None
+
+    assert await queue.claim(engine, ["triage"]) is None
+    assert not await queue.run_one(engine, {"triage": handler})
+    await queue.enqueue("photo", {}, delay=timedelta(minutes=5))  # another kind, and not due: still nothing
+    await queue.enqueue("triage", {}, delay=timedelta(minutes=5))
+    assert await queue.claim(engine, ["triage", "photo"]) is None
+    assert taken == []
+    await queue.enqueue("triage", {})
+    assert await queue.run_one(engine, {"triage": handler})
+    assert taken == [1, 1]  # its claim and its outcome
+
+
+async def test_a_busy_worker_records_a_job_and_claims_the_next_in_one_transaction(engine, monkeypatch):
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    ids = [await queue.enqueue("triage", {"n": n}) for n in range(3)]
+    taken = _count_write_transactions(monkeypatch)
+    worker = queue.Worker(engine, {"triage": handler}, poll_seconds=30)
+    worker.start()
+    try:
+        async with asyncio.timeout(30):
+            while len(ran) < 3 or [(await _job(i)).status for i in ids] != ["done"] * 3:
+                await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    assert ran == [0, 1, 2]
+    assert [(await _job(i)).attempts for i in ids] == [1, 1, 1]
+    assert len(taken) == 4  # the first claim, then each outcome (with the next claim, but the last): six before
+
+
+async def test_a_stopping_worker_gives_back_the_job_it_had_claimed_next(engine):
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    job_id = await queue.enqueue("triage", {"n": 1})
+    worker = queue.Worker(engine, {"triage": handler}, poll_seconds=30)
+    worker._next = await queue.claim(engine, ["triage"])  # claimed with the last outcome when the stop came
+    assert worker._next is not None
+    await worker.stop()
+    job = await _job(job_id)
+    assert (job.status, job.attempts, job.locked_until, job.claimed_by) == ("pending", 0, None, "")
+    assert await queue.run_one(engine, {"triage": handler})  # due at once, not when a lease runs out
+    assert ran == [1] and (await _job(job_id)).attempts == 1

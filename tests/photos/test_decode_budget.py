@@ -4,8 +4,10 @@ images are decoded reduced and still come out right."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import math
+import os
 import struct
 import threading
 import zlib
@@ -352,3 +354,30 @@ def test_a_large_sixteen_bit_grey_png_keeps_its_top_bits():
     shown = pixels(photo.display.data)
     assert shown[:, :700].mean() == pytest.approx(20000 >> 8, abs=2)
     assert shown[:, 900:].mean() == pytest.approx(50000 >> 8, abs=2)
+
+
+async def test_decodes_run_below_the_process_s_priority_and_leave_other_threads_alone():
+    """The event loop and the job workers go first when the CPU is short: decodes run in threads of their own at a
+    lower priority; the default executor's threads (file writes, password hashing …) keep the process's."""
+    budget = DecodeBudget(capacity=10, slots=2, nice=6)
+
+    def my_nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    base = my_nice()
+    seen = {await budget.run(1, my_nice) for _ in range(4)}
+    assert seen == {min(base + 6, 19)}
+    assert await asyncio.to_thread(my_nice) == base
+    assert my_nice() == base
+    plain = DecodeBudget(capacity=10, slots=2)  # without nice: the default executor, as before
+    assert await plain.run(1, my_nice) == base
+
+
+async def test_a_decode_in_its_own_threads_sees_the_caller_s_context_and_its_result_or_error():
+    budget = DecodeBudget(capacity=10, slots=1, nice=3)
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    var.set("caller")
+    assert await budget.run(1, var.get) == "caller"
+    with pytest.raises(ZeroDivisionError):
+        await budget.run(1, lambda: 1 / 0)
+    assert budget.used == 0 and budget.running == 0
