@@ -37,7 +37,7 @@ from backend.health import HANDLERS as HEALTH_HANDLERS
 from backend.interop import webhooks
 from backend.interop.controllers import ClientAdminController, WebhookAdminController, open311_router
 from backend.jobs.controllers import JobAdminController
-from backend.jobs.queue import Worker
+from backend.jobs.queue import Backlog, Worker
 from backend.live.bus import EventBus
 from backend.live.endpoint import live_socket
 from backend.live.service import LiveService
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await cityconfig.sync(ctx)  # the city's settings and category changes before the first request
             config_loop.start()
             if settings.run_worker:
+                ctx.extras["intake"] = Backlog("triage", settings.intake_max_backlog)
                 handlers = job_handlers(ctx)
                 workers = [Worker(engine, handlers, settings.worker_poll_seconds) for _ in range(settings.job_workers)]
 

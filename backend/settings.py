@@ -149,6 +149,9 @@ class Settings:
     # Job workers per process (triage, notifications, webhooks …): each runs one job at a time. Triage reads before it
     # takes the write lock, so a second worker reads the next case while the first one writes.
     job_workers: int = 2
+    # Intake waits while more triage jobs than this are due (up to 20 s, then goes on): reports are taken at the
+    # pace their cases reach their units. 0: no limit.
+    intake_max_backlog: int = 10
     worker_poll_seconds: float = 0.5
     escalation_interval_seconds: float = 60.0
     taxonomy_path: str = ""  # empty: the packaged taxonomy
@@ -280,6 +283,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}MAX_PHOTOS, MAX_UPLOAD_MB and WORKERS must be at least 1")
         if not 1 <= self.job_workers <= 16:
             raise SettingsError(f"{PREFIX}JOB_WORKERS must be within [1, 16]")
+        if self.intake_max_backlog < 0:
+            raise SettingsError(f"{PREFIX}INTAKE_MAX_BACKLOG must be at least 0 (0: no limit)")
         if not 0 <= self.redaction_workers <= 16:
             raise SettingsError(f"{PREFIX}REDACTION_WORKERS must be within [0, 16]")
         if self.sweep_interval_minutes < 1 or self.unattached_photo_hours < 1:

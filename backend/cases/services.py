@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -128,6 +129,17 @@ async def create_report(
     if len(data.photo_ids) + len(uploads) > ctx.settings.max_photos:
         raise InvalidInput(f"最多只能上传 {ctx.settings.max_photos} 张照片",
                            f"At most {ctx.settings.max_photos} photos per report", code="photo.too_many")
+    backlog = ctx.extras.get("intake")
+    async with backlog.admit() if backlog is not None else contextlib.nullcontext():
+        return await _take_report(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
+                                  uploads, source, on_created)
+
+
+async def _take_report(
+    ctx: AppContext, actor: Actor, data: ReportIn, key: str | None, body_hash: str, flags: list[str],
+    category: Any, uploads: list[tuple[Checked, str]], source: str | None,
+    on_created: Callable[[Case], Awaitable[None]] | None,
+) -> tuple[CaseView, bool]:
     stored: list[Stored] = []
     try:
         # All or nothing: the photos are processed and stored first, then recorded in the case's own transaction.
@@ -135,8 +147,8 @@ async def create_report(
         # already stored for this report are removed (after a crash, by the sweeper).
         for checked, name in uploads:
             stored.append(await store_upload(ctx, actor, checked, name, "report"))
-        result = await _create_case(ctx, actor, data, key, body_hash, flags, category if trusted_code else None,
-                                    data.photo_ids, source, on_created, stored)
+        result = await _create_case(ctx, actor, data, key, body_hash, flags, category, data.photo_ids, source,
+                                    on_created, stored)
     except BaseException:
         await asyncio.shield(forget(ctx, stored))
         raise
