@@ -52,7 +52,15 @@ export async function renderWall(main) {
   // leaflet.heat (npm), as on the centre's map: intensities are case counts, max the busiest bin's; maxZoom low, since
   // the plugin fades points below it.
   const heat = L.heatLayer([], { radius: 28, blur: 18, maxZoom: 11,
-    gradient: { 0.2: '#2c7bb6', 0.45: '#00c0a0', 0.65: '#ffe14d', 1: '#d7191c' } }).addTo(map);
+    gradient: { 0.2: '#2c7bb6', 0.45: '#00c0a0', 0.65: '#ffe14d', 1: '#d7191c' } });
+  // The plugin draws at once, and on a canvas with no height it throws (getImageData), which took the whole wall down
+  // when the map was made before the wall's grid was laid out: the layer goes on the map once the map has a size.
+  const sized = () => { map.invalidateSize(); const size = map.getSize(); return size.x > 0 && size.y > 0; };
+  if (sized()) heat.addTo(map);
+  else {
+    const watch = new ResizeObserver(() => { if (sized()) { watch.disconnect(); heat.addTo(map); } });
+    watch.observe(mapEl);
+  }
   const red = L.layerGroup().addTo(map);
   responsibilityGrids().then((geo) => {
     if (!geo?.features?.length) return;
