@@ -333,11 +333,11 @@ def write_transaction(engine: Engine[Any], *, inline: bool = False) -> Any:
     """A transaction for read-then-write work: SQLite takes the write lock up front instead of failing later.
 
     ``inline`` (SQLite): for short transactions of small statements on the hot path (a case's change, a job's claim
-    and outcome). BEGIN and COMMIT still run in the connection's thread (BEGIN may wait for another process's writer,
-    COMMIT may write a checkpoint), but the statements between them run on the event loop's thread: SQLite's write
-    lock is already held, so none of them waits, and each takes microseconds instead of a trip to the thread and back
-    through a busy event loop, which under load was most of the time the one writer was held (docs/benchmarks.md,
-    "Statements on the loop's thread"). Not for bulk work: a long statement here would stop the event loop."""
+    and outcome, the feeds). BEGIN, the statements and COMMIT run on the event loop's thread (``_InlineTransaction``;
+    only a BEGIN that finds another process writing waits, in the connection's thread): once the write lock is held
+    none of them waits, and each takes microseconds instead of a trip to the thread and back through a busy event
+    loop, which under load was most of the time the one writer was held (docs/benchmarks.md, "Statements on the
+    loop's thread"). Not for bulk work: a long statement here would stop the event loop."""
     if isinstance(engine, PooledSQLiteEngine):
         return _FairWrite(engine, inline)
     if isinstance(engine, SQLiteEngine):

@@ -12,11 +12,9 @@ catch up when it is quiet (the photo stays private meanwhile).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 import math
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +27,7 @@ from PIL import Image
 from backend.context import AppContext
 from backend.db import write_transaction
 from backend.jobs.queue import enqueue
+from backend.photos.budget import lower_priority
 from backend.redaction.detect import Analyser, Finding, Unavailable, shared_analyser
 from backend.redaction.schemas import MESSAGES, PhotoTextOut, RedactionOut
 from backend.redaction.tables import PhotoText, Redaction
@@ -122,11 +121,8 @@ def _analyse(analyser: Analyser, data: bytes) -> tuple[list[Finding], bytes, byt
     return findings, _jpeg(public, DISPLAY_QUALITY), _jpeg(thumb, THUMB_QUALITY), w, h, time.perf_counter() - started
 
 
-def _idle_priority() -> None:
-    """Lower the calling thread's CPU priority (Linux keeps a nice value per thread, and the threads ONNX Runtime
-    starts for the models inherit it from the thread that loads them, which is one of these)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IDLE_NICE)
+# The threads ONNX Runtime starts for the models inherit their nice value from the thread that loads them, one of these.
+_idle_priority = lower_priority(IDLE_NICE)
 
 
 _model_threads: ThreadPoolExecutor | None = None

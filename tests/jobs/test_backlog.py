@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from backend.db import close_database, open_database
 from backend.jobs import queue
 from backend.jobs.tables import Job
-from backend.settings import Settings
-
-
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Any]:
-    engine = await open_database(settings)
-    try:
-        yield engine
-    finally:
-        await close_database(engine)
 
 
 async def test_a_caller_waits_while_the_backlog_is_above_the_limit_and_goes_on_when_it_falls(engine):
@@ -36,17 +23,10 @@ async def test_a_caller_waits_while_the_backlog_is_above_the_limit_and_goes_on_w
     assert 0.4 < waited < 10
 
 
-async def test_many_callers_share_one_read_and_nobody_waits_past_the_longest(engine, monkeypatch):
+async def test_many_callers_share_one_read_and_nobody_waits_past_the_longest(engine, count_calls):
     for n in range(4):
         await queue.enqueue("triage", {"n": n})
-    reads: list[int] = []
-    real = Job.count
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        reads.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(Job, "count", counting)
+    reads = count_calls(Job, "count")
     backlog = queue.Backlog("triage", limit=1, every=0.2, longest=0.6)
     waited = await asyncio.gather(*(backlog.wait() for _ in range(20)))
     assert all(0.6 <= w < 5 for w in waited)  # slower, never refused

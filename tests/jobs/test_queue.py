@@ -10,29 +10,18 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backend.db import close_database, open_database
 from backend.jobs import queue
 from backend.jobs.tables import Job
 from backend.settings import Settings
 from tests.helpers import login
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Any]:
-    engine = await open_database(settings)
-    try:
-        yield engine
-    finally:
-        await close_database(engine)
 
 
 @pytest.fixture
@@ -212,21 +201,9 @@ async def test_kill_9_mid_job_another_worker_finishes_it_within_seconds(engine, 
     assert (job.status, job.attempts) == ("done", 2)
 
 
-def _count_write_transactions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    taken: list[int] = []
-    real = queue.write_transaction
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        taken.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(queue, "write_transaction", counting)
-    return taken
-
-
-async def test_an_idle_worker_takes_no_write_transaction(engine, monkeypatch):
+async def test_an_idle_worker_takes_no_write_transaction(engine, count_calls):
     """Two workers are woken for every new job and each polls: finding nothing must not take SQLite's one writer."""
-    taken = _count_write_transactions(monkeypatch)
+    taken = count_calls(queue, "write_transaction")
 
     async def handler(payload: dict[str, Any]) -> None:
         return None
@@ -242,14 +219,14 @@ async def test_an_idle_worker_takes_no_write_transaction(engine, monkeypatch):
     assert taken == [1, 1]  # its claim and its outcome
 
 
-async def test_a_busy_worker_records_a_job_and_claims_the_next_in_one_transaction(engine, monkeypatch):
+async def test_a_busy_worker_records_a_job_and_claims_the_next_in_one_transaction(engine, count_calls):
     ran: list[int] = []
 
     async def handler(payload: dict[str, Any]) -> None:
         ran.append(payload["n"])
 
     ids = [await queue.enqueue("triage", {"n": n}) for n in range(3)]
-    taken = _count_write_transactions(monkeypatch)
+    taken = count_calls(queue, "write_transaction")
     worker = queue.Worker(engine, {"triage": handler}, poll_seconds=30)
     worker.start()
     try:
