@@ -12,9 +12,7 @@ thread lock and the waiters woken through their own loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
-import os
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +21,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from backend.threads import lower_priority
+
 T = TypeVar("T")
 
 
@@ -30,16 +30,6 @@ T = TypeVar("T")
 class _Waiter:
     cost: int
     future: asyncio.Future[None]
-
-
-def lower_priority(nice: int) -> Callable[[], None]:
-    """A thread initializer that lowers the calling thread's CPU priority by ``nice`` (Linux keeps it per thread)."""
-
-    def lower() -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-
-    return lower
 
 
 class DecodeBudget:

@@ -27,11 +27,11 @@ from PIL import Image
 from backend.context import AppContext
 from backend.db import write_transaction
 from backend.jobs.queue import enqueue
-from backend.photos.budget import lower_priority
 from backend.redaction.detect import Analyser, Finding, Unavailable, shared_analyser
 from backend.redaction.schemas import MESSAGES, PhotoTextOut, RedactionOut
 from backend.redaction.tables import PhotoText, Redaction
 from backend.redaction.text import normalise
+from backend.threads import lower_priority
 
 log = logging.getLogger("suishoupai.redaction")
 
