@@ -246,6 +246,7 @@ class Backlog:
         self._count = 0
         self._read_at = -math.inf
         self._reading: asyncio.Lock | None = None
+        self._line: asyncio.Lock | None = None  # the reports waiting for room, in their order of arrival
 
     async def due(self) -> int:
         if self._reading is None:
@@ -258,12 +259,23 @@ class Backlog:
         return self._count
 
     async def wait(self) -> float:
-        """Wait while the work in hand is above the limit (at most ``longest`` seconds); returns the seconds waited."""
+        """Wait while the work in hand is above the limit (at most ``longest`` seconds); returns the seconds waited.
+
+        First come, first served: while anyone waits, a newcomer queues behind them (asyncio's lock hands over in
+        the order asked), and only the head of the line reads the count. Polling waiters had let a late report
+        through before one that had waited seconds (upload p99 10.3 s against a p50 of 3.6 s).
+        ``taking`` is read after the count: read before, it could miss a report admitted during the read."""
         if self.limit <= 0:
             return 0.0
         started = time.monotonic()
-        while self.taking + await self.due() >= self.limit and time.monotonic() - started < self.longest:
-            await asyncio.sleep(self.every)
+        if self._line is None:
+            self._line = asyncio.Lock()
+        room = await self.due() + self.taking < self.limit
+        if room and not self._line.locked():
+            return time.monotonic() - started
+        async with self._line:
+            while await self.due() + self.taking >= self.limit and time.monotonic() - started < self.longest:
+                await asyncio.sleep(self.every)
         return time.monotonic() - started
 
     @contextlib.asynccontextmanager

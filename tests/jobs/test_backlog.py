@@ -54,3 +54,31 @@ async def test_reports_being_taken_count_with_the_due_jobs(engine):
     assert await asyncio.wait_for(third, 10) > 0.2
     await second.__aexit__(None, None, None)
     assert backlog.taking == 0
+
+
+async def test_waiting_reports_go_in_their_order_of_arrival_one_per_room(engine):
+    ids = [await queue.enqueue("triage", {"n": n}) for n in range(2)]
+    backlog = queue.Backlog("triage", limit=2, every=0.05)
+    order: list[str] = []
+
+    async def report(name: str) -> None:
+        async with backlog.admit():
+            order.append(name)
+            await asyncio.Event().wait()  # being taken until cancelled
+
+    tasks = []
+    for name in "abcd":
+        tasks.append(asyncio.create_task(report(name)))
+        await asyncio.sleep(0.12)
+    assert order == []
+    await Job.update({Job.status: "done"}).where(Job.id == ids[0])  # room for one
+    await asyncio.sleep(0.5)
+    assert order == ["a"]  # the first to come, and only one: "a" now counts as being taken
+    late = asyncio.create_task(report("late"))  # room or not, a newcomer queues behind those waiting
+    await Job.update({Job.status: "done"}).where(Job.id == ids[1])
+    await asyncio.sleep(0.5)
+    assert order == ["a", "b"]
+    for task in [*tasks, late]:
+        task.cancel()
+    await asyncio.gather(*tasks, late, return_exceptions=True)
+    assert backlog.taking == 0
