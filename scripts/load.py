@@ -51,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.accounts.passwords import DEMO_PASSWORD
+from backend.photos.pipeline import process
+from backend.settings import Settings
 
 CITY = ROOT / "backend" / "demo" / "data" / "loudi"
 PHOTO_SOURCE = ROOT / "media" / "samples" / "demo" / "loudi_garbage_pile.jpg"
@@ -58,6 +60,7 @@ REPORT_PATH = "/api/v1/reports"
 NOOP_PATH = "/api/v1/bench/noop-upload"
 RETRYABLE = {408, 429}  # and every 5xx: what the PWA outbox keeps and sends again
 MAX_BACKOFF_S = 8.0
+MAX_PIXELS = Settings.max_image_pixels  # the server's default limit, for the pipeline figure
 # Categories the demo city's units list (components and events alike), each with a sentence a supervisor might write.
 CATEGORIES = (
     ("C0101", "上水井盖破损，边缘翘起，行人容易绊倒"),
@@ -250,6 +253,7 @@ class LoadResult:
     errors: Counter[str] = field(default_factory=Counter)
     e2e_seconds: float = 0.0  # first report sent to the last event received
     server_metrics: dict[str, float] = field(default_factory=dict)  # /metrics when the reports stopped, if readable
+    pipeline_ms: float | None = None  # CPU of the photo pipeline alone per photo, measured after the run
 
     @property
     def undelivered(self) -> list[int]:
@@ -292,6 +296,11 @@ class LoadResult:
             lines.append(f"CPU per report        server {server:.1f} ms + load client {client:.1f} ms; both cores at 100 % "
                          f"would take {cores * 1000 / (server + client):.1f} reports/s ({cores} cores; the server alone "
                          f"{cores * 1000 / server:.1f}); server busy {r.server_cpu_s / r.seconds * 100:.0f} % of one core")
+        if self.pipeline_ms:
+            cores = os.cpu_count() or 1
+            lines.append(f"photo pipeline alone  {self.pipeline_ms:.1f} ms of CPU per photo (decode, resize, two encodes, "
+                         f"hashes; after the run, one thread): it alone would cap {cores} cores at "
+                         f"{cores * 1000 / self.pipeline_ms:.0f} photos/s")
         m = self.server_metrics
         if m:
             photo = m.get("suishoupai_photo_processing_seconds_sum", 0) / max(
@@ -634,6 +643,19 @@ class EmbeddedServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def pipeline_cpu_ms(photos: PhotoMaker | None = None, count: int = 20) -> float:
+    """The CPU time of ``process`` (what the server does with each photo it takes) per photo of this load, in this
+    thread: the part of a report's cost no server change short of doing less with the photo can remove."""
+    photos = photos or PhotoMaker()
+    made = [photos.make(n) for n in range(count + 2)]
+    for data in made[:2]:  # warm: the decoder's first call loads its tables
+        process(data, max_pixels=MAX_PIXELS)
+    started = time.thread_time()
+    for data in made[2:]:
+        process(data, max_pixels=MAX_PIXELS)
+    return (time.thread_time() - started) / count * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running server (default: start an embedded one)")
@@ -661,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
             assert server.proc is not None
             sys.stderr.write(f"embedded server {server.url} (pid {server.proc.pid}) on {server.data_dir}\n")
             result = load(server.url, server.proc.pid)
+    result.pipeline_ms = pipeline_cpu_ms()
     print(result.summary())
     return 0 if not result.errors else 1
 
