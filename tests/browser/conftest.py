@@ -27,6 +27,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+# Seconds for a request that hashes a password (argon2, 64 MiB): a loaded CI machine took longer than httpx's 5 s.
+SLOW = 30
 # A point in central Loudi (inside the demo city's grids).
 LOUDI = {"latitude": 27.7290, "longitude": 111.9960, "accuracy": 12}
 GEOTAGGED_JPEG = ROOT / "media" / "samples" / "demo" / "loudi_manhole_cover.jpg"
@@ -126,7 +128,8 @@ class Api:
 
     @classmethod
     def login(cls, base: str, username: str) -> Api:
-        r = httpx.post(f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        r = httpx.post(f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD},
+                       timeout=SLOW)
         r.raise_for_status()
         return cls(base, r.json()["token"])
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Api, shot
+from tests.browser.conftest import SLOW, Api, shot
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_first_login_forces_a_new_password(phone: Any, live_server: str) -> None
     admin = Api.login(live_server, "admin")
     r = httpx.post(f"{live_server}/api/v1/users", headers={"Authorization": f"Bearer {admin.token}"},
                    json={"username": "newop", "password": "Chu-Shi-Mi-Ma-21", "role": "operator",
-                         "display_name": "新受理员"})
+                         "display_name": "新受理员"}, timeout=SLOW)
     assert r.status_code == 201, r.text
 
     page = phone.new_page()
@@ -39,7 +39,8 @@ def test_first_login_forces_a_new_password(phone: Any, live_server: str) -> None
     shot(page, "password-02-home")
     # The old password no longer works; the new one does.
     login = {"username": "newop", "password": "Chu-Shi-Mi-Ma-21"}
-    assert httpx.post(f"{live_server}/api/v1/auth/login", json=login).status_code == 401
+    assert httpx.post(f"{live_server}/api/v1/auth/login", json=login, timeout=SLOW).status_code == 401
     login["password"] = "Hong-Qiao-Jie-77"
-    assert httpx.post(f"{live_server}/api/v1/auth/login", json=login).json()["must_change_password"] is False
+    again = httpx.post(f"{live_server}/api/v1/auth/login", json=login, timeout=SLOW)
+    assert again.json()["must_change_password"] is False
     page.close()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, PHONE, Api, page_session, shot
+from tests.browser.conftest import PASSWORD, PHONE, SLOW, Api, page_session, shot
 from tests.browser.desk_fixtures import open_as
 from tests.browser.helpers import resolve_by_unit
 from tests.helpers import point_in
@@ -111,6 +111,7 @@ def test_a_citizen_sees_the_centre_and_the_unit_never_a_name_then_deletes_with_t
     page.locator("dialog input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="确认注销").click()
     expect(page.locator("#login-user")).to_be_visible()
-    r = httpx.post(f"{live_server}/api/v1/auth/login", json={"username": "citizen02", "password": PASSWORD})
+    r = httpx.post(f"{live_server}/api/v1/auth/login", json={"username": "citizen02", "password": PASSWORD},
+                   timeout=SLOW)
     assert r.status_code == 401
     assert not page.errors
